@@ -1,0 +1,174 @@
+package bindings
+
+// #include "shim.h"
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Component is a compiled component. It is immutable and safe for
+// concurrent use; instantiate it any number of times, in any stores of its
+// engine.
+type Component struct {
+	engine *Engine
+	ptr    *C.wasmtime_component_t
+
+	typeOnce sync.Once
+	typ      *ComponentType
+
+	mu      sync.Mutex
+	exports map[string]*C.wasmtime_component_export_index_t
+	closed  bool
+}
+
+// NewComponent compiles a component from its binary. Compiling is slow
+// (seconds for large components): cache the result with Serialize.
+func NewComponent(e *Engine, wasm []byte) (*Component, error) {
+	if len(wasm) == 0 {
+		return nil, &Error{Op: "compile", Message: "empty input: not a WebAssembly component"}
+	}
+	var p *C.wasmtime_component_t
+	cerr := C.wasmtime_component_new(e.ptr, (*C.uint8_t)(unsafe.Pointer(&wasm[0])), C.size_t(len(wasm)), &p)
+	runtime.KeepAlive(wasm)
+	if err := takeError("compile", cerr); err != nil {
+		return nil, err
+	}
+	return newComponent(e, p), nil
+}
+
+// NewComponentFromFile compiles the component in the named file.
+func NewComponentFromFile(e *Engine, path string) (*Component, error) {
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return NewComponent(e, wasm)
+}
+
+// DeserializeComponent loads a component that Serialize produced, with an
+// engine configured the same way. wasmtime checks the format, its version
+// and the engine settings, and refuses mismatches; it cannot detect a
+// tampered artifact, so only pass bytes this process or a trusted cache
+// wrote (the host's compile cache verifies a checksum first).
+func DeserializeComponent(e *Engine, data []byte) (*Component, error) {
+	if len(data) == 0 {
+		return nil, &Error{Op: "deserialize", Message: "empty input"}
+	}
+	var p *C.wasmtime_component_t
+	cerr := C.wasmtime_component_deserialize(e.ptr, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.size_t(len(data)), &p)
+	runtime.KeepAlive(data)
+	if err := takeError("deserialize", cerr); err != nil {
+		return nil, err
+	}
+	return newComponent(e, p), nil
+}
+
+// DeserializeComponentFile is DeserializeComponent reading from a file,
+// which wasmtime maps into memory instead of copying. The same trust rules
+// apply.
+func DeserializeComponentFile(e *Engine, path string) (*Component, error) {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	var p *C.wasmtime_component_t
+	if err := takeError("deserialize", C.wasmtime_component_deserialize_file(e.ptr, cp, &p)); err != nil {
+		return nil, err
+	}
+	return newComponent(e, p), nil
+}
+
+func newComponent(e *Engine, p *C.wasmtime_component_t) *Component {
+	c := &Component{engine: e, ptr: p, exports: map[string]*C.wasmtime_component_export_index_t{}}
+	runtime.SetFinalizer(c, (*Component).Close)
+	return c
+}
+
+// Serialize returns the compiled form of c, for DeserializeComponent.
+func (c *Component) Serialize() ([]byte, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	var b C.dl_bytes_t
+	if err := takeError("serialize", C.wasmtime_component_serialize(c.ptr, &b)); err != nil {
+		return nil, err
+	}
+	defer C.wasm_byte_vec_delete(&b)
+	runtime.KeepAlive(c)
+	return C.GoBytes(unsafe.Pointer(b.data), C.int(b.size)), nil
+}
+
+// Engine returns the engine c was compiled for.
+func (c *Component) Engine() *Engine { return c.engine }
+
+// Type returns what c imports and exports. It is computed once.
+func (c *Component) Type() *ComponentType {
+	c.typeOnce.Do(func() {
+		c.typ = c.reflect()
+		runtime.KeepAlive(c)
+	})
+	return c.typ
+}
+
+func (c *Component) usable() error {
+	if c.closed {
+		return fmt.Errorf("bindings: component is closed")
+	}
+	return nil
+}
+
+// exportIndex returns the index of the export at path, cached.
+func (c *Component) exportIndex(path []string) (*C.wasmtime_component_export_index_t, error) {
+	key := strings.Join(path, "#")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, fmt.Errorf("bindings: component is closed")
+	}
+	if idx, ok := c.exports[key]; ok {
+		return idx, nil
+	}
+	var parent *C.wasmtime_component_export_index_t
+	for i, name := range path {
+		cn := cName(name)
+		idx := C.wasmtime_component_get_export_index(c.ptr, parent, cn.p, cn.n)
+		cn.free()
+		if parent != nil {
+			C.wasmtime_component_export_index_delete(parent)
+		}
+		if idx == nil {
+			return nil, fmt.Errorf("component has no export %s", strings.Join(path[:i+1], "#"))
+		}
+		parent = idx
+	}
+	c.exports[key] = parent
+	return parent, nil
+}
+
+// Close frees the compiled code once no instance needs it anymore (wasmtime
+// reference-counts it). c must not be used afterwards.
+func (c *Component) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	runtime.SetFinalizer(c, nil)
+	for _, idx := range c.exports {
+		C.wasmtime_component_export_index_delete(idx)
+	}
+	c.exports = nil
+	C.wasmtime_component_delete(c.ptr)
+	c.ptr = nil
+}
+
+// IsComponent reports whether wasm starts with the header of a component
+// binary (layer 1), as opposed to a core module (layer 0).
+func IsComponent(wasm []byte) bool {
+	return len(wasm) >= 8 && string(wasm[:4]) == "\x00asm" && wasm[6] == 1 && wasm[7] == 0
+}

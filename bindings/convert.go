@@ -1,0 +1,357 @@
+package bindings
+
+// #include "shim.h"
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// cVal mirrors dl_val_t (wasmtime_component_val_t): a kind byte and a
+// 24-byte payload whose meaning depends on the kind. Go reads and writes C
+// values through it without a cgo call per value.
+type cVal struct {
+	kind uint8
+	_    [7]byte
+	a    uintptr        // scalar bits, a length, or (option, resource) a pointer
+	b    unsafe.Pointer // data of strings, lists, records, flags; result payload
+	c    unsafe.Pointer // variant payload
+}
+
+// ptrA reads and writes the payload's first word as a pointer.
+func (v *cVal) ptrA() *unsafe.Pointer { return (*unsafe.Pointer)(unsafe.Pointer(&v.a)) }
+
+// cField mirrors dl_field_t, one record entry.
+type cField struct {
+	nameLen uintptr
+	name    unsafe.Pointer
+	val     cVal
+}
+
+// cBytes mirrors dl_bytes_t (wasm_name_t).
+type cBytes struct {
+	size uintptr
+	data unsafe.Pointer
+}
+
+const (
+	sizeofVal   = unsafe.Sizeof(cVal{})
+	sizeofField = unsafe.Sizeof(cField{})
+	sizeofBytes = unsafe.Sizeof(cBytes{})
+)
+
+// The C value kinds (dl_val_t.kind); Kind differs by being 1-based.
+func cKind(k Kind) uint8 { return uint8(k - 1) }
+
+// arena hands out C memory for values that cross into wasmtime. Each call
+// and host callback takes what it needs from the top and gives it back when
+// done, so steady-state calls allocate no C memory at all. Everything in it
+// is C memory holding only C pointers, which keeps cgo's pointer rules.
+type arena struct {
+	chunks []arenaChunk
+	cur    int
+}
+
+type arenaChunk struct {
+	base unsafe.Pointer
+	size uintptr
+	used uintptr
+}
+
+type arenaMark struct {
+	chunk int
+	used  uintptr
+}
+
+const arenaMinChunk = 4096
+
+func (a *arena) mark() arenaMark {
+	if len(a.chunks) == 0 {
+		return arenaMark{}
+	}
+	return arenaMark{chunk: a.cur, used: a.chunks[a.cur].used}
+}
+
+func (a *arena) release(m arenaMark) {
+	if len(a.chunks) == 0 {
+		return
+	}
+	a.cur = m.chunk
+	a.chunks[m.chunk].used = m.used
+	for i := m.chunk + 1; i < len(a.chunks); i++ {
+		a.chunks[i].used = 0
+	}
+}
+
+// alloc returns n bytes aligned to 8. The memory is not zeroed.
+func (a *arena) alloc(n uintptr) unsafe.Pointer {
+	n = (n + 7) &^ 7
+	for a.cur < len(a.chunks) {
+		c := &a.chunks[a.cur]
+		if c.size-c.used >= n {
+			p := unsafe.Add(c.base, c.used)
+			c.used += n
+			return p
+		}
+		if a.cur+1 == len(a.chunks) {
+			break
+		}
+		a.cur++
+	}
+	size := uintptr(arenaMinChunk)
+	if len(a.chunks) > 0 {
+		size = a.chunks[len(a.chunks)-1].size * 2
+	}
+	for size < n {
+		size *= 2
+	}
+	base := C.malloc(C.size_t(size))
+	if base == nil {
+		panic(fmt.Sprintf("bindings: out of C memory allocating %d bytes", size))
+	}
+	a.chunks = append(a.chunks, arenaChunk{base: base, size: size, used: n})
+	a.cur = len(a.chunks) - 1
+	return base
+}
+
+func (a *arena) free() {
+	for _, c := range a.chunks {
+		C.free(c.base)
+	}
+	a.chunks = nil
+	a.cur = 0
+}
+
+// vals allocates n C values.
+func (a *arena) vals(n int) *cVal {
+	if n == 0 {
+		return nil
+	}
+	return (*cVal)(a.alloc(uintptr(n) * sizeofVal))
+}
+
+// bytes copies s into the arena and returns its address.
+func (a *arena) bytes(s string) unsafe.Pointer {
+	if len(s) == 0 {
+		return nil
+	}
+	p := a.alloc(uintptr(len(s)))
+	copy(unsafe.Slice((*byte)(p), len(s)), s)
+	return p
+}
+
+// put writes v into dst. v has passed check.
+func (a *arena) put(dst *cVal, v Val) {
+	dst.kind = cKind(v.kind)
+	dst.a, dst.b, dst.c = 0, nil, nil
+	switch v.kind {
+	case KindBool, KindS8, KindU8, KindS16, KindU16, KindS32, KindU32, KindS64, KindU64,
+		KindF32, KindF64, KindChar:
+		dst.a = uintptr(v.bits)
+		if v.kind == KindBool || v.kind == KindS8 || v.kind == KindU8 {
+			dst.a &= 0xff
+		} else if v.kind == KindS16 || v.kind == KindU16 {
+			dst.a &= 0xffff
+		} else if v.kind != KindS64 && v.kind != KindU64 && v.kind != KindF64 {
+			dst.a &= 0xffffffff
+		}
+	case KindString, KindEnum:
+		dst.a, dst.b = uintptr(len(v.str)), a.bytes(v.str)
+	case KindList, KindTuple:
+		dst.a = uintptr(len(v.elems))
+		dst.b = unsafe.Pointer(a.list(v.elems))
+	case KindRecord:
+		n := len(v.elems)
+		dst.a = uintptr(n)
+		if n > 0 {
+			fs := unsafe.Slice((*cField)(a.alloc(uintptr(n)*sizeofField)), n)
+			for i := range fs {
+				fs[i].nameLen = uintptr(len(v.names[i]))
+				fs[i].name = a.bytes(v.names[i])
+				a.put(&fs[i].val, v.elems[i])
+			}
+			dst.b = unsafe.Pointer(&fs[0])
+		}
+	case KindVariant:
+		dst.a, dst.b = uintptr(len(v.str)), a.bytes(v.str)
+		dst.c = a.payload(v.elems)
+	case KindOption:
+		if v.bits != 0 {
+			*dst.ptrA() = a.payload(v.elems)
+		}
+	case KindResult:
+		dst.a = uintptr(v.bits & 1)
+		dst.b = a.payload(v.elems)
+	case KindFlags:
+		n := len(v.names)
+		dst.a = uintptr(n)
+		if n > 0 {
+			bs := unsafe.Slice((*cBytes)(a.alloc(uintptr(n)*sizeofBytes)), n)
+			for i, name := range v.names {
+				bs[i] = cBytes{size: uintptr(len(name)), data: a.bytes(name)}
+			}
+			dst.b = unsafe.Pointer(&bs[0])
+		}
+	case KindResource:
+		*dst.ptrA() = unsafe.Pointer(v.res.ptr)
+	}
+}
+
+func (a *arena) list(elems []Val) *cVal {
+	if len(elems) == 0 {
+		return nil
+	}
+	p := a.vals(len(elems))
+	cs := unsafe.Slice(p, len(elems))
+	for i := range elems {
+		a.put(&cs[i], elems[i])
+	}
+	return p
+}
+
+func (a *arena) payload(elems []Val) unsafe.Pointer {
+	if len(elems) == 0 {
+		return nil
+	}
+	p := a.vals(1)
+	a.put(p, elems[0])
+	return unsafe.Pointer(p)
+}
+
+// get reads a C value. Resources are cloned into new handles owned by s;
+// everything else is copied into Go memory, so the C value can be deleted
+// afterwards.
+func (s *Store) get(src *cVal) (Val, error) {
+	switch src.kind {
+	case cKind(KindBool):
+		return Bool(*(*uint8)(unsafe.Pointer(&src.a)) != 0), nil
+	case cKind(KindS8):
+		return S8(*(*int8)(unsafe.Pointer(&src.a))), nil
+	case cKind(KindU8):
+		return U8(*(*uint8)(unsafe.Pointer(&src.a))), nil
+	case cKind(KindS16):
+		return S16(*(*int16)(unsafe.Pointer(&src.a))), nil
+	case cKind(KindU16):
+		return U16(*(*uint16)(unsafe.Pointer(&src.a))), nil
+	case cKind(KindS32):
+		return S32(*(*int32)(unsafe.Pointer(&src.a))), nil
+	case cKind(KindU32):
+		return U32(*(*uint32)(unsafe.Pointer(&src.a))), nil
+	case cKind(KindS64):
+		return S64(*(*int64)(unsafe.Pointer(&src.a))), nil
+	case cKind(KindU64):
+		return U64(*(*uint64)(unsafe.Pointer(&src.a))), nil
+	case cKind(KindF32):
+		return Val{kind: KindF32, bits: uint64(*(*uint32)(unsafe.Pointer(&src.a)))}, nil
+	case cKind(KindF64):
+		return Val{kind: KindF64, bits: *(*uint64)(unsafe.Pointer(&src.a))}, nil
+	case cKind(KindChar):
+		return Char(rune(*(*uint32)(unsafe.Pointer(&src.a)))), nil
+	case cKind(KindString):
+		return String(cString(src.a, src.b)), nil
+	case cKind(KindEnum):
+		return Enum(cString(src.a, src.b)), nil
+	case cKind(KindList), cKind(KindTuple):
+		elems, err := s.getList(src.a, src.b)
+		if err != nil {
+			return Val{}, err
+		}
+		if src.kind == cKind(KindTuple) {
+			return Tuple(elems...), nil
+		}
+		return List(elems...), nil
+	case cKind(KindRecord):
+		n := int(src.a)
+		names, vals := make([]string, n), make([]Val, n)
+		if n > 0 {
+			fs := unsafe.Slice((*cField)(src.b), n)
+			for i := range fs {
+				names[i] = cString(fs[i].nameLen, fs[i].name)
+				v, err := s.get(&fs[i].val)
+				if err != nil {
+					return Val{}, err
+				}
+				vals[i] = v
+			}
+		}
+		return Record(names, vals), nil
+	case cKind(KindVariant):
+		name := cString(src.a, src.b)
+		if src.c == nil {
+			return Variant(name), nil
+		}
+		p, err := s.get((*cVal)(src.c))
+		if err != nil {
+			return Val{}, err
+		}
+		return VariantWith(name, p), nil
+	case cKind(KindOption):
+		pp := *src.ptrA()
+		if pp == nil {
+			return None(), nil
+		}
+		p, err := s.get((*cVal)(pp))
+		if err != nil {
+			return Val{}, err
+		}
+		return Some(p), nil
+	case cKind(KindResult):
+		ok := *(*uint8)(unsafe.Pointer(&src.a)) != 0
+		v := Val{kind: KindResult}
+		if ok {
+			v.bits = 1
+		}
+		if src.b != nil {
+			p, err := s.get((*cVal)(src.b))
+			if err != nil {
+				return Val{}, err
+			}
+			v.elems = []Val{p}
+		}
+		return v, nil
+	case cKind(KindFlags):
+		n := int(src.a)
+		names := make([]string, n)
+		if n > 0 {
+			bs := unsafe.Slice((*cBytes)(src.b), n)
+			for i := range bs {
+				names[i] = cString(bs[i].size, bs[i].data)
+			}
+		}
+		return Flags(names...), nil
+	case cKind(KindResource):
+		ptr := (*C.wasmtime_component_resource_any_t)(*src.ptrA())
+		return ResourceVal(s.adoptResource(C.wasmtime_component_resource_any_clone(ptr))), nil
+	}
+	return Val{}, fmt.Errorf("bindings: unknown value kind %d from wasmtime", src.kind)
+}
+
+func (s *Store) getList(n uintptr, data unsafe.Pointer) ([]Val, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	cs := unsafe.Slice((*cVal)(data), int(n))
+	out := make([]Val, len(cs))
+	for i := range cs {
+		v, err := s.get(&cs[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func cString(n uintptr, data unsafe.Pointer) string {
+	if n == 0 {
+		return ""
+	}
+	return string(unsafe.Slice((*byte)(data), int(n)))
+}
+
+// needsDelete reports whether a C value produced by wasmtime owns memory
+// that must be given back with wasmtime_component_val_delete.
+func needsDelete(v *cVal) bool {
+	return v.kind >= cKind(KindString)
+}

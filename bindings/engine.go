@@ -1,0 +1,223 @@
+// Package bindings makes wasmtime's component-model C API usable from Go.
+//
+// wasmtime-go (github.com/bytecodealliance/wasmtime-go/v39) runs core
+// WebAssembly modules but has no component model in its Go API. The static
+// library it links does contain wasmtime's whole component C API; this package
+// calls it through cgo and gives it a Go shape: an Engine shared with
+// wasmtime-go, Components, a Linker with Go host functions and WASI p2,
+// Stores with enforced limits, Instances, Funcs called with a Go value model
+// (Val), Resources, type reflection, and typed errors.
+//
+// Everything above this package is plain Go; cgo stays here.
+//
+// Safety rules this package enforces so that no guest and no caller mistake
+// can crash the process: strings and chars are validated before they reach
+// C (wasmtime's C API aborts on invalid UTF-8), a Go panic in a host function
+// becomes a trap, function types containing async types the C API cannot
+// convert are refused before any call, and every C object has exactly one
+// owner that frees it.
+package bindings
+
+// #include "shim.h"
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// EngineConfig configures an Engine. The zero value is a usable engine
+// without fuel, without epoch interruption and with on-demand allocation.
+type EngineConfig struct {
+	// ConsumeFuel makes guests consume fuel; each call then runs with the
+	// fuel of its store's CallLimits.
+	ConsumeFuel bool
+
+	// EpochInterruption lets calls be interrupted by deadline or context
+	// cancellation. The engine then runs one ticker goroutine that advances
+	// the epoch every EpochTick (default 10ms) until Close.
+	EpochInterruption bool
+	EpochTick         time.Duration
+
+	// MaxWasmStack is the maximum stack, in bytes, wasm code may use before
+	// it traps with a stack overflow. 0 keeps wasmtime's default (512 KiB).
+	MaxWasmStack int
+
+	// PoolingAllocator preallocates instance slots, memories and stacks, which
+	// makes instantiation cheaper at the cost of reserved address space.
+	// The Pooling fields size the pools; zeros keep wasmtime's defaults.
+	PoolingAllocator bool
+	Pooling          PoolingConfig
+
+	// DisableMemoryInitCOW turns off copy-on-write initialisation of linear
+	// memories (on by default in wasmtime).
+	DisableMemoryInitCOW bool
+
+	// CraneliftOptLevel, if set, is "none", "speed" or "speed_and_size".
+	CraneliftOptLevel string
+}
+
+// PoolingConfig sizes the pooling allocator. Zero fields keep wasmtime's
+// defaults.
+type PoolingConfig struct {
+	TotalComponentInstances uint32
+	TotalCoreInstances      uint32
+	TotalMemories           uint32
+	TotalTables             uint32
+	TotalStacks             uint32
+	MaxMemorySize           uint64 // bytes per linear memory
+	MaxMemoriesPerComponent uint32
+	MaxCoreInstancesPerComp uint32
+	MaxTablesPerComponent   uint32
+	MaxComponentInstanceSz  uint64
+	MaxCoreInstanceSize     uint64
+	TableElements           uint64
+}
+
+// Engine compiles and runs WebAssembly. It wraps a *wasmtime.Engine, so core
+// modules (through wasmtime-go's API) and components (through this package)
+// can share one engine, one compile configuration and one epoch.
+//
+// An Engine is safe for concurrent use.
+type Engine struct {
+	wt     *wasmtime.Engine
+	ptr    *C.wasm_engine_t
+	config EngineConfig
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// NewEngine creates an engine from cfg.
+func NewEngine(cfg EngineConfig) (*Engine, error) {
+	wc := wasmtime.NewConfig()
+	wc.SetConsumeFuel(cfg.ConsumeFuel)
+	wc.SetEpochInterruption(cfg.EpochInterruption)
+	if cfg.MaxWasmStack < 0 {
+		return nil, fmt.Errorf("bindings: MaxWasmStack %d is negative", cfg.MaxWasmStack)
+	}
+	if cfg.MaxWasmStack > 0 {
+		wc.SetMaxWasmStack(cfg.MaxWasmStack)
+	}
+	wc.SetMemoryInitCOWSet(!cfg.DisableMemoryInitCOW)
+	switch cfg.CraneliftOptLevel {
+	case "":
+	case "none":
+		wc.SetCraneliftOptLevel(wasmtime.OptLevelNone)
+	case "speed":
+		wc.SetCraneliftOptLevel(wasmtime.OptLevelSpeed)
+	case "speed_and_size":
+		wc.SetCraneliftOptLevel(wasmtime.OptLevelSpeedAndSize)
+	default:
+		return nil, fmt.Errorf("bindings: CraneliftOptLevel %q is not one of none, speed, speed_and_size", cfg.CraneliftOptLevel)
+	}
+	// wasmtime.Config keeps its wasm_config_t* as its only field.
+	cptr := *(**C.wasm_config_t)(unsafe.Pointer(wc))
+	C.wasmtime_config_wasm_component_model_set(cptr, true)
+	if cfg.PoolingAllocator {
+		p := C.wasmtime_pooling_allocation_config_new()
+		setPooling(p, cfg.Pooling)
+		C.wasmtime_pooling_allocation_strategy_set(cptr, p)
+		C.wasmtime_pooling_allocation_config_delete(p)
+	}
+	wt := wasmtime.NewEngineWithConfig(wc)
+	e := &Engine{
+		wt:     wt,
+		ptr:    *(**C.wasm_engine_t)(unsafe.Pointer(wt)),
+		config: cfg,
+	}
+	if cfg.EpochInterruption {
+		if e.config.EpochTick <= 0 {
+			e.config.EpochTick = 10 * time.Millisecond
+		}
+		e.stop = make(chan struct{})
+		e.done = make(chan struct{})
+		go e.tick()
+	}
+	return e, nil
+}
+
+func setPooling(p *C.wasmtime_pooling_allocation_config_t, c PoolingConfig) {
+	if c.TotalComponentInstances > 0 {
+		C.wasmtime_pooling_allocation_config_total_component_instances_set(p, C.uint32_t(c.TotalComponentInstances))
+	}
+	if c.TotalCoreInstances > 0 {
+		C.wasmtime_pooling_allocation_config_total_core_instances_set(p, C.uint32_t(c.TotalCoreInstances))
+	}
+	if c.TotalMemories > 0 {
+		C.wasmtime_pooling_allocation_config_total_memories_set(p, C.uint32_t(c.TotalMemories))
+	}
+	if c.TotalTables > 0 {
+		C.wasmtime_pooling_allocation_config_total_tables_set(p, C.uint32_t(c.TotalTables))
+	}
+	if c.TotalStacks > 0 {
+		C.wasmtime_pooling_allocation_config_total_stacks_set(p, C.uint32_t(c.TotalStacks))
+	}
+	if c.MaxMemorySize > 0 {
+		C.wasmtime_pooling_allocation_config_max_memory_size_set(p, C.size_t(c.MaxMemorySize))
+	}
+	if c.MaxMemoriesPerComponent > 0 {
+		C.wasmtime_pooling_allocation_config_max_memories_per_component_set(p, C.uint32_t(c.MaxMemoriesPerComponent))
+	}
+	if c.MaxCoreInstancesPerComp > 0 {
+		C.wasmtime_pooling_allocation_config_max_core_instances_per_component_set(p, C.uint32_t(c.MaxCoreInstancesPerComp))
+	}
+	if c.MaxTablesPerComponent > 0 {
+		C.wasmtime_pooling_allocation_config_max_tables_per_component_set(p, C.uint32_t(c.MaxTablesPerComponent))
+	}
+	if c.MaxComponentInstanceSz > 0 {
+		C.wasmtime_pooling_allocation_config_max_component_instance_size_set(p, C.size_t(c.MaxComponentInstanceSz))
+	}
+	if c.MaxCoreInstanceSize > 0 {
+		C.wasmtime_pooling_allocation_config_max_core_instance_size_set(p, C.size_t(c.MaxCoreInstanceSize))
+	}
+	if c.TableElements > 0 {
+		C.wasmtime_pooling_allocation_config_table_elements_set(p, C.size_t(c.TableElements))
+	}
+}
+
+func (e *Engine) tick() {
+	defer close(e.done)
+	t := time.NewTicker(e.config.EpochTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			C.wasmtime_engine_increment_epoch(e.ptr)
+		}
+	}
+}
+
+// Wasmtime returns the underlying wasmtime-go engine, for core modules.
+// It stays owned by e: do not Close it.
+func (e *Engine) Wasmtime() *wasmtime.Engine { return e.wt }
+
+// Config returns the configuration the engine was built with, with defaults
+// filled in.
+func (e *Engine) Config() EngineConfig { return e.config }
+
+// IncrementEpoch advances the engine's epoch by one, as the ticker does.
+func (e *Engine) IncrementEpoch() { C.wasmtime_engine_increment_epoch(e.ptr) }
+
+// Close stops the epoch ticker. The wasmtime engine itself is freed when the
+// last object using it is garbage collected, because compiled components and
+// stores keep referring to it.
+func (e *Engine) Close() {
+	e.stopOnce.Do(func() {
+		if e.stop != nil {
+			close(e.stop)
+			<-e.done
+		}
+	})
+}
+
+// errEngineClosed is returned by operations on a closed engine's objects.
+var errEngineClosed = errors.New("bindings: engine is closed")

@@ -1,0 +1,185 @@
+package bindings
+
+// #include "shim.h"
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unsafe"
+)
+
+// Instance is an instantiated component in a store.
+type Instance struct {
+	store *Store
+	comp  *Component
+	inst  C.dl_instance_t
+	funcs map[string]*Func
+	// trapped is set by the first trap: wasmtime refuses to enter an
+	// instance again after a trap left it in an unknown state.
+	trapped error
+}
+
+// Trapped returns the trap that made the instance unusable, or nil.
+func (i *Instance) Trapped() error { return i.trapped }
+
+// Store returns the instance's store.
+func (i *Instance) Store() *Store { return i.store }
+
+// Component returns the component i was instantiated from.
+func (i *Instance) Component() *Component { return i.comp }
+
+// Func returns the exported function at path: a root function by its name,
+// or a function of an exported interface by the interface's name and the
+// function's, e.g. Func("driftless:plugin/tasks@0.1.0", "execute").
+// Functions are looked up once per instance and cached.
+func (i *Instance) Func(path ...string) (*Func, error) {
+	key := strings.Join(path, "#")
+	if f, ok := i.funcs[key]; ok {
+		return f, nil
+	}
+	if err := i.store.usable(); err != nil {
+		return nil, err
+	}
+	if len(path) == 0 {
+		return nil, fmt.Errorf("bindings: Func needs a name")
+	}
+	ty := i.comp.Type().Func(path...)
+	if ty == nil {
+		return nil, fmt.Errorf("component has no exported function %s", key)
+	}
+	for _, p := range ty.Params {
+		if k := asyncKind(p.Type); k != 0 {
+			return nil, fmt.Errorf("function %s: parameter %s has a %s type, which this host cannot call", key, p.Name, k)
+		}
+	}
+	if k := asyncKind(ty.Result); k != 0 {
+		return nil, fmt.Errorf("function %s: result has a %s type, which this host cannot call", key, k)
+	}
+	idx, err := i.comp.exportIndex(path)
+	if err != nil {
+		return nil, err
+	}
+	f := &Func{inst: i, store: i.store, name: key, ty: ty}
+	if !C.wasmtime_component_instance_get_func(&i.inst, i.store.cx, idx, &f.fn) {
+		return nil, fmt.Errorf("export %s is not a function", key)
+	}
+	for pi, p := range ty.Params {
+		if p.Type.Kind == KindOwn {
+			f.ownParams = append(f.ownParams, pi)
+		}
+	}
+	i.funcs[key] = f
+	return f, nil
+}
+
+// Func is an exported function of an instance.
+type Func struct {
+	inst      *Instance
+	store     *Store
+	name      string
+	ty        *FuncType
+	fn        C.dl_func_t
+	ownParams []int // parameters that take ownership of a resource
+}
+
+// Name returns the function's export path, "interface#name" or "name".
+func (f *Func) Name() string { return f.name }
+
+// Type returns the function's type.
+func (f *Func) Type() *FuncType { return f.ty }
+
+// Call calls the function with args and returns its result (the zero Val
+// for functions without one).
+//
+// Before the guest runs, the arguments are checked (count, valid UTF-8,
+// valid chars; wasmtime checks their types) and the store's CallLimits
+// applied: fuel reset to CallLimits.Fuel and the deadline set. ctx's
+// cancellation or deadline interrupts the guest within one epoch tick.
+//
+// A guest trap returns a *Trap; other failures a *Error or a plain error.
+// Resources passed as own<T> belong to the guest after a successful call.
+func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
+	s := f.store
+	if err := s.usable(); err != nil {
+		return Val{}, err
+	}
+	if len(args) != len(f.ty.Params) {
+		return Val{}, fmt.Errorf("function %s takes %d arguments, got %d", f.name, len(f.ty.Params), len(args))
+	}
+	for i := range args {
+		if err := args[i].check(s); err != nil {
+			return Val{}, fmt.Errorf("function %s: argument %s: %w", f.name, f.ty.Params[i].Name, err)
+		}
+	}
+	if f.inst.trapped != nil {
+		return Val{}, &InstanceTrappedError{Trap: f.inst.trapped}
+	}
+	if err := ctx.Err(); err != nil {
+		return Val{}, &Trap{Kind: TrapInterrupted, Cause: err}
+	}
+
+	mark := s.arena.mark()
+	cargs := s.arena.list(args)
+	nres := 0
+	if f.ty.Result != nil {
+		nres = 1
+	}
+	cres := s.arena.vals(nres)
+	prevBase := s.cbBase
+	s.cbBase = s.arena.mark()
+	prevCtx, prevDeadline, prevErr := s.beginCall(ctx)
+
+	var cerr *C.wasmtime_error_t
+	rc := C.dl_call(s.cx, &f.fn, boolInt(s.engine.config.ConsumeFuel), C.uint64_t(s.fuel()),
+		boolInt(s.engine.config.EpochInterruption),
+		(*C.dl_val_t)(unsafe.Pointer(cargs)), C.size_t(len(args)),
+		(*C.dl_val_t)(unsafe.Pointer(cres)), C.size_t(nres), &cerr)
+
+	var result Val
+	var err error
+	switch rc {
+	case C.DL_CALL_OK, C.DL_CALL_POST_FAILED:
+		if nres == 1 {
+			result, err = s.get(cres)
+			if needsDelete(cres) {
+				C.dl_delete_vals((*C.dl_val_t)(unsafe.Pointer(cres)), 1)
+			}
+		}
+		if rc == C.DL_CALL_POST_FAILED {
+			err = s.callError("post-return of "+f.name, cerr)
+			result = Val{}
+		} else if err == nil {
+			for _, pi := range f.ownParams {
+				if r := args[pi].res; r != nil {
+					r.moved()
+				}
+			}
+		}
+	case C.DL_CALL_FUEL_FAILED:
+		err = takeError("fuel", cerr)
+	default:
+		err = s.callError("call "+f.name, cerr)
+	}
+	s.endCall(prevCtx, prevDeadline, prevErr)
+	s.cbBase = prevBase
+	s.arena.release(mark)
+	if _, isTrap := err.(*Trap); isTrap {
+		f.inst.trapped = err
+	}
+	return result, err
+}
+
+// InstanceTrappedError is returned by calls into an instance that trapped
+// before. Instantiate the component again to go on.
+type InstanceTrappedError struct {
+	Trap error // the first trap
+}
+
+func (e *InstanceTrappedError) Error() string {
+	return "instance cannot be used after it trapped (" + e.Trap.Error() + "); instantiate it again"
+}
+
+// Unwrap returns the first trap.
+func (e *InstanceTrappedError) Unwrap() error { return e.Trap }

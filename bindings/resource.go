@@ -1,0 +1,183 @@
+package bindings
+
+// #include "shim.h"
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// ResourceType is a host-defined resource type. Define it in a linker with
+// LinkerInstance.DefineResource, create handles with Store.NewResource.
+type ResourceType struct {
+	id   uint32
+	name string
+}
+
+var (
+	resourceTypeID atomic.Uint32
+	resourceTypes  sync.Map // id -> *ResourceType
+)
+
+// NewResourceType returns a new, distinct host resource type; name is for
+// messages.
+func NewResourceType(name string) *ResourceType {
+	t := &ResourceType{id: resourceTypeID.Add(1), name: name}
+	resourceTypes.Store(t.id, t)
+	return t
+}
+
+// Name returns the name given to NewResourceType.
+func (t *ResourceType) Name() string { return t.name }
+
+// Resource is a handle to a resource: one a guest created and returned
+// (guest resource), or one the host created with Store.NewResource (host
+// resource). It belongs to its store and is freed with it.
+type Resource struct {
+	store *Store
+	ptr   *C.wasmtime_component_resource_any_t
+	owned bool
+	state resourceState
+}
+
+type resourceState uint8
+
+const (
+	resourceLive resourceState = iota
+	resourceDropped
+	resourceMoved
+	resourceClosed
+)
+
+var errResourceGone = errors.New("bindings: resource handle was already dropped, moved into the guest, or closed")
+
+// adoptResource wraps a resource_any the store now owns.
+func (s *Store) adoptResource(p *C.wasmtime_component_resource_any_t) *Resource {
+	r := &Resource{store: s, ptr: p, owned: bool(C.wasmtime_component_resource_any_owned(p))}
+	if s.resources == nil {
+		s.resources = map[*Resource]struct{}{}
+	}
+	s.resources[r] = struct{}{}
+	return r
+}
+
+// NewResource creates an owned handle to a host resource of type t whose
+// representation is rep; pass it to the guest as ResourceVal(r).
+func (s *Store) NewResource(t *ResourceType, rep uint32) (*Resource, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	h := C.wasmtime_component_resource_host_new(true, C.uint32_t(rep), C.uint32_t(t.id))
+	defer C.wasmtime_component_resource_host_delete(h)
+	var any *C.wasmtime_component_resource_any_t
+	if err := takeError("resource", C.wasmtime_component_resource_host_to_any(s.cx, h, &any)); err != nil {
+		return nil, err
+	}
+	return s.adoptResource(any), nil
+}
+
+// Owned reports whether the handle is an own<T> (as opposed to a borrow).
+func (r *Resource) Owned() bool { return r.owned }
+
+// Live reports whether the handle can still be used.
+func (r *Resource) Live() bool { return r.state == resourceLive }
+
+// HostRep returns the representation and type of a host resource. It fails
+// for guest resources.
+func (r *Resource) HostRep() (rep uint32, t *ResourceType, err error) {
+	if r.state != resourceLive {
+		return 0, nil, errResourceGone
+	}
+	if err := r.store.usable(); err != nil {
+		return 0, nil, err
+	}
+	var h *C.wasmtime_component_resource_host_t
+	if err := takeError("resource", C.wasmtime_component_resource_any_to_host(r.store.cx, r.ptr, &h)); err != nil {
+		return 0, nil, fmt.Errorf("not a host resource: %w", err)
+	}
+	defer C.wasmtime_component_resource_host_delete(h)
+	rep = uint32(C.wasmtime_component_resource_host_rep(h))
+	id := uint32(C.wasmtime_component_resource_host_type(h))
+	if v, ok := resourceTypes.Load(id); ok {
+		t = v.(*ResourceType)
+	}
+	return rep, t, nil
+}
+
+// Drop drops the resource: for a guest resource, its destructor runs in the
+// guest (under the store's call limits and ctx, like a call). The handle is
+// then closed. Dropping a borrow only ends the borrow.
+func (r *Resource) Drop(ctx context.Context) error {
+	if r.state != resourceLive {
+		return errResourceGone
+	}
+	s := r.store
+	if err := s.usable(); err != nil {
+		return err
+	}
+	prevCtx, prevDeadline, prevErr := s.beginCall(ctx)
+	var err error
+	if s.engine.config.ConsumeFuel {
+		err = takeError("fuel", C.wasmtime_context_set_fuel(s.cx, C.uint64_t(s.fuel())))
+	}
+	if err == nil {
+		if s.engine.config.EpochInterruption {
+			C.wasmtime_context_set_epoch_deadline(s.cx, 1)
+		}
+		err = s.callError("resource drop", C.wasmtime_component_resource_any_drop(s.cx, r.ptr))
+	}
+	s.endCall(prevCtx, prevDeadline, prevErr)
+	r.free()
+	r.state = resourceDropped
+	return err
+}
+
+// Close frees the handle without dropping the resource. Use it for borrows
+// received in host functions, or to abandon a handle; the store reclaims the
+// resource itself when it closes.
+func (r *Resource) Close() {
+	if r.state == resourceLive {
+		r.free()
+		r.state = resourceClosed
+	}
+}
+
+func (r *Resource) moved() {
+	if r.state == resourceLive {
+		r.free()
+		r.state = resourceMoved
+	}
+}
+
+func (r *Resource) free() {
+	if r.ptr != nil {
+		C.wasmtime_component_resource_any_delete(r.ptr)
+		r.ptr = nil
+		if r.store.resources != nil {
+			delete(r.store.resources, r)
+		}
+	}
+}
+
+func (r *Resource) String() string {
+	if r == nil {
+		return "resource(nil)"
+	}
+	kind := "borrow"
+	if r.owned {
+		kind = "own"
+	}
+	switch r.state {
+	case resourceDropped:
+		return "resource(" + kind + ", dropped)"
+	case resourceMoved:
+		return "resource(" + kind + ", moved)"
+	case resourceClosed:
+		return "resource(" + kind + ", closed)"
+	}
+	return "resource(" + kind + ")"
+}

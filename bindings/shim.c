@@ -1,0 +1,89 @@
+#include <string.h>
+#include "shim.h"
+#include "_cgo_export.h"
+
+int dl_call(wasmtime_context_t *cx, const dl_func_t *f, int set_fuel, uint64_t fuel,
+            int set_epoch, const dl_val_t *args, size_t nargs, dl_val_t *results,
+            size_t nresults, wasmtime_error_t **err) {
+  if (set_fuel) {
+    *err = wasmtime_context_set_fuel(cx, fuel);
+    if (*err != NULL) return DL_CALL_FUEL_FAILED;
+  }
+  if (set_epoch) wasmtime_context_set_epoch_deadline(cx, 1);
+  // wasmtime assigns (and so first drops) each result slot: they must hold
+  // valid values, and an all-zero value is bool false.
+  memset(results, 0, nresults * sizeof(dl_val_t));
+  *err = wasmtime_component_func_call(f, cx, args, nargs, results, nresults);
+  if (*err != NULL) return DL_CALL_FAILED;
+  *err = wasmtime_component_func_post_return(f, cx);
+  if (*err != NULL) return DL_CALL_POST_FAILED;
+  return DL_CALL_OK;
+}
+
+void dl_delete_vals(dl_val_t *vals, size_t n) {
+  for (size_t i = 0; i < n; i++) wasmtime_component_val_delete(&vals[i]);
+}
+
+static wasmtime_error_t *dl_epoch_trampoline(wasmtime_context_t *cx, void *data, uint64_t *delta,
+                                             uint8_t *kind) {
+  (void)cx;
+  *kind = 0; // continue
+  return dlGoEpoch((uintptr_t)data, delta);
+}
+
+wasmtime_store_t *dl_store_new(wasm_engine_t *engine, uintptr_t handle, int epoch_callback) {
+  wasmtime_store_t *s = wasmtime_store_new(engine, (void *)handle, NULL);
+  if (epoch_callback)
+    wasmtime_store_epoch_deadline_callback(s, dl_epoch_trampoline, (void *)handle, NULL);
+  return s;
+}
+
+static void dl_finalize_handle(void *data) { dlGoFinalize((uintptr_t)data); }
+
+static wasmtime_error_t *dl_host_trampoline(void *data, wasmtime_context_t *cx,
+                                            const wasmtime_component_func_type_t *ty,
+                                            dl_val_t *args, size_t nargs, dl_val_t *rets,
+                                            size_t nrets) {
+  (void)ty;
+  dl_val_t *out = NULL;
+  wasmtime_error_t *err = dlGoHostCall((uintptr_t)data, (uintptr_t)wasmtime_context_get_data(cx),
+                                       args, nargs, nrets, &out);
+  if (err != NULL) return err;
+  // The results Go built live in Go's C-memory arena; wasmtime frees what it
+  // is given, so hand it deep copies made by wasmtime itself.
+  // (Go reuses that arena space on the next callback.)
+  for (size_t i = 0; i < nrets; i++) wasmtime_component_val_clone(&out[i], &rets[i]);
+  return NULL;
+}
+
+wasmtime_error_t *dl_add_func(wasmtime_component_linker_instance_t *li, const char *name,
+                              size_t len, uintptr_t handle) {
+  return wasmtime_component_linker_instance_add_func(li, name, len, dl_host_trampoline,
+                                                     (void *)handle, dl_finalize_handle);
+}
+
+static wasmtime_error_t *dl_dtor_trampoline(void *data, wasmtime_context_t *cx, uint32_t rep) {
+  return dlGoResourceDrop((uintptr_t)data, (uintptr_t)wasmtime_context_get_data(cx), rep);
+}
+
+wasmtime_error_t *dl_add_resource(wasmtime_component_linker_instance_t *li, const char *name,
+                                  size_t len, uint32_t type_id, uintptr_t handle) {
+  wasmtime_component_resource_type_t *ty = wasmtime_component_resource_type_new_host(type_id);
+  wasmtime_error_t *err = wasmtime_component_linker_instance_add_resource(
+      li, name, len, ty, dl_dtor_trampoline, (void *)handle, dl_finalize_handle);
+  wasmtime_component_resource_type_delete(ty);
+  return err;
+}
+
+static ptrdiff_t dl_stdout_trampoline(void *data, const unsigned char *buf, size_t len) {
+  return dlGoWASIWrite((uintptr_t)data, 1, (unsigned char *)buf, len);
+}
+
+static ptrdiff_t dl_stderr_trampoline(void *data, const unsigned char *buf, size_t len) {
+  return dlGoWASIWrite((uintptr_t)data, 2, (unsigned char *)buf, len);
+}
+
+void dl_wasi_capture(wasi_config_t *c, uintptr_t handle) {
+  wasi_config_set_stdout_custom(c, dl_stdout_trampoline, (void *)handle, NULL);
+  wasi_config_set_stderr_custom(c, dl_stderr_trampoline, (void *)handle, NULL);
+}
