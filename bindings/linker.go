@@ -38,8 +38,8 @@ type ResourceDestructor func(ctx context.Context, rep uint32) error
 type Linker struct {
 	engine *Engine
 
-	mu    sync.Mutex
-	root  *linkerNode
+	mu     sync.Mutex
+	root   *linkerNode
 	wasi   bool
 	built  *C.wasmtime_component_linker_t
 	closed bool

@@ -78,13 +78,13 @@ type StoreOptions struct {
 // concurrent use: one goroutine at a time may use it and everything in it.
 // Stores are cheap; use one per instance or per goroutine.
 type Store struct {
-	engine *Engine
-	ptr    *C.wasmtime_store_t
-	cx     *C.wasmtime_context_t
-	handle cgo.Handle
-	call   CallLimits
-	data   any
-	wasi   *WASIConfig
+	engine  *Engine
+	ptr     *C.wasmtime_store_t
+	cx      *C.wasmtime_context_t
+	handle  cgo.Handle
+	call    CallLimits
+	data    any
+	wasi    *WASIConfig
 	hasWASI bool
 
 	arena arena
