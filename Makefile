@@ -1,0 +1,75 @@
+# Driftless: the two commands a newcomer needs are
+#     make demo    # build the CLI and a bundled example plugin, and run it
+#     make test    # everything CI checks (installs what the tests need)
+#
+# `go build ./...` and `go test ./...` work without this Makefile; tests that
+# need example plugins built by other toolchains skip without them, and fail
+# instead under `make test` (DRIFTLESS_REQUIRE_EXAMPLES=1).
+
+SHELL := /bin/bash
+GO ?= go
+BIN := build/bin
+DRIFTLESS := $(BIN)/driftless
+
+include mk/examples.mk
+include mk/memcheck.mk
+
+.PHONY: all build test vet fmt-check generate generate-check unit race fuzz memcheck bench demo clean help
+
+all: build
+
+help:
+	@echo "make demo      build the CLI and the JavaScript example, run a task, a template and a log pipeline"
+	@echo "make test      vet, gofmt check, generate check, examples, all tests, race, fuzz, memory check"
+	@echo "make build     build the CLI into $(DRIFTLESS)"
+	@echo "make bench     run the benchmarks (figures go into docs/PERFORMANCE.md)"
+	@echo "make generate  regenerate gen/ from wit/ with tools/witgen"
+	@echo "make examples  build the example plugins into build/examples/"
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(DRIFTLESS) ./cmd/driftless
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+generate:
+	$(GO) run ./tools/witgen -wit wit -out gen -package-prefix github.com/driftless-dev/driftless/gen
+
+# Regenerating must not change what is checked in.
+generate-check: generate
+	@if [ -n "$$(git status --porcelain -- gen)" ]; then \
+		echo "gen/ is out of date with wit/ and tools/witgen: run 'make generate' and commit"; \
+		git status --porcelain -- gen; git diff --stat -- gen; exit 1; fi
+
+unit: examples
+	DRIFTLESS_REQUIRE_EXAMPLES=1 $(GO) test -count=1 -timeout 30m ./...
+
+# The concurrency tests again under the race detector.
+race: examples
+	DRIFTLESS_REQUIRE_EXAMPLES=1 $(GO) test -count=1 -race -timeout 30m -run 'Concurrent|Stress|Race' ./...
+
+# A short run of every fuzz target.
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; done
+
+test: vet fmt-check generate-check unit race fuzz memcheck
+	@echo "make test: all checks passed"
+
+BENCHTIME ?= 1s
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+demo: build examples
+	./scripts/demo.sh $(DRIFTLESS) $(JS_PLUGIN_WASM)
+
+clean:
+	rm -rf build
