@@ -1,0 +1,91 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"go/format"
+	"path"
+	"strings"
+
+	"go.bytecodealliance.org/wit"
+)
+
+//go:embed witrt.go.txt
+var runtimeSource string
+
+// Generate returns the generated files, by path relative to the output
+// directory.
+func Generate(res *wit.Resolve, opts Options) (map[string][]byte, error) {
+	g, err := newGenerator(res, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, p := range g.pkgs {
+		src, err := g.packageFile(p)
+		if err != nil {
+			return nil, err
+		}
+		out[path.Join(p.dir, p.name+".wit.go")] = src
+	}
+	rt, err := format.Source([]byte(runtimeSource))
+	if err != nil {
+		return nil, fmt.Errorf("formatting the runtime: %w", err)
+	}
+	out[path.Join(runtimeDir, "witrt.go")] = rt
+	return out, nil
+}
+
+func (g *generator) packageFile(p *goPackage) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg, ok := r.(string)
+			if !ok || !strings.HasPrefix(msg, "witgen: ") {
+				panic(r)
+			}
+			err = fmt.Errorf("%s: %s", p.witName, strings.TrimPrefix(msg, "witgen: "))
+		}
+	}()
+	f := newFile(p)
+	var doc string
+	if p.iface != nil {
+		what := "its types."
+		if p.needsImports() {
+			what = "its types, an Exports type that calls a component exporting it, and an Imports interface with AddToLinker for a host providing it to components."
+		}
+		doc = docComment(fmt.Sprintf("Package %s holds the Go host bindings of the WIT interface %s: %s", p.name, p.witName, what),
+			p.iface.Docs.Contents, "")
+		f.p("// InterfaceName is the name of the interface in components.")
+		f.p("const InterfaceName = %q\n", p.instance)
+	} else {
+		doc = docComment(fmt.Sprintf("Package %s holds the Go host bindings of the WIT world %s: Instantiate binds what a component of the world exports, and AddToLinker provides what it imports.", p.name, p.witName),
+			p.world.Docs.Contents, "")
+		f.p("// WorldName is the name of the world.")
+		f.p("const WorldName = %q\n", p.witName)
+	}
+	f.declareTypes()
+	if p.usesResultError() {
+		f.declareResultError()
+	}
+	if p.hasCx() {
+		f.declareCx()
+	}
+	if p.iface != nil && p.needsImports() {
+		f.exportsBindings()
+		var resources []*wit.TypeDef
+		for _, t := range p.typeDefs() {
+			if _, ok := t.Kind.(*wit.Resource); ok {
+				resources = append(resources, t)
+			}
+		}
+		f.importsBindings(p.functions(), resources, "Imports", "AddToLinker", "l.Instance(InterfaceName)")
+		f.p("// CheckImports reports the functions of %s that component c imports", p.instance)
+		f.p("// with other types than these bindings expect.")
+		f.p("func CheckImports(c *%s.Component) error {", f.std("bindings"))
+		f.p("return %s.CheckImports(c, InterfaceName, witImportSigsImports)\n}", f.std("witrt"))
+	}
+	if p.world != nil {
+		f.worldBindings()
+	}
+	return f.bytes(doc)
+}
