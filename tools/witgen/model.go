@@ -59,8 +59,8 @@ type goPackage struct {
 	// witName names the package in docs.
 	witName string
 
-	top       *scope                   // package-level identifiers
-	typeNames map[*wit.TypeDef]string  // Go names of named types declared here
+	top       *scope                    // package-level identifiers
+	typeNames map[*wit.TypeDef]string   // Go names of named types declared here
 	caseNames map[*wit.TypeDef][]string // enum constants, variant case types, flag constants
 	fieldName map[*wit.TypeDef][]string // record field names
 	hostIface map[*wit.TypeDef]string   // HostFoo interface names of resources
