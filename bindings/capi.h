@@ -258,11 +258,16 @@ typedef struct {
   uint32_t private1;
 } dl_instance_t; // wasmtime_component_instance_t
 
+// wasmtime_component_func_t: the instance part is a struct of its own, so
+// private2 comes after that struct's padding, at offset 16 (24 bytes in
+// all). TestCAPILayout checks every layout here against wasmtime's headers.
 typedef struct {
-  uint64_t store_id;
-  uint32_t private1;
+  struct {
+    uint64_t store_id;
+    uint32_t private1;
+  } instance;
   uint32_t private2;
-} dl_func_t; // wasmtime_component_func_t
+} dl_func_t;
 
 extern wasmtime_error_t *wasmtime_component_new(const wasm_engine_t *engine, const uint8_t *buf,
                                                 size_t len, wasmtime_component_t **out);

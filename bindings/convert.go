@@ -350,8 +350,18 @@ func cString(n uintptr, data unsafe.Pointer) string {
 	return string(unsafe.Slice((*byte)(data), int(n)))
 }
 
-// needsDelete reports whether a C value produced by wasmtime owns memory
-// that must be given back with wasmtime_component_val_delete.
-func needsDelete(v *cVal) bool {
-	return v.kind >= cKind(KindString)
+// largeResult is the size from which a call's result is freed right after
+// it was copied into Go, instead of by the next call at the same depth.
+const largeResult = 64 << 10
+
+// large reports whether a result holds a string or list big enough to be
+// worth a cgo call to free it now.
+func large(v *cVal) bool {
+	switch v.kind {
+	case cKind(KindString):
+		return v.a >= largeResult
+	case cKind(KindList):
+		return v.a*sizeofVal >= largeResult
+	}
+	return false
 }

@@ -99,7 +99,8 @@ func (f *Func) Type() *FuncType { return f.ty }
 // cancellation or deadline interrupts the guest within one epoch tick.
 //
 // A guest trap returns a *Trap; other failures a *Error or a plain error.
-// Resources passed as own<T> belong to the guest after a successful call.
+// Resources passed as own<T> belong to the guest once the call reached
+// wasmtime, even if it failed: their handles cannot be used afterwards.
 func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 	s := f.store
 	if err := s.usable(); err != nil {
@@ -109,8 +110,8 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 		return Val{}, fmt.Errorf("function %s takes %d arguments, got %d", f.name, len(f.ty.Params), len(args))
 	}
 	for i := range args {
-		if err := args[i].check(s); err != nil {
-			return Val{}, fmt.Errorf("function %s: argument %s: %w", f.name, f.ty.Params[i].Name, err)
+		if err := args[i].checkType(f.ty.Params[i].Type, s); err != nil {
+			return Val{}, &ArgumentError{Func: f.name, Param: f.ty.Params[i].Name, Err: err}
 		}
 	}
 	if f.inst.trapped != nil {
@@ -126,60 +127,96 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 	if f.ty.Result != nil {
 		nres = 1
 	}
-	cres := s.arena.vals(nres)
+	slot := s.slot()
 	prevBase := s.cbBase
 	s.cbBase = s.arena.mark()
 	prevCtx, prevDeadline, prevErr := s.beginCall(ctx)
 
-	var cerr *C.wasmtime_error_t
 	rc := C.dl_call(s.cx, &f.fn, boolInt(s.engine.config.ConsumeFuel), C.uint64_t(s.fuel()),
 		boolInt(s.engine.config.EpochInterruption),
-		(*C.dl_val_t)(unsafe.Pointer(cargs)), C.size_t(len(args)),
-		(*C.dl_val_t)(unsafe.Pointer(cres)), C.size_t(nres), &cerr)
+		(*C.dl_val_t)(unsafe.Pointer(cargs)), C.size_t(len(args)), C.size_t(nres), slot)
 
 	var result Val
 	var err error
 	switch rc {
 	case C.DL_CALL_OK, C.DL_CALL_POST_FAILED:
 		if nres == 1 {
-			result, err = s.get(cres)
-			if needsDelete(cres) {
-				C.dl_delete_vals((*C.dl_val_t)(unsafe.Pointer(cres)), 1)
+			res := (*cVal)(unsafe.Pointer(&slot.result))
+			result, err = s.get(res)
+			if large(res) {
+				C.dl_slot_clear(slot)
 			}
 		}
 		if rc == C.DL_CALL_POST_FAILED {
-			err = s.callError("post-return of "+f.name, cerr)
+			err = s.callError("post-return of "+f.name, slot.err)
 			result = Val{}
-		} else if err == nil {
-			for _, pi := range f.ownParams {
-				if r := args[pi].res; r != nil {
-					r.moved()
-				}
-			}
 		}
 	case C.DL_CALL_FUEL_FAILED:
-		err = takeError("fuel", cerr)
+		err = takeError("fuel", slot.err)
 	default:
-		err = s.callError("call "+f.name, cerr)
+		err = s.callError("call "+f.name, slot.err)
+	}
+	slot.err = nil
+	if rc != C.DL_CALL_FUEL_FAILED {
+		// Own handles belong to the guest once the call ran. A failed call
+		// may have moved them before it failed, and a stale handle could
+		// later reach a reused table slot: treat them as moved either way.
+		for _, pi := range f.ownParams {
+			if r := args[pi].res; r != nil {
+				r.moved()
+			}
+		}
 	}
 	s.endCall(prevCtx, prevDeadline, prevErr)
 	s.cbBase = prevBase
 	s.arena.release(mark)
-	if _, isTrap := err.(*Trap); isTrap {
-		f.inst.trapped = err
+	if err != nil && rc != C.DL_CALL_FUEL_FAILED {
+		// wasmtime marks an instance as entered before it lowers the
+		// arguments and clears the mark only after post-return, so any
+		// failure inside a call leaves the instance unusable ("poisoned").
+		// The exception is a reentry refused because a call into the same
+		// instance is running further up (a host function calling back).
+		entering := strings.Contains(err.Error(), "cannot enter component instance")
+		switch {
+		case !entering:
+			f.inst.trapped = err
+		case s.depth == 0:
+			// No call of this store is running: the instance was left
+			// unusable by a failure this package did not see (e.g. a
+			// trapping destructor run by Resource.Drop).
+			f.inst.trapped = err
+			return Val{}, &InstanceTrappedError{Trap: err}
+		}
 	}
 	return result, err
 }
 
-// InstanceTrappedError is returned by calls into an instance that trapped
-// before. Instantiate the component again to go on.
+// InstanceTrappedError is returned by calls into an instance in which an
+// earlier call trapped or failed inside wasmtime (wasmtime does not enter
+// such an instance again). Instantiate the component again to go on.
 type InstanceTrappedError struct {
-	Trap error // the first trap
+	Trap error // the first failure: usually a *Trap, else a *Error
 }
 
 func (e *InstanceTrappedError) Error() string {
-	return "instance cannot be used after it trapped (" + e.Trap.Error() + "); instantiate it again"
+	return "instance cannot be used after a failed call (" + e.Trap.Error() + "); instantiate it again"
 }
 
-// Unwrap returns the first trap.
+// Unwrap returns the first failure.
 func (e *InstanceTrappedError) Unwrap() error { return e.Trap }
+
+// ArgumentError is returned, before anything runs, by calls whose arguments
+// do not fit the function's parameter types (or carry invalid UTF-8, an
+// invalid char, or a resource handle that cannot be used).
+type ArgumentError struct {
+	Func  string // the function's export path
+	Param string // the parameter's name
+	Err   error
+}
+
+func (e *ArgumentError) Error() string {
+	return "function " + e.Func + ": argument " + e.Param + ": " + e.Err.Error()
+}
+
+// Unwrap returns the reason.
+func (e *ArgumentError) Unwrap() error { return e.Err }

@@ -506,7 +506,19 @@ func dlGoHostCall(fh, sh C.uintptr_t, args *C.dl_val_t, nargs C.size_t, nrets C.
 }
 
 func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t) (err error) {
-	params := make([]Val, len(cargs))
+	// One allocation for both; params and results must not alias.
+	buf := make([]Val, len(cargs)+nrets)
+	params, results := buf[:len(cargs):len(cargs)], buf[len(cargs):]
+	// Borrowed handles among the parameters are valid only during this
+	// call: wasmtime removes them from its table when the call returns,
+	// and may reuse their slots, so a handle kept past the call could reach
+	// another resource (or make wasmtime abort). End them on return.
+	borrowMark := len(s.borrows)
+	defer func() {
+		if berr := s.endBorrows(borrowMark); err == nil {
+			err = berr
+		}
+	}()
 	for i := range cargs {
 		v, err := s.get(&cargs[i])
 		if err != nil {
@@ -514,12 +526,7 @@ func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t)
 		}
 		params[i] = v
 	}
-	results := make([]Val, nrets)
-	ctx := s.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx = context.WithValue(ctx, storeKey{}, s)
+	ctx := s.callbackContext()
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -562,11 +569,7 @@ func dlGoResourceDrop(rh, sh C.uintptr_t, rep C.uint32_t) *C.wasmtime_error_t {
 	if r.drop == nil {
 		return nil
 	}
-	ctx := s.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx = context.WithValue(ctx, storeKey{}, s)
+	ctx := s.callbackContext()
 	var err error
 	func() {
 		defer func() {

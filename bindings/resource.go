@@ -42,6 +42,11 @@ type Resource struct {
 	ptr   *C.wasmtime_component_resource_any_t
 	owned bool
 	state resourceState
+
+	// The host representation, once known (NewResource, HostRep).
+	hostRepKnown bool
+	hostRep      uint32
+	hostType     *ResourceType
 }
 
 type resourceState uint8
@@ -51,9 +56,10 @@ const (
 	resourceDropped
 	resourceMoved
 	resourceClosed
+	resourceBorrowEnded
 )
 
-var errResourceGone = errors.New("bindings: resource handle was already dropped, moved into the guest, or closed")
+var errResourceGone = errors.New("bindings: resource handle was already dropped, moved into the guest or closed, or is a borrow whose host call returned")
 
 // adoptResource wraps a resource_any the store now owns.
 func (s *Store) adoptResource(p *C.wasmtime_component_resource_any_t) *Resource {
@@ -62,7 +68,31 @@ func (s *Store) adoptResource(p *C.wasmtime_component_resource_any_t) *Resource 
 		s.resources = map[*Resource]struct{}{}
 	}
 	s.resources[r] = struct{}{}
+	if !r.owned {
+		s.borrows = append(s.borrows, r)
+	}
 	return r
+}
+
+// endBorrows ends the borrowed handles received since mark (see
+// Store.hostCall): the component model requires a host function to release
+// its borrows before it returns, so those the host function did not close
+// are dropped here.
+func (s *Store) endBorrows(mark int) error {
+	var first error
+	for _, r := range s.borrows[mark:] {
+		if r.state != resourceLive {
+			continue
+		}
+		if err := takeError("resource", C.wasmtime_component_resource_any_drop(s.cx, r.ptr)); err != nil && first == nil {
+			first = err
+		}
+		r.free()
+		r.state = resourceBorrowEnded
+	}
+	clear(s.borrows[mark:])
+	s.borrows = s.borrows[:mark]
+	return first
 }
 
 // NewResource creates an owned handle to a host resource of type t whose
@@ -71,13 +101,18 @@ func (s *Store) NewResource(t *ResourceType, rep uint32) (*Resource, error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
+	if t == nil {
+		return nil, errors.New("bindings: NewResource with a nil type")
+	}
 	h := C.wasmtime_component_resource_host_new(true, C.uint32_t(rep), C.uint32_t(t.id))
 	defer C.wasmtime_component_resource_host_delete(h)
 	var any *C.wasmtime_component_resource_any_t
 	if err := takeError("resource", C.wasmtime_component_resource_host_to_any(s.cx, h, &any)); err != nil {
 		return nil, err
 	}
-	return s.adoptResource(any), nil
+	r := s.adoptResource(any)
+	r.hostRepKnown, r.hostRep, r.hostType = true, rep, t
+	return r, nil
 }
 
 // Owned reports whether the handle is an own<T> (as opposed to a borrow).
@@ -88,15 +123,25 @@ func (r *Resource) Live() bool { return r.state == resourceLive }
 
 // HostRep returns the representation and type of a host resource. It fails
 // for guest resources.
+//
+// wasmtime can only read the representation by taking the handle out of its
+// table. For an own handle, HostRep puts an equivalent handle back, so r
+// stays usable. For a borrow (as received by host functions), reading the
+// representation ends the borrow, as the component model allows: r is
+// closed afterwards. The result is remembered, so asking again is free.
 func (r *Resource) HostRep() (rep uint32, t *ResourceType, err error) {
+	if r.hostRepKnown {
+		return r.hostRep, r.hostType, nil
+	}
 	if r.state != resourceLive {
 		return 0, nil, errResourceGone
 	}
-	if err := r.store.usable(); err != nil {
+	s := r.store
+	if err := s.usable(); err != nil {
 		return 0, nil, err
 	}
 	var h *C.wasmtime_component_resource_host_t
-	if err := takeError("resource", C.wasmtime_component_resource_any_to_host(r.store.cx, r.ptr, &h)); err != nil {
+	if err := takeError("resource", C.wasmtime_component_resource_any_to_host(s.cx, r.ptr, &h)); err != nil {
 		return 0, nil, fmt.Errorf("not a host resource: %w", err)
 	}
 	defer C.wasmtime_component_resource_host_delete(h)
@@ -105,6 +150,21 @@ func (r *Resource) HostRep() (rep uint32, t *ResourceType, err error) {
 	if v, ok := resourceTypes.Load(id); ok {
 		t = v.(*ResourceType)
 	}
+	r.hostRep, r.hostType, r.hostRepKnown = rep, t, true
+	if !r.owned {
+		r.free()
+		r.state = resourceClosed
+		return rep, t, nil
+	}
+	// The own handle left wasmtime's table: put it back.
+	var back *C.wasmtime_component_resource_any_t
+	if err := takeError("resource", C.wasmtime_component_resource_host_to_any(s.cx, h, &back)); err != nil {
+		r.free()
+		r.state = resourceClosed
+		return rep, t, fmt.Errorf("bindings: could not restore the handle after reading its representation: %w", err)
+	}
+	C.wasmtime_component_resource_any_delete(r.ptr)
+	r.ptr = back
 	return rep, t, nil
 }
 
@@ -141,6 +201,11 @@ func (r *Resource) Drop(ctx context.Context) error {
 // resource itself when it closes.
 func (r *Resource) Close() {
 	if r.state == resourceLive {
+		if !r.owned && r.store.depth > 0 && !r.store.closed {
+			// A borrow received by a running host function: end it, as
+			// the component model requires before the function returns.
+			_ = takeError("resource", C.wasmtime_component_resource_any_drop(r.store.cx, r.ptr))
+		}
 		r.free()
 		r.state = resourceClosed
 	}
@@ -178,6 +243,8 @@ func (r *Resource) String() string {
 		return "resource(" + kind + ", moved)"
 	case resourceClosed:
 		return "resource(" + kind + ", closed)"
+	case resourceBorrowEnded:
+		return "resource(" + kind + ", borrow ended)"
 	}
 	return "resource(" + kind + ")"
 }

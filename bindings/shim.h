@@ -16,11 +16,30 @@ enum {
   DL_CALL_FUEL_FAILED = 3,  // setting fuel failed; nothing ran
 };
 
-int dl_call(wasmtime_context_t *cx, const dl_func_t *f, int set_fuel, uint64_t fuel,
-            int set_epoch, const dl_val_t *args, size_t nargs, dl_val_t *results,
-            size_t nresults, wasmtime_error_t **err);
+// A call slot: where one call level of a store receives its result and
+// error. Slots live in C memory (so nothing of a call escapes to the Go heap)
+// and belong to their store; one per nesting depth, because a host function
+// may call into another instance of the same store while the outer call is
+// in wasmtime.
+//
+// result always holds a valid value: wasmtime_component_func_call assigns
+// its result slot, which drops (frees) what the slot held before. So a
+// result is freed by the next call at the same depth, or by dl_slot_free,
+// and never needs a cgo call of its own.
+typedef struct {
+  dl_val_t result;
+  wasmtime_error_t *err;
+} dl_slot_t;
 
-void dl_delete_vals(dl_val_t *vals, size_t n);
+dl_slot_t *dl_slot_new(void);
+void dl_slot_free(dl_slot_t *slot);
+// dl_slot_clear frees the slot's result now (used for large results, so a
+// store does not keep a big string alive until its next call).
+void dl_slot_clear(dl_slot_t *slot);
+
+int dl_call(wasmtime_context_t *cx, const dl_func_t *f, int set_fuel, uint64_t fuel,
+            int set_epoch, const dl_val_t *args, size_t nargs, size_t nresults,
+            dl_slot_t *slot);
 
 wasmtime_store_t *dl_store_new(wasm_engine_t *engine, uintptr_t handle, int epoch_callback);
 

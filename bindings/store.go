@@ -88,16 +88,20 @@ type Store struct {
 	hasWASI bool
 
 	arena arena
+	// slots[d] receives the result and error of calls at nesting depth d.
+	slots []*C.dl_slot_t
 	// cbBase is where host callbacks of the running call allocate.
 	cbBase arenaMark
 
 	// State of the call in progress.
 	ctx      context.Context
+	cbCtx    context.Context // ctx with the store attached, made at the first callback
 	deadline time.Time
 	hostErr  error // why a host callback or the epoch callback failed the call
 	depth    int
 
 	resources map[*Resource]struct{}
+	borrows   []*Resource // borrowed handles of the running host calls, innermost last
 	closed    bool
 }
 
@@ -197,6 +201,12 @@ func (s *Store) Close() {
 		r.free()
 	}
 	s.resources = nil
+	// Results held by the slots may refer to the store (resources): free
+	// them first.
+	for _, sl := range s.slots {
+		C.dl_slot_free(sl)
+	}
+	s.slots = nil
 	C.wasmtime_store_delete(s.ptr)
 	s.ptr, s.cx = nil, nil
 	s.arena.free()
@@ -274,6 +284,18 @@ func (c cStringArray) free() {
 	C.free(c.ptr)
 }
 
+// slot returns the call slot for a call about to start at the current depth.
+func (s *Store) slot() *C.dl_slot_t {
+	for len(s.slots) <= s.depth {
+		sl := C.dl_slot_new()
+		if sl == nil {
+			panic("bindings: out of C memory")
+		}
+		s.slots = append(s.slots, sl)
+	}
+	return s.slots[s.depth]
+}
+
 // storeKey is the context key under which host functions find their store.
 type storeKey struct{}
 
@@ -288,6 +310,7 @@ func StoreFromContext(ctx context.Context) *Store {
 func (s *Store) beginCall(ctx context.Context) (prevCtx context.Context, prevDeadline time.Time, prevErr error) {
 	prevCtx, prevDeadline, prevErr = s.ctx, s.deadline, s.hostErr
 	s.ctx = ctx
+	s.cbCtx = nil
 	s.hostErr = nil
 	s.deadline = time.Time{}
 	if s.call.Timeout > 0 {
@@ -304,6 +327,21 @@ func (s *Store) beginCall(ctx context.Context) (prevCtx context.Context, prevDea
 func (s *Store) endCall(prevCtx context.Context, prevDeadline time.Time, prevErr error) {
 	s.depth--
 	s.ctx, s.deadline, s.hostErr = prevCtx, prevDeadline, prevErr
+	s.cbCtx = nil
+}
+
+// callbackContext returns the context host functions and destructors of the
+// running call receive: the call's context, carrying the store. It is made
+// once per call.
+func (s *Store) callbackContext() context.Context {
+	if s.cbCtx == nil {
+		ctx := s.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		s.cbCtx = context.WithValue(ctx, storeKey{}, s)
+	}
+	return s.cbCtx
 }
 
 // interruption tells whether the running call must stop, and why.

@@ -340,15 +340,14 @@ func (c *Component) reflect() *ComponentType {
 	defer C.wasmtime_component_type_delete(ct)
 	r := &reflector{engine: c.engine.ptr}
 	defer r.close()
-	out := &ComponentType{}
+	var imports, exports itemEntries
 	n := int(C.wasmtime_component_type_import_count(ct, r.engine))
 	for i := range n {
 		var name *C.char
 		var nlen C.size_t
 		var item C.dl_item_t
 		if C.wasmtime_component_type_import_nth(ct, r.engine, C.size_t(i), &name, &nlen, &item) {
-			out.Imports = append(out.Imports, ItemDef{Name: C.GoStringN(name, C.int(nlen)), Item: r.item(&item)})
-			C.wasmtime_component_item_delete(&item)
+			imports.add(C.GoStringN(name, C.int(nlen)), item)
 		}
 	}
 	n = int(C.wasmtime_component_type_export_count(ct, r.engine))
@@ -357,9 +356,56 @@ func (c *Component) reflect() *ComponentType {
 		var nlen C.size_t
 		var item C.dl_item_t
 		if C.wasmtime_component_type_export_nth(ct, r.engine, C.size_t(i), &name, &nlen, &item) {
-			out.Exports = append(out.Exports, ItemDef{Name: C.GoStringN(name, C.int(nlen)), Item: r.item(&item)})
-			C.wasmtime_component_item_delete(&item)
+			exports.add(C.GoStringN(name, C.int(nlen)), item)
 		}
+	}
+	return &ComponentType{Imports: r.items(imports), Exports: r.items(exports)}
+}
+
+// itemEntries are named items as wasmtime returns them, owned until items
+// deletes them. Names and items are kept apart so that the items' backing
+// array, whose elements are passed to C, holds no Go pointers.
+type itemEntries struct {
+	names []string
+	items []C.dl_item_t
+}
+
+func (e *itemEntries) add(name string, item C.dl_item_t) {
+	e.names = append(e.names, name)
+	e.items = append(e.items, item)
+}
+
+// items converts (and deletes) a list of named items: resources and named
+// types first, so that functions can refer to them by name.
+func (r *reflector) items(e itemEntries) []ItemDef {
+	out := make([]ItemDef, len(e.items))
+	for i := range e.items {
+		it := &e.items[i]
+		if it.kind == C.DL_ITEM_RESOURCE {
+			rt := (*C.wasmtime_component_resource_type_t)(itemPtr(it))
+			r.resources = append(r.resources, namedResource{e.names[i], C.wasmtime_component_resource_type_clone(rt)})
+			out[i] = ItemDef{e.names[i], &Item{Kind: ItemResource}}
+		}
+	}
+	for i := range e.items {
+		it := &e.items[i]
+		if it.kind == C.DL_ITEM_TYPE {
+			t := r.valtype(itemValtype(it))
+			out[i] = ItemDef{e.names[i], &Item{Kind: ItemType, Type: t}}
+			switch t.Kind {
+			case KindRecord, KindVariant, KindEnum, KindFlags:
+				var clone C.dl_valtype_t
+				C.wasmtime_component_valtype_clone(itemValtype(it), &clone)
+				r.named = append(r.named, namedType{e.names[i], clone, t})
+			}
+		}
+	}
+	for i := range e.items {
+		it := &e.items[i]
+		if out[i].Item == nil {
+			out[i] = ItemDef{e.names[i], r.item(it)}
+		}
+		C.wasmtime_component_item_delete(it)
 	}
 	return out
 }
@@ -377,51 +423,16 @@ func (r *reflector) item(item *C.dl_item_t) *Item {
 	case C.DL_ITEM_INSTANCE:
 		it := (*C.wasmtime_component_instance_type_t)(itemPtr(item))
 		n := int(C.wasmtime_component_instance_type_export_count(it, r.engine))
-		// Resources and named types first, so that functions can refer to
-		// them by name.
-		type entry struct {
-			name string
-			item C.dl_item_t
-		}
-		entries := make([]entry, 0, n)
+		var entries itemEntries
 		for i := range n {
 			var name *C.char
 			var nlen C.size_t
 			var sub C.dl_item_t
 			if C.wasmtime_component_instance_type_export_nth(it, r.engine, C.size_t(i), &name, &nlen, &sub) {
-				entries = append(entries, entry{C.GoStringN(name, C.int(nlen)), sub})
+				entries.add(C.GoStringN(name, C.int(nlen)), sub)
 			}
 		}
-		out := &Item{Kind: ItemInstance, Exports: make([]ItemDef, len(entries))}
-		for i := range entries {
-			e := &entries[i]
-			if e.item.kind == C.DL_ITEM_RESOURCE {
-				rt := (*C.wasmtime_component_resource_type_t)(itemPtr(&e.item))
-				r.resources = append(r.resources, namedResource{e.name, C.wasmtime_component_resource_type_clone(rt)})
-				out.Exports[i] = ItemDef{e.name, &Item{Kind: ItemResource}}
-			}
-		}
-		for i := range entries {
-			e := &entries[i]
-			if e.item.kind == C.DL_ITEM_TYPE {
-				t := r.valtype(itemValtype(&e.item))
-				out.Exports[i] = ItemDef{e.name, &Item{Kind: ItemType, Type: t}}
-				switch t.Kind {
-				case KindRecord, KindVariant, KindEnum, KindFlags:
-					var clone C.dl_valtype_t
-					C.wasmtime_component_valtype_clone(itemValtype(&e.item), &clone)
-					r.named = append(r.named, namedType{e.name, clone, t})
-				}
-			}
-		}
-		for i := range entries {
-			e := &entries[i]
-			if out.Exports[i].Item == nil {
-				out.Exports[i] = ItemDef{e.name, r.item(&e.item)}
-			}
-			C.wasmtime_component_item_delete(&e.item)
-		}
-		return out
+		return &Item{Kind: ItemInstance, Exports: r.items(entries)}
 	case C.DL_ITEM_FUNC:
 		return &Item{Kind: ItemFunc, Func: r.funcType((*C.wasmtime_component_func_type_t)(itemPtr(item)))}
 	case C.DL_ITEM_TYPE:

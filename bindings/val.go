@@ -484,3 +484,120 @@ func invalidAt(s string) int {
 	}
 	return -1
 }
+
+// checkType reports why v cannot be passed where a value of type t is
+// expected, before wasmtime sees it: wasmtime checks types too, but only
+// while it lowers the arguments, after it has marked the instance as
+// entered, so a mismatch found there leaves the instance unusable. It
+// includes check's validations.
+func (v Val) checkType(t *Type, s *Store) error {
+	if t == nil {
+		return fmt.Errorf("value %s where the type has no payload", v.kind)
+	}
+	want := t.Kind
+	if want == KindOwn || want == KindBorrow {
+		want = KindResource
+	}
+	if v.kind != want {
+		if v.kind == 0 {
+			return fmt.Errorf("invalid zero Val where %s is expected", t)
+		}
+		return fmt.Errorf("%s value where %s is expected", v.kind, t)
+	}
+	switch t.Kind {
+	case KindChar, KindString, KindOwn, KindBorrow:
+		return v.check(s)
+	case KindList:
+		for i := range v.elems {
+			if err := v.elems[i].checkType(t.Elem, s); err != nil {
+				return fmt.Errorf("list element %d: %w", i, err)
+			}
+		}
+	case KindRecord:
+		if len(v.elems) != len(t.Fields) {
+			return fmt.Errorf("record with %d fields where %s is expected", len(v.elems), t)
+		}
+		for i, f := range t.Fields {
+			if v.names[i] != f.Name {
+				return fmt.Errorf("record field %d is %q, want %q (fields go in the type's order)", i, v.names[i], f.Name)
+			}
+			if err := v.elems[i].checkType(f.Type, s); err != nil {
+				return fmt.Errorf("field %s: %w", f.Name, err)
+			}
+		}
+	case KindTuple:
+		if len(v.elems) != len(t.Elems) {
+			return fmt.Errorf("tuple of %d where %s is expected", len(v.elems), t)
+		}
+		for i, et := range t.Elems {
+			if err := v.elems[i].checkType(et, s); err != nil {
+				return fmt.Errorf("tuple element %d: %w", i, err)
+			}
+		}
+	case KindVariant:
+		for _, c := range t.Cases {
+			if c.Name != v.str {
+				continue
+			}
+			switch {
+			case c.Type == nil && len(v.elems) > 0:
+				return fmt.Errorf("variant case %s has no payload, got one", c.Name)
+			case c.Type != nil && len(v.elems) == 0:
+				return fmt.Errorf("variant case %s needs a payload of type %s", c.Name, c.Type)
+			case c.Type != nil:
+				if err := v.elems[0].checkType(c.Type, s); err != nil {
+					return fmt.Errorf("case %s: %w", c.Name, err)
+				}
+			}
+			return nil
+		}
+		return fmt.Errorf("%q is not a case of %s", v.str, t)
+	case KindEnum:
+		for _, n := range t.Names {
+			if n == v.str {
+				return nil
+			}
+		}
+		return fmt.Errorf("%q is not a case of %s", v.str, t)
+	case KindFlags:
+		for _, n := range v.names {
+			if !contains(t.Names, n) {
+				return fmt.Errorf("%q is not a flag of %s", n, t)
+			}
+		}
+	case KindOption:
+		if v.bits != 0 {
+			if len(v.elems) != 1 {
+				return fmt.Errorf("option::some without a payload")
+			}
+			if err := v.elems[0].checkType(t.Elem, s); err != nil {
+				return fmt.Errorf("some: %w", err)
+			}
+		}
+	case KindResult:
+		pt, name := t.Err, "err"
+		if v.bits != 0 {
+			pt, name = t.Ok, "ok"
+		}
+		switch {
+		case pt == nil && len(v.elems) > 0:
+			return fmt.Errorf("result::%s of %s has no payload, got one", name, t)
+		case pt != nil && len(v.elems) == 0:
+			return fmt.Errorf("result::%s of %s needs a payload of type %s", name, t, pt)
+		case pt != nil:
+			if err := v.elems[0].checkType(pt, s); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
