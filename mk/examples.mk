@@ -23,6 +23,10 @@
 # works whatever directory make was started from.
 EX_COMMA := ,
 EXAMPLES_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+# Including this fragment must not change the includer's default goal; on its own, the
+# default goal is `examples`.
+EX_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),yes)
+EX_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
 EXAMPLES_DIR := build/examples
 JS_PLUGIN_WASM := $(EXAMPLES_DIR)/js-plugin.wasm
@@ -216,3 +220,9 @@ example-rust:
 
 examples-clean:
 	cd "$(EXAMPLES_ROOT)" && rm -rf $(EXAMPLES_DIR) build/rust-plugin-target
+
+ifeq ($(EX_STANDALONE),yes)
+.DEFAULT_GOAL := examples
+else
+.DEFAULT_GOAL := $(EX_SAVED_DEFAULT_GOAL)
+endif
