@@ -396,17 +396,23 @@ func (f *file) liftResource(s *strings.Builder, res *wit.TypeDef, own bool) {
 	witrt := f.std("witrt")
 	s.WriteString("r := v.Resource()\n")
 	if q == f.pkg {
-		fmt.Fprintf(s, "if cx.host {\n")
+		// World-level resources are always the host's (worlds export no
+		// resources).
+		if q.iface != nil {
+			fmt.Fprintf(s, "if cx.host {\n")
+		}
 		if own {
 			fmt.Fprintf(s, "h, err := %s.Take(cx.store, r)\n", tableVar(name))
 		} else {
 			fmt.Fprintf(s, "h, err := %s.Lookup(cx.store, r)\n", tableVar(name))
 		}
-		fmt.Fprintf(s, "r.Close()\nif err != nil {\npanic(%s.Fault(err))\n}\nreturn h\n}\n", witrt)
-		fmt.Fprintf(s, "return &%s{res: r, exp: cx.%s}\n", name, f.pkg.cxExportsField(q))
+		fmt.Fprintf(s, "r.Close()\nif err != nil {\npanic(%s.Fault(err))\n}\nreturn h\n", witrt)
+		if q.iface != nil {
+			fmt.Fprintf(s, "}\nreturn &%s{res: r, exp: cx.%s}\n", name, f.pkg.cxExportsField(q))
+		}
 		return
 	}
-	fmt.Fprintf(s, "h, err := %s%sFromResource(r, cx.%s, %v)\nif err != nil {\npanic(%s.Fault(err))\n}\nreturn h\n",
+	fmt.Fprintf(s, "h, err := %s%sFromResource(cx.store, r, cx.%s, %v)\nif err != nil {\npanic(%s.Fault(err))\n}\nreturn h\n",
 		f.pkgRef(q), name, f.pkg.cxExportsField(q), own, witrt)
 }
 

@@ -30,10 +30,11 @@ type param struct {
 	name string // Go name
 }
 
-// internalNames are the local names generated function bodies use.
+// internalNames are the names generated methods with WIT parameters use
+// besides them: receivers, named results and locals. (Host functions are
+// closures without WIT names in scope.)
 var internalNames = []string{
-	"ctx", "e", "h", "i", "ret", "err", "res", "cx", "p", "r", "x", "ev", "re", "ee",
-	"args", "results", "impl", "li", "l", "v", "s",
+	"ctx", "e", "h", "i", "ret", "err", "cx", "callRes", "payload", "errVal",
 }
 
 func (f *file) fnInfo(fn *wit.Function, goName string) *fnInfo {
@@ -244,7 +245,7 @@ func (f *file) exportCall(fi *fnInfo, funcExpr, cxInit, selfArg string) {
 	for _, p := range fi.params {
 		args = append(args, f.lower(p.wit.Type, p.name))
 	}
-	assign := "res, err :="
+	assign := "callRes, err :="
 	if fi.result == nil {
 		assign = "_, err ="
 	}
@@ -271,19 +272,19 @@ func (f *file) exportCall(fi *fnInfo, funcExpr, cxInit, selfArg string) {
 			retPrefix = ""
 		}
 		if fi.ok != nil || fi.err != nil {
-			f.p("p, _ := res.Payload()")
+			f.p("payload, _ := callRes.Payload()")
 		}
-		f.p("if !res.IsOk() {")
+		f.p("if !callRes.IsOk() {")
 		switch f.pkg.g.errMode(fi.err) {
 		case errPointer:
-			f.p("ev := %s", f.lift(fi.err, "p"))
-			f.p("return %s&ev", retPrefix)
+			f.p("errVal := %s", f.lift(fi.err, "payload"))
+			f.p("return %s&errVal", retPrefix)
 		case errValue:
-			f.p("return %s%s", retPrefix, f.lift(fi.err, "p"))
+			f.p("return %s%s", retPrefix, f.lift(fi.err, "payload"))
 		default:
 			val := ""
 			if fi.err != nil {
-				val = ", Value: " + f.lift(fi.err, "p")
+				val = ", Value: " + f.lift(fi.err, "payload")
 			}
 			f.p("return %s&ResultError[%s]{Func: %q%s}", retPrefix, f.resultErrorArg(fi.err), f.pkg.qualifiedFunc(fi.fn), val)
 		}
@@ -291,11 +292,11 @@ func (f *file) exportCall(fi *fnInfo, funcExpr, cxInit, selfArg string) {
 		if fi.ok == nil {
 			f.p("return nil")
 		} else {
-			f.p("return %s, nil", f.lift(fi.ok, "p"))
+			f.p("return %s, nil", f.lift(fi.ok, "payload"))
 		}
 	default:
 		f.p("if err != nil {\nreturn ret, err\n}")
-		f.p("return %s, nil", f.lift(fi.result, "res"))
+		f.p("return %s, nil", f.lift(fi.result, "callRes"))
 	}
 }
 
@@ -575,6 +576,11 @@ func (f *file) declareResource(t *wit.TypeDef) {
 	table := tableVar(name)
 	f.p("// %s maps the handles components hold to host values of %s.", table, witName)
 	f.p("var %s = %s.NewHostTable[*%s](%q)\n", table, f.std("witrt"), name, full)
+	f.doc("Define%s defines the host resource type %s under name in li, as AddToLinker does; the AddToLinker of interfaces that use %s call it for their own instance.", name, witName, witName)
+	f.p("func Define%s(li %s.LinkerInstance, name string) error {", name, b)
+	f.p("return li.DefineResource(name, %s.Type, func(ctx %s, rep uint32) error {", table, ctxT)
+	f.p("h, last := %s.Dropped(%s.StoreFromContext(ctx), rep)", table, b)
+	f.p("if last && h != nil && h.host != nil {\nh.host.Drop(ctx)\n}\nreturn nil\n})\n}\n")
 
 	f.p("// Resource returns the component's handle, or nil for a host value.")
 	f.p("func (h *%s) Resource() *%s.Resource { return h.res }\n", name, b)
@@ -690,11 +696,15 @@ func (f *file) importsBindings(fns []*wit.Function, resources []*wit.TypeDef, if
 		f.p("if err := l.Instance(%q).Declare(); err != nil {\nreturn err\n}", dep.instance)
 	}
 	for _, t := range resources {
-		name := p.typeNames[t]
-		f.p("if err := li.DefineResource(%q, %s.Type, func(ctx %s, rep uint32) error {", t.TypeName(), tableVar(name), ctxT)
-		f.p("h, last := %s.Dropped(%s.StoreFromContext(ctx), rep)", tableVar(name), b)
-		f.p("if last && h != nil && h.host != nil {\nh.host.Drop(ctx)\n}\nreturn nil")
-		f.p("}); err != nil {\nreturn err\n}")
+		f.p("if err := Define%s(li, %q); err != nil {\nreturn err\n}", p.typeNames[t], t.TypeName())
+	}
+	for _, u := range p.usedForeignResources() {
+		if p.world != nil {
+			break // AddToLinker defines them
+		}
+		q := p.g.pkgOf(u.target)
+		f.p("// Components import %s, used from %s, along with this interface.", u.use.TypeName(), q.instance)
+		f.p("if err := %sDefine%s(li, %q); err != nil {\nreturn err\n}", f.pkgRef(q), q.typeNames[u.target], u.use.TypeName())
 	}
 	for _, fn := range bound {
 		fi := f.fnInfo(fn, p.funcNames[fn])
@@ -825,6 +835,28 @@ func (p *goPackage) typesOnlyDeps() []*goPackage {
 	for _, q := range p.g.pkgs {
 		if seen[q] && !q.needsImports() {
 			out = append(out, q)
+		}
+	}
+	return out
+}
+
+type usedResource struct {
+	use    *wit.TypeDef // the TypeDef bringing the resource into scope
+	target *wit.TypeDef // the resource
+}
+
+// usedForeignResources lists the resources of other interfaces that the
+// package brings into scope with `use`: a component importing the package's
+// interface (or world) imports them in its instance too.
+func (p *goPackage) usedForeignResources() []usedResource {
+	var out []usedResource
+	for _, t := range p.typeDefs() {
+		if _, ok := t.Kind.(*wit.TypeDef); !ok {
+			continue
+		}
+		target := namedRoot(t)
+		if _, ok := target.Kind.(*wit.Resource); ok && p.g.pkgOf(target) != p {
+			out = append(out, usedResource{use: t, target: target})
 		}
 	}
 	return out

@@ -124,9 +124,7 @@ func (g *generator) selectWorlds() error {
 		if found == nil {
 			var names []string
 			for _, w := range g.res.Worlds {
-				id := w.Package.Name
-				id.Extension = w.Name
-				names = append(names, id.String())
+				names = append(names, itemName(w.Package, w.Name))
 			}
 			return fmt.Errorf("no world %q; the WIT defines: %s", name, strings.Join(names, ", "))
 		}
@@ -292,9 +290,7 @@ func (g *generator) assignPackages() {
 	worldDirs := map[*wit.World]string{}
 	for _, w := range g.worlds {
 		name := packageName(w.Name)
-		id := w.Package.Name
-		id.Extension = w.Name
-		p := &goPackage{name: name, dir: path.Join(g.packageDir(w.Package), name), world: w, witName: id.String()}
+		p := &goPackage{name: name, dir: path.Join(g.packageDir(w.Package), name), world: w, witName: itemName(w.Package, w.Name)}
 		add(p)
 		worldDirs[w] = p.dir
 		g.byOwner[w] = p
@@ -304,10 +300,8 @@ func (g *generator) assignPackages() {
 		if i.Name != nil {
 			p.name = packageName(*i.Name)
 			p.dir = path.Join(g.packageDir(i.Package), p.name)
-			id := i.Package.Name
-			id.Extension = *i.Name
-			p.instance = id.String()
-			p.witName = id.String()
+			p.instance = itemName(i.Package, *i.Name)
+			p.witName = p.instance
 		} else {
 			w, key := g.inlineOwner(i)
 			p.name = packageName(key)
@@ -317,9 +311,7 @@ func (g *generator) assignPackages() {
 			}
 			p.dir = path.Join(dir, p.name)
 			p.instance = key
-			id := w.Package.Name
-			id.Extension = w.Name
-			p.witName = fmt.Sprintf("%s (inline interface %q of world %s)", key, key, id.String())
+			p.witName = fmt.Sprintf("%s (inline interface %q of world %s)", key, key, itemName(w.Package, w.Name))
 		}
 		add(p)
 		g.byOwner[i] = p
@@ -492,6 +484,7 @@ func (p *goPackage) assignNames() error {
 			p.hostIface[t] = p.top.claim("Host" + name)
 			p.top.claim("NewHost" + name)
 			p.top.claim(name + "FromResource")
+			p.top.claim("Define" + name)
 		}
 	}
 	// Function names: free functions are methods of Exports and Imports;
@@ -568,4 +561,15 @@ func (g *generator) pkgOf(t *wit.TypeDef) *goPackage {
 		panic(fmt.Sprintf("witgen: no package for the owner of type %s", t.TypeName()))
 	}
 	return p
+}
+
+// itemName is the name of an interface or world of package p as components
+// spell it: "ns:pkg/name@version", without WIT's %-escapes.
+func itemName(p *wit.Package, name string) string {
+	id := p.Name
+	s := strings.TrimPrefix(id.Namespace, "%") + ":" + strings.TrimPrefix(id.Package, "%") + "/" + strings.TrimPrefix(name, "%")
+	if id.Version != nil {
+		s += "@" + id.Version.String()
+	}
+	return s
 }

@@ -149,6 +149,11 @@ func (f *file) worldBindings() {
 		}
 		return true
 	})
+	for _, u := range p.usedForeignResources() {
+		q := p.g.pkgOf(u.target)
+		f.p("// Components import %s, used from %s.", u.use.TypeName(), q.instance)
+		f.p("if err := %sDefine%s(l.Root(), %q); err != nil {\nreturn err\n}", f.pkgRef(q), q.typeNames[u.target], u.use.TypeName())
+	}
 	for _, i := range imp {
 		q := p.g.byOwner[i]
 		field := p.worldImports[i]

@@ -66,11 +66,11 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Collectors calls `collectors: func() -> list<collector-definition>`.
 func (e *Exports) Collectors(ctx context.Context) (ret []CollectorDefinition, err error) {
-	res, err := e.fCollectors.Call(ctx)
+	callRes, err := e.fCollectors.Call(ctx)
 	if err != nil {
 		return ret, err
 	}
-	return liftListCollectorDefinition(res), nil
+	return liftListCollectorDefinition(callRes), nil
 }
 
 // Collect calls `collect: func(name: string, config: json) -> result<json,
@@ -79,16 +79,16 @@ func (e *Exports) Collectors(ctx context.Context) (ret []CollectorDefinition, er
 // Returns a JSON object of facts.
 func (e *Exports) Collect(ctx context.Context, name string, config types.JSON) (ret types.JSON, err error) {
 	defer witrt.Catch(&err)
-	res, err := e.fCollect.Call(ctx, bindings.String(name), bindings.String(config))
+	callRes, err := e.fCollect.Call(ctx, bindings.String(name), bindings.String(config))
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return p.Str(), nil
+	return payload.Str(), nil
 }
 
 // Imports is implemented by the host to provide driftless:plugin/facts@0.1.0

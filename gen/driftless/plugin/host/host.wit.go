@@ -69,11 +69,11 @@ func (e *Exports) Log(ctx context.Context, level types.Level, message string) (e
 //
 // Current time as Unix seconds.
 func (e *Exports) Timestamp(ctx context.Context) (ret uint64, err error) {
-	res, err := e.fTimestamp.Call(ctx)
+	callRes, err := e.fTimestamp.Call(ctx)
 	if err != nil {
 		return ret, err
 	}
-	return res.U64(), nil
+	return callRes.U64(), nil
 }
 
 // Imports is implemented by the host to provide driftless:plugin/host@0.1.0 to

@@ -100,6 +100,19 @@ func NewHostSource(v HostSource) *Source { return &Source{host: v} }
 // witTableSource maps the handles components hold to host values of source.
 var witTableSource = witrt.NewHostTable[*Source]("driftless:plugin/logs@0.1.0#source")
 
+// DefineSource defines the host resource type source under name in li, as
+// AddToLinker does; the AddToLinker of interfaces that use source call it for
+// their own instance.
+func DefineSource(li bindings.LinkerInstance, name string) error {
+	return li.DefineResource(name, witTableSource.Type, func(ctx context.Context, rep uint32) error {
+		h, last := witTableSource.Dropped(bindings.StoreFromContext(ctx), rep)
+		if last && h != nil && h.host != nil {
+			h.host.Drop(ctx)
+		}
+		return nil
+	})
+}
+
 // Resource returns the component's handle, or nil for a host value.
 func (h *Source) Resource() *bindings.Resource { return h.res }
 
@@ -170,16 +183,16 @@ func (h *Source) Next(ctx context.Context, max uint32) (ret []LogEntry, err erro
 	}
 	e := h.exp
 	defer witrt.Catch(&err)
-	res, err := e.fMethodSourceNext.Call(ctx, bindings.ResourceVal(h.res), bindings.U32(max))
+	callRes, err := e.fMethodSourceNext.Call(ctx, bindings.ResourceVal(h.res), bindings.U32(max))
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return liftListLogEntry(p), nil
+	return liftListLogEntry(payload), nil
 }
 
 // Parser is a handle to a parser, the WIT resource
@@ -212,6 +225,19 @@ func NewHostParser(v HostParser) *Parser { return &Parser{host: v} }
 
 // witTableParser maps the handles components hold to host values of parser.
 var witTableParser = witrt.NewHostTable[*Parser]("driftless:plugin/logs@0.1.0#parser")
+
+// DefineParser defines the host resource type parser under name in li, as
+// AddToLinker does; the AddToLinker of interfaces that use parser call it for
+// their own instance.
+func DefineParser(li bindings.LinkerInstance, name string) error {
+	return li.DefineResource(name, witTableParser.Type, func(ctx context.Context, rep uint32) error {
+		h, last := witTableParser.Dropped(bindings.StoreFromContext(ctx), rep)
+		if last && h != nil && h.host != nil {
+			h.host.Drop(ctx)
+		}
+		return nil
+	})
+}
 
 // Resource returns the component's handle, or nil for a host value.
 func (h *Parser) Resource() *bindings.Resource { return h.res }
@@ -283,16 +309,16 @@ func (h *Parser) Parse(ctx context.Context, lines []string) (ret []*LogEntry, er
 	}
 	e := h.exp
 	defer witrt.Catch(&err)
-	res, err := e.fMethodParserParse.Call(ctx, bindings.ResourceVal(h.res), lowerListString(lines))
+	callRes, err := e.fMethodParserParse.Call(ctx, bindings.ResourceVal(h.res), lowerListString(lines))
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return liftListOptionLogEntry(p), nil
+	return liftListOptionLogEntry(payload), nil
 }
 
 // Filter is a handle to a filter, the WIT resource
@@ -324,6 +350,19 @@ func NewHostFilter(v HostFilter) *Filter { return &Filter{host: v} }
 
 // witTableFilter maps the handles components hold to host values of filter.
 var witTableFilter = witrt.NewHostTable[*Filter]("driftless:plugin/logs@0.1.0#filter")
+
+// DefineFilter defines the host resource type filter under name in li, as
+// AddToLinker does; the AddToLinker of interfaces that use filter call it for
+// their own instance.
+func DefineFilter(li bindings.LinkerInstance, name string) error {
+	return li.DefineResource(name, witTableFilter.Type, func(ctx context.Context, rep uint32) error {
+		h, last := witTableFilter.Dropped(bindings.StoreFromContext(ctx), rep)
+		if last && h != nil && h.host != nil {
+			h.host.Drop(ctx)
+		}
+		return nil
+	})
+}
 
 // Resource returns the component's handle, or nil for a host value.
 func (h *Filter) Resource() *bindings.Resource { return h.res }
@@ -395,16 +434,16 @@ func (h *Filter) Keep(ctx context.Context, entries []LogEntry) (ret []bool, err 
 	}
 	e := h.exp
 	defer witrt.Catch(&err)
-	res, err := e.fMethodFilterKeep.Call(ctx, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
+	callRes, err := e.fMethodFilterKeep.Call(ctx, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return liftListBool(p), nil
+	return liftListBool(payload), nil
 }
 
 // Output is a handle to a output, the WIT resource
@@ -437,6 +476,19 @@ func NewHostOutput(v HostOutput) *Output { return &Output{host: v} }
 
 // witTableOutput maps the handles components hold to host values of output.
 var witTableOutput = witrt.NewHostTable[*Output]("driftless:plugin/logs@0.1.0#output")
+
+// DefineOutput defines the host resource type output under name in li, as
+// AddToLinker does; the AddToLinker of interfaces that use output call it for
+// their own instance.
+func DefineOutput(li bindings.LinkerInstance, name string) error {
+	return li.DefineResource(name, witTableOutput.Type, func(ctx context.Context, rep uint32) error {
+		h, last := witTableOutput.Dropped(bindings.StoreFromContext(ctx), rep)
+		if last && h != nil && h.host != nil {
+			h.host.Drop(ctx)
+		}
+		return nil
+	})
+}
 
 // Resource returns the component's handle, or nil for a host value.
 func (h *Output) Resource() *bindings.Resource { return h.res }
@@ -508,16 +560,16 @@ func (h *Output) Write(ctx context.Context, entries []LogEntry) (ret []string, e
 	}
 	e := h.exp
 	defer witrt.Catch(&err)
-	res, err := e.fMethodOutputWrite.Call(ctx, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
+	callRes, err := e.fMethodOutputWrite.Call(ctx, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return liftListString(p), nil
+	return liftListString(payload), nil
 }
 
 // witCx is what converting values that carry resource handles needs.
@@ -600,11 +652,11 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 // Components calls `components: func() -> list<component-definition>`.
 func (e *Exports) Components(ctx context.Context) (ret []ComponentDefinition, err error) {
 	defer witrt.Catch(&err)
-	res, err := e.fComponents.Call(ctx)
+	callRes, err := e.fComponents.Call(ctx)
 	if err != nil {
 		return ret, err
 	}
-	return liftListComponentDefinition(res), nil
+	return liftListComponentDefinition(callRes), nil
 }
 
 // OpenSource calls `open-source: func(name: string, config: json) ->
@@ -612,17 +664,17 @@ func (e *Exports) Components(ctx context.Context) (ret []ComponentDefinition, er
 func (e *Exports) OpenSource(ctx context.Context, name string, config types.JSON) (ret *Source, err error) {
 	defer witrt.Catch(&err)
 	cx := &witCx{store: e.inst.Store(), exp: e}
-	res, err := e.fOpenSource.Call(ctx, bindings.String(name), bindings.String(config))
+	callRes, err := e.fOpenSource.Call(ctx, bindings.String(name), bindings.String(config))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return liftOwnSource(cx, p), nil
+	return liftOwnSource(cx, payload), nil
 }
 
 // OpenParser calls `open-parser: func(name: string, config: json) ->
@@ -630,17 +682,17 @@ func (e *Exports) OpenSource(ctx context.Context, name string, config types.JSON
 func (e *Exports) OpenParser(ctx context.Context, name string, config types.JSON) (ret *Parser, err error) {
 	defer witrt.Catch(&err)
 	cx := &witCx{store: e.inst.Store(), exp: e}
-	res, err := e.fOpenParser.Call(ctx, bindings.String(name), bindings.String(config))
+	callRes, err := e.fOpenParser.Call(ctx, bindings.String(name), bindings.String(config))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return liftOwnParser(cx, p), nil
+	return liftOwnParser(cx, payload), nil
 }
 
 // OpenFilter calls `open-filter: func(name: string, config: json) ->
@@ -648,17 +700,17 @@ func (e *Exports) OpenParser(ctx context.Context, name string, config types.JSON
 func (e *Exports) OpenFilter(ctx context.Context, name string, config types.JSON) (ret *Filter, err error) {
 	defer witrt.Catch(&err)
 	cx := &witCx{store: e.inst.Store(), exp: e}
-	res, err := e.fOpenFilter.Call(ctx, bindings.String(name), bindings.String(config))
+	callRes, err := e.fOpenFilter.Call(ctx, bindings.String(name), bindings.String(config))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return liftOwnFilter(cx, p), nil
+	return liftOwnFilter(cx, payload), nil
 }
 
 // OpenOutput calls `open-output: func(name: string, config: json) ->
@@ -666,17 +718,17 @@ func (e *Exports) OpenFilter(ctx context.Context, name string, config types.JSON
 func (e *Exports) OpenOutput(ctx context.Context, name string, config types.JSON) (ret *Output, err error) {
 	defer witrt.Catch(&err)
 	cx := &witCx{store: e.inst.Store(), exp: e}
-	res, err := e.fOpenOutput.Call(ctx, bindings.String(name), bindings.String(config))
+	callRes, err := e.fOpenOutput.Call(ctx, bindings.String(name), bindings.String(config))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return liftOwnOutput(cx, p), nil
+	return liftOwnOutput(cx, payload), nil
 }
 
 // Imports is implemented by the host to provide driftless:plugin/logs@0.1.0 to
@@ -712,40 +764,16 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := l.Instance("driftless:plugin/types@0.1.0").Declare(); err != nil {
 		return err
 	}
-	if err := li.DefineResource("source", witTableSource.Type, func(ctx context.Context, rep uint32) error {
-		h, last := witTableSource.Dropped(bindings.StoreFromContext(ctx), rep)
-		if last && h != nil && h.host != nil {
-			h.host.Drop(ctx)
-		}
-		return nil
-	}); err != nil {
+	if err := DefineSource(li, "source"); err != nil {
 		return err
 	}
-	if err := li.DefineResource("parser", witTableParser.Type, func(ctx context.Context, rep uint32) error {
-		h, last := witTableParser.Dropped(bindings.StoreFromContext(ctx), rep)
-		if last && h != nil && h.host != nil {
-			h.host.Drop(ctx)
-		}
-		return nil
-	}); err != nil {
+	if err := DefineParser(li, "parser"); err != nil {
 		return err
 	}
-	if err := li.DefineResource("filter", witTableFilter.Type, func(ctx context.Context, rep uint32) error {
-		h, last := witTableFilter.Dropped(bindings.StoreFromContext(ctx), rep)
-		if last && h != nil && h.host != nil {
-			h.host.Drop(ctx)
-		}
-		return nil
-	}); err != nil {
+	if err := DefineFilter(li, "filter"); err != nil {
 		return err
 	}
-	if err := li.DefineResource("output", witTableOutput.Type, func(ctx context.Context, rep uint32) error {
-		h, last := witTableOutput.Dropped(bindings.StoreFromContext(ctx), rep)
-		if last && h != nil && h.host != nil {
-			h.host.Drop(ctx)
-		}
-		return nil
-	}); err != nil {
+	if err := DefineOutput(li, "output"); err != nil {
 		return err
 	}
 	if err := li.DefineFunc("[method]source.next", func(ctx context.Context, args, results []bindings.Val) (err error) {

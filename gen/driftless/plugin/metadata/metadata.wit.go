@@ -57,11 +57,11 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Describe calls `describe: func() -> plugin-info`.
 func (e *Exports) Describe(ctx context.Context) (ret PluginInfo, err error) {
-	res, err := e.fDescribe.Call(ctx)
+	callRes, err := e.fDescribe.Call(ctx)
 	if err != nil {
 		return ret, err
 	}
-	return liftPluginInfo(res), nil
+	return liftPluginInfo(callRes), nil
 }
 
 // Imports is implemented by the host to provide

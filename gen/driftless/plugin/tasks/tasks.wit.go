@@ -103,27 +103,27 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 // Definitions calls `definitions: func() -> list<task-definition>`.
 func (e *Exports) Definitions(ctx context.Context) (ret []TaskDefinition, err error) {
 	defer witrt.Catch(&err)
-	res, err := e.fDefinitions.Call(ctx)
+	callRes, err := e.fDefinitions.Call(ctx)
 	if err != nil {
 		return ret, err
 	}
-	return liftListTaskDefinition(res), nil
+	return liftListTaskDefinition(callRes), nil
 }
 
 // Execute calls `execute: func(name: string, config: json, check-mode: bool)
 // -> result<task-result, plugin-error>`.
 func (e *Exports) Execute(ctx context.Context, name string, config types.JSON, checkMode bool) (ret TaskResult, err error) {
 	defer witrt.Catch(&err)
-	res, err := e.fExecute.Call(ctx, bindings.String(name), bindings.String(config), bindings.Bool(checkMode))
+	callRes, err := e.fExecute.Call(ctx, bindings.String(name), bindings.String(config), bindings.Bool(checkMode))
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return liftTaskResult(p), nil
+	return liftTaskResult(payload), nil
 }
 
 // Imports is implemented by the host to provide driftless:plugin/tasks@0.1.0

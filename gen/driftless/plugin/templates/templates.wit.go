@@ -101,52 +101,52 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 // Extensions calls `extensions: func() -> list<extension-definition>`.
 func (e *Exports) Extensions(ctx context.Context) (ret []ExtensionDefinition, err error) {
 	defer witrt.Catch(&err)
-	res, err := e.fExtensions.Call(ctx)
+	callRes, err := e.fExtensions.Call(ctx)
 	if err != nil {
 		return ret, err
 	}
-	return liftListExtensionDefinition(res), nil
+	return liftListExtensionDefinition(callRes), nil
 }
 
 // ApplyFilter calls `apply-filter: func(name: string, config: json, value:
 // json, args: list<json>) -> result<json, plugin-error>`.
 //
 // `{{ value | name(args...) }}`: the value and each argument are JSON values.
-func (e *Exports) ApplyFilter(ctx context.Context, name string, config types.JSON, value types.JSON, args_ []types.JSON) (ret types.JSON, err error) {
+func (e *Exports) ApplyFilter(ctx context.Context, name string, config types.JSON, value types.JSON, args []types.JSON) (ret types.JSON, err error) {
 	defer witrt.Catch(&err)
-	res, err := e.fApplyFilter.Call(ctx,
+	callRes, err := e.fApplyFilter.Call(ctx,
 		bindings.String(name),
 		bindings.String(config),
 		bindings.String(value),
-		lowerListString(args_),
+		lowerListString(args),
 	)
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return p.Str(), nil
+	return payload.Str(), nil
 }
 
 // CallFunction calls `call-function: func(name: string, config: json, args:
 // list<json>) -> result<json, plugin-error>`.
 //
 // `{{ name(args...) }}`
-func (e *Exports) CallFunction(ctx context.Context, name string, config types.JSON, args_ []types.JSON) (ret types.JSON, err error) {
+func (e *Exports) CallFunction(ctx context.Context, name string, config types.JSON, args []types.JSON) (ret types.JSON, err error) {
 	defer witrt.Catch(&err)
-	res, err := e.fCallFunction.Call(ctx, bindings.String(name), bindings.String(config), lowerListString(args_))
+	callRes, err := e.fCallFunction.Call(ctx, bindings.String(name), bindings.String(config), lowerListString(args))
 	if err != nil {
 		return ret, err
 	}
-	p, _ := res.Payload()
-	if !res.IsOk() {
-		ev := liftTypesPluginError(p)
-		return ret, &ev
+	payload, _ := callRes.Payload()
+	if !callRes.IsOk() {
+		errVal := liftTypesPluginError(payload)
+		return ret, &errVal
 	}
-	return p.Str(), nil
+	return payload.Str(), nil
 }
 
 // Imports is implemented by the host to provide
@@ -162,12 +162,12 @@ type Imports interface {
 	// value: json, args: list<json>) -> result<json, plugin-error>`.
 	//
 	// `{{ value | name(args...) }}`: the value and each argument are JSON values.
-	ApplyFilter(ctx context.Context, name string, config types.JSON, value types.JSON, args_ []types.JSON) (types.JSON, error)
+	ApplyFilter(ctx context.Context, name string, config types.JSON, value types.JSON, args []types.JSON) (types.JSON, error)
 	// CallFunction implements `call-function: func(name: string, config: json,
 	// args: list<json>) -> result<json, plugin-error>`.
 	//
 	// `{{ name(args...) }}`
-	CallFunction(ctx context.Context, name string, config types.JSON, args_ []types.JSON) (types.JSON, error)
+	CallFunction(ctx context.Context, name string, config types.JSON, args []types.JSON) (types.JSON, error)
 }
 
 // AddToLinker defines driftless:plugin/templates@0.1.0 in l, implemented by
