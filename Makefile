@@ -11,6 +11,7 @@ GO ?= go
 BIN := build/bin
 DRIFTLESS := $(BIN)/driftless
 
+.DEFAULT_GOAL := all
 include mk/examples.mk
 include mk/memcheck.mk
 
