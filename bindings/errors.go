@@ -64,7 +64,45 @@ var (
 	ErrUnreachable   = errors.New("unreachable instruction executed")
 	ErrStackOverflow = errors.New("wasm stack overflow")
 	ErrHostFunc      = errors.New("host function failed")
+
+	// ErrResourceLimit is matched by every *Error in which wasmtime refused
+	// to go beyond a limit of the store (Limits) or of the pooling
+	// allocator; ErrMemoryLimit, ErrTableLimit and ErrInstanceLimit tell
+	// which kind of limit it was. (A guest growing a memory or table past
+	// its limit gets -1 from memory.grow / table.grow instead: no error.)
+	ErrResourceLimit = errors.New("resource limit exceeded")
+	ErrTableLimit    = errors.New("table limit exceeded")
+	ErrInstanceLimit = errors.New("instance limit exceeded")
 )
+
+// limitPatterns are wasmtime 39's messages for refused limits (store
+// limiter and pooling allocator), by the sentinel they match.
+var limitPatterns = []struct {
+	text  string
+	limit error
+}{
+	{"exceeds memory limits", ErrMemoryLimit},                     // memory minimum size of N pages exceeds memory limits
+	{"memory count too high", ErrMemoryLimit},                     // resource limit exceeded: memory count too high at N
+	{"memory has a minimum byte size of", ErrMemoryLimit},         // pooling allocator
+	{"exceeds the configured memory reservation", ErrMemoryLimit}, // pooling allocator
+	{"exceeds table limits", ErrTableLimit},                       // table minimum size of N elements exceeds table limits
+	{"table count too high", ErrTableLimit},
+	{"initial table size of", ErrTableLimit}, // pooling allocator
+	{"instance count too high", ErrInstanceLimit},
+	{"for memories reached", ErrMemoryLimit}, // pooling: maximum concurrent limit of N for memories reached
+	{"for tables reached", ErrTableLimit},
+	{"instances reached", ErrInstanceLimit},
+	{"maximum concurrent limit of", ErrResourceLimit},
+}
+
+func classifyLimit(msg string) error {
+	for _, p := range limitPatterns {
+		if strings.Contains(msg, p.text) {
+			return p.limit
+		}
+	}
+	return nil
+}
 
 var trapSentinels = map[TrapKind]error{
 	TrapFuelExhausted: ErrFuelExhausted,
@@ -163,13 +201,23 @@ func (e *HostPanicError) Error() string {
 }
 
 // Error is a wasmtime failure that is not a trap: a compile error, a link
-// error, an argument of the wrong type, an instance limit...
+// error, a resource handle of the wrong type, an instance limit...
+// Errors about limits match ErrResourceLimit and the sentinel of their kind
+// (ErrMemoryLimit, ErrTableLimit, ErrInstanceLimit) with errors.Is.
 type Error struct {
 	Op      string // what failed: "compile", "instantiate", "call", ...
 	Message string // wasmtime's message, bounded in size
+
+	limit error // the limit sentinel, if the message is about one
 }
 
 func (e *Error) Error() string { return "wasmtime: " + e.Op + ": " + e.Message }
+
+// Is makes errors.Is(err, ErrResourceLimit) (and the sentinel of the kind
+// of limit) true for errors about limits.
+func (e *Error) Is(target error) bool {
+	return e.limit != nil && (target == e.limit || target == ErrResourceLimit)
+}
 
 // takeError converts and frees a wasmtime error. A nil pointer gives nil.
 func takeError(op string, p *C.wasmtime_error_t) error {
@@ -180,7 +228,7 @@ func takeError(op string, p *C.wasmtime_error_t) error {
 	msg := errorMessage(p)
 	kind, isTrap := classify(msg)
 	if !isTrap {
-		return &Error{Op: op, Message: cleanMessage(msg)}
+		return &Error{Op: op, Message: cleanMessage(msg), limit: classifyLimit(msg)}
 	}
 	t := &Trap{Kind: kind, Message: trapLine(msg)}
 	t.Frames, t.OmittedFrames = traceOf(p)

@@ -365,6 +365,36 @@ func (n *linkerNode) missing(imp ItemDef) []string {
 	return []string{imp.Name + " (" + imp.Item.Kind.String() + ")"}
 }
 
+// recordTypes tells s the types under which c's imports use the host
+// functions of n, so that host results can be checked against them in Go
+// (see Store.hostCall). A host function imported under two different types
+// in one store is checked by wasmtime only.
+func (n *linkerNode) recordTypes(s *Store, imports []ItemDef) {
+	for _, imp := range imports {
+		switch imp.Item.Kind {
+		case ItemFunc:
+			f, ok := n.funcs[imp.Name]
+			if !ok {
+				continue
+			}
+			if s.hostTypes == nil {
+				s.hostTypes = map[*hostFunc]*FuncType{}
+			}
+			prev, seen := s.hostTypes[f]
+			switch {
+			case !seen:
+				s.hostTypes[f] = imp.Item.Func
+			case prev != nil && prev != imp.Item.Func && prev.String() != imp.Item.Func.String():
+				s.hostTypes[f] = nil
+			}
+		case ItemInstance:
+			if child, ok := n.instances[imp.Name]; ok {
+				child.recordTypes(s, imp.Item.Exports)
+			}
+		}
+	}
+}
+
 func asyncInItem(name string, it *Item) string {
 	switch it.Kind {
 	case ItemFunc:
@@ -417,6 +447,9 @@ func (l *Linker) Instantiate(s *Store, c *Component) (*Instance, error) {
 	l.mu.Lock()
 	cl, err := l.linker()
 	wasi := l.wasi
+	if err == nil {
+		l.root.recordTypes(s, c.Type().Imports)
+	}
 	l.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -538,11 +571,20 @@ func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t)
 	if err != nil {
 		return err
 	}
+	ft := s.hostTypes[f]
 	for i, r := range results {
 		if !r.IsValid() {
 			return fmt.Errorf("host function %s did not set result %d", f.name, i)
 		}
-		if err := r.check(s); err != nil {
+		// Check in Go what wasmtime would otherwise find while lowering the
+		// result (invalid UTF-8 and chars it would even abort on).
+		var err error
+		if ft != nil && ft.Result != nil {
+			err = r.checkType(ft.Result, s)
+		} else {
+			err = r.check(s)
+		}
+		if err != nil {
 			return fmt.Errorf("host function %s result: %w", f.name, err)
 		}
 	}

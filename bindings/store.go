@@ -102,6 +102,7 @@ type Store struct {
 
 	resources map[*Resource]struct{}
 	borrows   []*Resource // borrowed handles of the running host calls, innermost last
+	hostTypes map[*hostFunc]*FuncType
 	closed    bool
 }
 
