@@ -338,6 +338,8 @@ const kindsWAT = `(component
 // what it received and applies a transformation the test knows.
 type kindsHost struct {
 	got map[string]Val
+	// override replaces the host function of a kind.
+	override map[string]HostFunc
 }
 
 // hostTransforms are the host functions' computations, by kind.
@@ -413,6 +415,10 @@ func (h *kindsHost) define(t testing.TB, l *Linker) {
 	t.Helper()
 	host := l.Instance("test:kinds/host")
 	for kind, fn := range hostTransforms {
+		if o := h.override[kind]; o != nil {
+			must(t, host.DefineFunc("h-"+kind, o))
+			continue
+		}
 		if err := host.DefineFunc("h-"+kind, func(ctx context.Context, p, r []Val) error {
 			if StoreFromContext(ctx) == nil {
 				return errors.New("no store in the host function's context")
