@@ -1,0 +1,450 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/driftless-dev/driftless/bindings"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/facts"
+	hostiface "github.com/driftless-dev/driftless/gen/driftless/plugin/host"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/metadata"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/templates"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+)
+
+// Store limits besides the memory cap: generous for real components (a
+// SpiderMonkey-based JavaScript component has a few dozen core instances
+// and tables of tens of thousands of elements), small enough that a hostile
+// component cannot make the host allocate without bound.
+const (
+	storeMaxInstances     = 1000
+	storeMaxTables        = 1000
+	storeMaxMemories      = 100
+	storeMaxTableElements = 1 << 20
+)
+
+// componentRuntime runs a component plugin through the generated bindings.
+type componentRuntime struct {
+	h    *Host
+	p    *Plugin
+	comp *bindings.Component
+	defs definitions
+	pool *pool[*componentInstance]
+
+	hasTasks, hasFacts, hasTemplates, hasLogs bool
+}
+
+// componentInstance is one instance of a component plugin in a store of
+// its own, with the exports it provides bound.
+type componentInstance struct {
+	store     *bindings.Store
+	inst      *bindings.Instance
+	meta      *metadata.Exports
+	tasks     *tasks.Exports
+	facts     *facts.Exports
+	templates *templates.Exports
+	logs      *logs.Exports
+	broken    bool
+}
+
+func (ci *componentInstance) usable() bool { return !ci.broken && ci.inst.Trapped() == nil }
+
+func (ci *componentInstance) close() { ci.store.Close() }
+
+func newComponentRuntime(ctx context.Context, h *Host, p *Plugin, wasm []byte) (*componentRuntime, error) {
+	comp, err := h.compileComponent(wasm)
+	if err != nil {
+		return nil, err
+	}
+	rt := &componentRuntime{h: h, p: p, comp: comp}
+	if err := rt.check(); err != nil {
+		return nil, err
+	}
+	rt.pool = newPool(p.limits.MaxInstances, p.limits.MaxCallsPerInstance, rt.newInstance)
+	if err := rt.readDefinitions(ctx); err != nil {
+		rt.close()
+		return nil, err
+	}
+	return rt, nil
+}
+
+// check applies the load-time rules to the component's type: the import
+// policy, the types of the host functions it imports, and the exports the
+// contract requires.
+func (rt *componentRuntime) check() error {
+	ct := rt.comp.Type()
+	var problems LoadProblems
+	if err := checkComponentImports(ct); err != nil {
+		problems = append(problems, Problems(err)...)
+	}
+	if err := hostiface.CheckImports(rt.comp); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if !metadata.Exported(rt.comp) {
+		problems = append(problems, fmt.Sprintf("the component does not export %s, which every plugin must", ifaceMetadata))
+	}
+	rt.hasTasks = tasks.Exported(rt.comp)
+	rt.hasFacts = facts.Exported(rt.comp)
+	rt.hasTemplates = templates.Exported(rt.comp)
+	rt.hasLogs = logs.Exported(rt.comp)
+	if !rt.hasTasks && !rt.hasFacts && !rt.hasTemplates && !rt.hasLogs {
+		problems = append(problems, fmt.Sprintf("the component exports none of %s, %s, %s, %s: it provides nothing", ifaceTasks, ifaceFacts, ifaceTemplates, ifaceLogs))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return problems
+	}
+	return nil
+}
+
+// compileComponent compiles wasm, or loads it from the compile cache.
+func (h *Host) compileComponent(wasm []byte) (*bindings.Component, error) {
+	key := h.cache.key("component", wasm, engineFingerprint())
+	if data := h.cache.get(key); data != nil {
+		c, err := bindings.DeserializeComponent(h.engine, data)
+		if err == nil {
+			return c, nil
+		}
+		h.logger.Warn("compile cache entry refused by wasmtime; recompiling", "key", key, "error", err)
+		h.cache.invalidate(key)
+	}
+	c, err := bindings.NewComponent(h.engine, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid component: %w", err)
+	}
+	if h.cache.dir != "" {
+		if data, err := c.Serialize(); err == nil {
+			if err := h.cache.put(key, data); err != nil {
+				h.logger.Warn("cannot write the compile cache", "dir", h.cache.dir, "error", err)
+			}
+		}
+	}
+	return c, nil
+}
+
+// newStore makes the store of one instance of plugin p, with its limits and
+// a WASI context that is sealed unless the configuration grants access.
+func (h *Host) newStore(p *Plugin) (*bindings.Store, error) {
+	l := p.limits
+	w := &bindings.WASIConfig{
+		Stdout: &lineWriter{log: p.log, stream: "stdout"},
+		Stderr: &lineWriter{log: p.log, stream: "stderr"},
+	}
+	if l.AllowWASI {
+		for _, k := range sortedNames(l.Env) {
+			w.Env = append(w.Env, [2]string{k, l.Env[k]})
+		}
+		for _, d := range l.Dirs {
+			w.Dirs = append(w.Dirs, bindings.PreopenDir{HostPath: d.Host, GuestPath: d.Guest, ReadOnly: d.ReadOnly})
+		}
+	}
+	return h.engine.NewStore(bindings.StoreOptions{
+		Limits: bindings.Limits{
+			MemoryBytes:   l.MaxMemory,
+			Instances:     storeMaxInstances,
+			Tables:        storeMaxTables,
+			Memories:      storeMaxMemories,
+			TableElements: storeMaxTableElements,
+		},
+		Call: bindings.CallLimits{Fuel: l.FuelLimit, Timeout: l.ExecutionTimeout},
+		WASI: w,
+		Data: &instanceState{plugin: p.name, log: p.log},
+	})
+}
+
+func (rt *componentRuntime) newInstance(ctx context.Context) (*componentInstance, error) {
+	store, err := rt.h.newStore(rt.p)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := rt.h.linker.Instantiate(store, rt.comp)
+	if err != nil {
+		store.Close()
+		return nil, limitError(rt.p.name, "instantiate", rt.p.limits, err)
+	}
+	ci := &componentInstance{store: store, inst: inst}
+	bind := func() error {
+		var err error
+		if ci.meta, err = metadata.NewExports(inst); err != nil {
+			return err
+		}
+		if rt.hasTasks {
+			if ci.tasks, err = tasks.NewExports(inst); err != nil {
+				return err
+			}
+		}
+		if rt.hasFacts {
+			if ci.facts, err = facts.NewExports(inst); err != nil {
+				return err
+			}
+		}
+		if rt.hasTemplates {
+			if ci.templates, err = templates.NewExports(inst); err != nil {
+				return err
+			}
+		}
+		if rt.hasLogs {
+			if ci.logs, err = logs.NewExports(inst); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := bind(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return ci, nil
+}
+
+// readDefinitions instantiates the component once and asks it what it
+// provides; the instance then stays in the pool, warm.
+func (rt *componentRuntime) readDefinitions(ctx context.Context) error {
+	d := &rt.defs
+	d.wit = rt.comp.Type().WIT()
+	return rt.with(ctx, "metadata.describe", func(ci *componentInstance) error {
+		var err error
+		if d.info, err = ci.meta.Describe(ctx); err != nil {
+			return rt.p.callError("metadata.describe", err)
+		}
+		if ci.tasks != nil {
+			d.provides = append(d.provides, "tasks")
+			if d.tasks, err = ci.tasks.Definitions(ctx); err != nil {
+				return rt.p.callError("tasks.definitions", err)
+			}
+		}
+		if ci.facts != nil {
+			d.provides = append(d.provides, "facts")
+			if d.collectors, err = ci.facts.Collectors(ctx); err != nil {
+				return rt.p.callError("facts.collectors", err)
+			}
+		}
+		if ci.templates != nil {
+			d.provides = append(d.provides, "templates")
+			if d.extensions, err = ci.templates.Extensions(ctx); err != nil {
+				return rt.p.callError("templates.extensions", err)
+			}
+		}
+		if ci.logs != nil {
+			d.provides = append(d.provides, "logs")
+			if d.logComponents, err = ci.logs.Components(ctx); err != nil {
+				return rt.p.callError("logs.components", err)
+			}
+		}
+		return nil
+	})
+}
+
+func (rt *componentRuntime) definitions() *definitions { return &rt.defs }
+
+func (rt *componentRuntime) close() {
+	if rt.pool != nil {
+		rt.pool.close()
+	}
+}
+
+// with runs f on a pooled instance. An instance whose call failed with
+// anything but an error the plugin reported itself is discarded.
+func (rt *componentRuntime) with(ctx context.Context, fn string, f func(*componentInstance) error) error {
+	pi, err := getInstance(ctx, rt.pool, rt.p, fn)
+	if err != nil {
+		return err
+	}
+	err = f(pi.inst)
+	if err != nil && !isPluginError(err) {
+		pi.inst.broken = true
+	}
+	rt.pool.put(pi)
+	return err
+}
+
+// getInstance takes an instance from a pool, waiting at most the plugin's
+// execution timeout for one to come free.
+func getInstance[I instance](ctx context.Context, p *pool[I], pl *Plugin, fn string) (*pooled[I], error) {
+	wctx, cancel := context.WithTimeout(ctx, pl.limits.ExecutionTimeout)
+	defer cancel()
+	pi, err := p.get(wctx)
+	if err == nil {
+		return pi, nil
+	}
+	if ctx.Err() != nil {
+		return nil, limitError(pl.name, fn, pl.limits, ctx.Err())
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil, &Error{Plugin: pl.name, Func: fn, Kind: KindBusy,
+			Msg: fmt.Sprintf("all %d instances stayed busy for %s (max_instances)", pl.limits.MaxInstances, pl.limits.ExecutionTimeout)}
+	}
+	var he *Error
+	if errors.As(err, &he) {
+		return nil, err
+	}
+	return nil, limitError(pl.name, fn, pl.limits, err)
+}
+
+// isPluginError reports whether err is an error the plugin returned as a
+// result (its instance is fine), as opposed to a trap, a limit or a
+// malformed answer (its instance must go).
+func isPluginError(err error) bool {
+	var pe *types.PluginError
+	return errors.As(err, &pe)
+}
+
+func (rt *componentRuntime) executeTask(ctx context.Context, name, config string, check bool) (res tasks.TaskResult, err error) {
+	err = rt.with(ctx, "tasks.execute", func(ci *componentInstance) error {
+		res, err = ci.tasks.Execute(ctx, name, config, check)
+		return err
+	})
+	return res, err
+}
+
+func (rt *componentRuntime) collect(ctx context.Context, name, config string) (out string, err error) {
+	err = rt.with(ctx, "facts.collect", func(ci *componentInstance) error {
+		out, err = ci.facts.Collect(ctx, name, config)
+		return err
+	})
+	return out, err
+}
+
+func (rt *componentRuntime) applyFilter(ctx context.Context, name, config, value string, args []string) (out string, err error) {
+	err = rt.with(ctx, "templates.apply-filter", func(ci *componentInstance) error {
+		out, err = ci.templates.ApplyFilter(ctx, name, config, value, args)
+		return err
+	})
+	return out, err
+}
+
+func (rt *componentRuntime) callFunction(ctx context.Context, name, config string, args []string) (out string, err error) {
+	err = rt.with(ctx, "templates.call-function", func(ci *componentInstance) error {
+		out, err = ci.templates.CallFunction(ctx, name, config, args)
+		return err
+	})
+	return out, err
+}
+
+// stageInstance makes a dedicated instance for a log stage: a stage keeps
+// its instance (and the guest state behind its resource) for its whole life.
+func (rt *componentRuntime) stageInstance(ctx context.Context, fn string) (*componentInstance, error) {
+	if !rt.hasLogs {
+		return nil, &Error{Plugin: rt.p.name, Func: fn, Kind: KindNotFound, Msg: "the plugin provides no log components"}
+	}
+	return rt.newInstance(ctx)
+}
+
+// componentStage is the instance and resource of an open log stage.
+type componentStage struct {
+	ci   *componentInstance
+	drop func(context.Context) error
+}
+
+func (s *componentStage) close(ctx context.Context) error {
+	var err error
+	if s.ci.usable() {
+		err = s.drop(ctx)
+	}
+	s.ci.close()
+	return err
+}
+
+// fail marks the stage's instance broken when err is not the plugin's own.
+func (s *componentStage) fail(err error) error {
+	if err != nil && !isPluginError(err) {
+		s.ci.broken = true
+	}
+	return err
+}
+
+type componentSource struct {
+	componentStage
+	r *logs.Source
+}
+
+func (s *componentSource) next(ctx context.Context, max uint32) ([]logs.LogEntry, error) {
+	out, err := s.r.Next(ctx, max)
+	return out, s.fail(err)
+}
+
+type componentParser struct {
+	componentStage
+	r *logs.Parser
+}
+
+func (s *componentParser) parse(ctx context.Context, lines []string) ([]*logs.LogEntry, error) {
+	out, err := s.r.Parse(ctx, lines)
+	return out, s.fail(err)
+}
+
+type componentFilter struct {
+	componentStage
+	r *logs.Filter
+}
+
+func (s *componentFilter) keep(ctx context.Context, entries []logs.LogEntry) ([]bool, error) {
+	out, err := s.r.Keep(ctx, entries)
+	return out, s.fail(err)
+}
+
+type componentOutput struct {
+	componentStage
+	r *logs.Output
+}
+
+func (s *componentOutput) write(ctx context.Context, entries []logs.LogEntry) ([]string, error) {
+	out, err := s.r.Write(ctx, entries)
+	return out, s.fail(err)
+}
+
+func (rt *componentRuntime) openSource(ctx context.Context, name, config string) (sourceStage, error) {
+	ci, err := rt.stageInstance(ctx, "logs.open-source")
+	if err != nil {
+		return nil, err
+	}
+	r, err := ci.logs.OpenSource(ctx, name, config)
+	if err != nil {
+		ci.close()
+		return nil, err
+	}
+	return &componentSource{componentStage{ci, r.Drop}, r}, nil
+}
+
+func (rt *componentRuntime) openParser(ctx context.Context, name, config string) (parserStage, error) {
+	ci, err := rt.stageInstance(ctx, "logs.open-parser")
+	if err != nil {
+		return nil, err
+	}
+	r, err := ci.logs.OpenParser(ctx, name, config)
+	if err != nil {
+		ci.close()
+		return nil, err
+	}
+	return &componentParser{componentStage{ci, r.Drop}, r}, nil
+}
+
+func (rt *componentRuntime) openFilter(ctx context.Context, name, config string) (filterStage, error) {
+	ci, err := rt.stageInstance(ctx, "logs.open-filter")
+	if err != nil {
+		return nil, err
+	}
+	r, err := ci.logs.OpenFilter(ctx, name, config)
+	if err != nil {
+		ci.close()
+		return nil, err
+	}
+	return &componentFilter{componentStage{ci, r.Drop}, r}, nil
+}
+
+func (rt *componentRuntime) openOutput(ctx context.Context, name, config string) (outputStage, error) {
+	ci, err := rt.stageInstance(ctx, "logs.open-output")
+	if err != nil {
+		return nil, err
+	}
+	r, err := ci.logs.OpenOutput(ctx, name, config)
+	if err != nil {
+		ci.close()
+		return nil, err
+	}
+	return &componentOutput{componentStage{ci, r.Drop}, r}, nil
+}

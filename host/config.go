@@ -1,0 +1,298 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Defaults of the [security] section of plugins.toml.
+const (
+	DefaultMaxMemory           = 64 << 20 // bytes
+	DefaultFuelLimit           = 1_000_000_000
+	DefaultExecutionTimeout    = 30 * time.Second
+	DefaultMaxPluginSize       = 50 << 20 // bytes
+	DefaultMaxInstances        = 8
+	DefaultMaxCallsPerInstance = 10_000
+	DefaultMaxLogMessage       = 4 << 10 // bytes kept of one log message
+	DefaultLogRate             = 100     // messages per second a plugin may log, with bursts of 10x
+
+	// maxWasmMemory is the most a 32-bit linear memory can hold.
+	maxWasmMemory = 4 << 30
+)
+
+// Config is the content of plugins.toml. The zero Config means "all
+// defaults".
+type Config struct {
+	// Security holds the limits every plugin runs under.
+	Security Security `toml:"security"`
+	// Plugins overrides Security (and grants WASI access) per plugin name.
+	Plugins map[string]PluginConfig `toml:"plugins"`
+	// Registries are kept for plugin installation from registries; the
+	// host itself does not use them yet.
+	Registries []Registry `toml:"registries"`
+
+	// Path is the file the configuration was read from; "" for defaults.
+	Path string `toml:"-"`
+}
+
+// Security is the [security] section: limits that apply to every plugin.
+// Unset fields take the defaults.
+type Security struct {
+	MaxMemory            *int64   `toml:"max_memory"`
+	FuelLimit            *int64   `toml:"fuel_limit"`
+	ExecutionTimeoutSecs *float64 `toml:"execution_timeout_secs"`
+	AllowWASI            *bool    `toml:"allow_wasi"`
+	DebugEnabled         *bool    `toml:"debug_enabled"`
+	MaxPluginSize        *int64   `toml:"max_plugin_size"`
+	MaxInstances         *int64   `toml:"max_instances"`
+	MaxCallsPerInstance  *int64   `toml:"max_calls_per_instance"`
+	LogRate              *int64   `toml:"log_rate"`
+}
+
+// PluginConfig is a [plugins.NAME] section: the Security keys for one
+// plugin, and what its WASI context may see when allow_wasi is true.
+type PluginConfig struct {
+	Security
+	// Env is the environment the plugin sees (only with allow_wasi).
+	Env map[string]string `toml:"env"`
+	// Dirs are host directories the plugin may open (only with allow_wasi).
+	Dirs []DirConfig `toml:"dirs"`
+}
+
+// DirConfig grants a plugin access to a host directory.
+type DirConfig struct {
+	Host     string `toml:"host"`
+	Guest    string `toml:"guest"`
+	ReadOnly bool   `toml:"readonly"`
+}
+
+// Registry is a [[registries]] entry.
+type Registry struct {
+	Name    string `toml:"name"`
+	URL     string `toml:"url"`
+	Enabled bool   `toml:"enabled"`
+}
+
+// Limits are the effective limits of one plugin: the defaults, overridden
+// by [security], overridden by [plugins.NAME].
+type Limits struct {
+	MaxMemory           int64         // bytes one linear memory may grow to
+	FuelLimit           uint64        // fuel each call starts with
+	ExecutionTimeout    time.Duration // wall time each call may take
+	AllowWASI           bool          // whether Env and Dirs are granted
+	DebugEnabled        bool          // whether debug and trace logs are shown
+	MaxPluginSize       int64         // bytes of the plugin file
+	MaxInstances        int           // instances of the plugin alive at once
+	MaxCallsPerInstance int           // calls before an instance is recycled
+	LogRate             int           // log messages per second (bursts of 10x)
+	Env                 map[string]string
+	Dirs                []DirConfig
+}
+
+// DefaultLimits returns the limits of a plugin without any configuration.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxMemory:           DefaultMaxMemory,
+		FuelLimit:           DefaultFuelLimit,
+		ExecutionTimeout:    DefaultExecutionTimeout,
+		MaxPluginSize:       DefaultMaxPluginSize,
+		MaxInstances:        DefaultMaxInstances,
+		MaxCallsPerInstance: DefaultMaxCallsPerInstance,
+		LogRate:             DefaultLogRate,
+	}
+}
+
+// LoadConfig reads plugins.toml at path. A missing file gives the defaults.
+// Unknown keys, values of the wrong type and impossible values are errors
+// naming the file and the key.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, &ConfigError{File: path, Err: err}
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig parses the content of a plugins.toml; name is used in errors.
+func ParseConfig(name string, data []byte) (*Config, error) {
+	var c Config
+	md, err := toml.Decode(string(data), &c)
+	if err != nil {
+		return nil, &ConfigError{File: name, Err: err}
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		sort.Strings(keys)
+		return nil, &ConfigError{File: name, Key: keys[0], Err: fmt.Errorf("unknown key%s %s (known keys of [security] and [plugins.NAME]: %s; of [plugins.NAME] also env, dirs; of [[registries]]: name, url, enabled)",
+			plural(len(keys)), strings.Join(keys, ", "), strings.Join(securityKeys(), ", "))}
+	}
+	c.Path = name
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func securityKeys() []string {
+	return []string{"max_memory", "fuel_limit", "execution_timeout_secs", "allow_wasi", "debug_enabled",
+		"max_plugin_size", "max_instances", "max_calls_per_instance", "log_rate"}
+}
+
+func (c *Config) validate() error {
+	if err := c.Security.validate(c.Path, "security"); err != nil {
+		return err
+	}
+	for _, name := range sortedNames(c.Plugins) {
+		p := c.Plugins[name]
+		section := "plugins." + name
+		if err := p.Security.validate(c.Path, section); err != nil {
+			return err
+		}
+		wasi := c.LimitsFor(name).AllowWASI
+		if !wasi && len(p.Env) > 0 {
+			return &ConfigError{File: c.Path, Key: section + ".env", Err: errors.New("env is only given to plugins with allow_wasi = true")}
+		}
+		if !wasi && len(p.Dirs) > 0 {
+			return &ConfigError{File: c.Path, Key: section + ".dirs", Err: errors.New("dirs are only given to plugins with allow_wasi = true")}
+		}
+		for i, d := range p.Dirs {
+			key := fmt.Sprintf("%s.dirs[%d]", section, i)
+			if d.Host == "" || d.Guest == "" {
+				return &ConfigError{File: c.Path, Key: key, Err: errors.New("needs both host and guest paths")}
+			}
+			if !filepath.IsAbs(d.Host) {
+				return &ConfigError{File: c.Path, Key: key + ".host", Err: fmt.Errorf("%q is not an absolute path", d.Host)}
+			}
+			if st, err := os.Stat(d.Host); err != nil || !st.IsDir() {
+				return &ConfigError{File: c.Path, Key: key + ".host", Err: fmt.Errorf("%q is not a directory", d.Host)}
+			}
+		}
+	}
+	for i, r := range c.Registries {
+		key := fmt.Sprintf("registries[%d]", i)
+		if r.Name == "" {
+			return &ConfigError{File: c.Path, Key: key + ".name", Err: errors.New("is empty")}
+		}
+		if !strings.HasPrefix(r.URL, "https://") && !strings.HasPrefix(r.URL, "http://") && !strings.HasPrefix(r.URL, "file://") {
+			return &ConfigError{File: c.Path, Key: key + ".url", Err: fmt.Errorf("%q is not an http(s) or file URL", r.URL)}
+		}
+	}
+	return nil
+}
+
+func (s *Security) validate(file, section string) error {
+	key := func(k string) string { return section + "." + k }
+	if s.MaxMemory != nil && (*s.MaxMemory < 64<<10 || *s.MaxMemory > maxWasmMemory) {
+		return &ConfigError{File: file, Key: key("max_memory"), Err: fmt.Errorf("%d is out of range: between 65536 (one wasm page) and %d bytes", *s.MaxMemory, int64(maxWasmMemory))}
+	}
+	if s.FuelLimit != nil && *s.FuelLimit <= 0 {
+		return &ConfigError{File: file, Key: key("fuel_limit"), Err: fmt.Errorf("%d must be positive", *s.FuelLimit)}
+	}
+	if t := s.ExecutionTimeoutSecs; t != nil && (math.IsNaN(*t) || *t <= 0 || *t > 86400) {
+		return &ConfigError{File: file, Key: key("execution_timeout_secs"), Err: fmt.Errorf("%v is out of range: more than 0 and at most 86400", *t)}
+	}
+	if s.MaxPluginSize != nil && (*s.MaxPluginSize <= 0 || *s.MaxPluginSize > 1<<30) {
+		return &ConfigError{File: file, Key: key("max_plugin_size"), Err: fmt.Errorf("%d is out of range: between 1 and %d bytes", *s.MaxPluginSize, 1<<30)}
+	}
+	if s.MaxInstances != nil && (*s.MaxInstances < 1 || *s.MaxInstances > 1024) {
+		return &ConfigError{File: file, Key: key("max_instances"), Err: fmt.Errorf("%d is out of range: between 1 and 1024", *s.MaxInstances)}
+	}
+	if s.MaxCallsPerInstance != nil && *s.MaxCallsPerInstance < 1 {
+		return &ConfigError{File: file, Key: key("max_calls_per_instance"), Err: fmt.Errorf("%d must be at least 1", *s.MaxCallsPerInstance)}
+	}
+	if s.LogRate != nil && *s.LogRate < 1 {
+		return &ConfigError{File: file, Key: key("log_rate"), Err: fmt.Errorf("%d must be at least 1", *s.LogRate)}
+	}
+	return nil
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// LimitsFor returns the effective limits of the named plugin.
+func (c *Config) LimitsFor(plugin string) Limits {
+	l := DefaultLimits()
+	c.Security.apply(&l)
+	if p, ok := c.Plugins[plugin]; ok {
+		p.Security.apply(&l)
+		if l.AllowWASI {
+			l.Env = p.Env
+			l.Dirs = p.Dirs
+		}
+	}
+	return l
+}
+
+func (s *Security) apply(l *Limits) {
+	if s.MaxMemory != nil {
+		l.MaxMemory = *s.MaxMemory
+	}
+	if s.FuelLimit != nil {
+		l.FuelLimit = uint64(*s.FuelLimit)
+	}
+	if s.ExecutionTimeoutSecs != nil {
+		l.ExecutionTimeout = time.Duration(*s.ExecutionTimeoutSecs * float64(time.Second))
+	}
+	if s.AllowWASI != nil {
+		l.AllowWASI = *s.AllowWASI
+	}
+	if s.DebugEnabled != nil {
+		l.DebugEnabled = *s.DebugEnabled
+	}
+	if s.MaxPluginSize != nil {
+		l.MaxPluginSize = *s.MaxPluginSize
+	}
+	if s.MaxInstances != nil {
+		l.MaxInstances = int(*s.MaxInstances)
+	}
+	if s.MaxCallsPerInstance != nil {
+		l.MaxCallsPerInstance = int(*s.MaxCallsPerInstance)
+	}
+	if s.LogRate != nil {
+		l.LogRate = int(*s.LogRate)
+	}
+}
+
+// ConfigError is an error in plugins.toml.
+type ConfigError struct {
+	File string // the file
+	Key  string // the key at fault, e.g. "plugins.evil.max_memory"; may be ""
+	Err  error
+}
+
+func (e *ConfigError) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("config %s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("config %s: %s: %v", e.File, e.Key, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }

@@ -1,0 +1,379 @@
+// Package host runs Driftless plugins: it finds and loads them, enforces
+// the sandbox (memory cap, fuel, wall-clock timeout, import policy), caches
+// compiled code, pools instances, and gives the rest of Driftless one Go API
+// for the tasks, facts collectors, template extensions and log stages of a
+// plugin, whether it is a WebAssembly component (calls go through the
+// generated bindings in gen/) or a legacy JSON-ABI core module (through an
+// adapter that presents it the same way).
+//
+// A typical embedding:
+//
+//	h, err := host.New(host.Options{})        // $DRIFTLESS_HOME or ~/.driftless
+//	if err != nil { ... }
+//	defer h.Close()
+//	h.LoadAll(ctx)                            // plugins/*.wasm; broken ones keep their error
+//	p, err := h.Plugin("myplugin")
+//	res, err := p.ExecuteTask(ctx, "set-value", `{"key":"a","value":"b"}`, false)
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/driftless-dev/driftless/bindings"
+	hostiface "github.com/driftless-dev/driftless/gen/driftless/plugin/host"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+)
+
+// Options configure a Host.
+type Options struct {
+	// Home is the plugin home. Empty means $DRIFTLESS_HOME, else
+	// ~/.driftless. Plugins are Home/plugins/*.wasm, the configuration
+	// Home/plugins.toml and the compile cache Home/cache.
+	Home string
+	// Config, if set, is used instead of reading Home/plugins.toml.
+	Config *Config
+	// Logger receives plugin logs and host diagnostics; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// DisableCache turns the compile cache off.
+	DisableCache bool
+	// EpochTick is how often running calls check their deadline and
+	// context; 0 means 10ms.
+	EpochTick time.Duration
+}
+
+// Host loads and runs plugins. It is safe for concurrent use.
+type Host struct {
+	home   string
+	config *Config
+	logger *slog.Logger
+	engine *bindings.Engine
+	linker *bindings.Linker
+	cache  compileCache
+
+	mu      sync.RWMutex
+	plugins map[string]*Plugin
+	closed  bool
+}
+
+// DefaultHome returns the plugin home used when Options.Home is empty.
+func DefaultHome() string {
+	if h := os.Getenv("DRIFTLESS_HOME"); h != "" {
+		return h
+	}
+	if u, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(u, ".driftless")
+	}
+	return ".driftless"
+}
+
+// New creates a host. It reads plugins.toml but loads no plugin: call
+// LoadAll, Load or LoadBytes.
+func New(opts Options) (*Host, error) {
+	home := opts.Home
+	if home == "" {
+		home = DefaultHome()
+	}
+	cfg := opts.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = LoadConfig(filepath.Join(home, "plugins.toml")); err != nil {
+			return nil, err
+		}
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	engine, err := bindings.NewEngine(engineConfig(opts.EpochTick))
+	if err != nil {
+		return nil, err
+	}
+	h := &Host{
+		home:    home,
+		config:  cfg,
+		logger:  logger,
+		engine:  engine,
+		plugins: map[string]*Plugin{},
+	}
+	if !opts.DisableCache {
+		h.cache.dir = filepath.Join(home, "cache")
+	}
+	if h.linker, err = newComponentLinker(engine); err != nil {
+		engine.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// engineConfig is the one engine configuration of the host: fuel and epoch
+// interruption on, so that every limit can be enforced per call.
+func engineConfig(tick time.Duration) bindings.EngineConfig {
+	return bindings.EngineConfig{ConsumeFuel: true, EpochInterruption: true, EpochTick: tick}
+}
+
+// engineFingerprint is the part of cache keys that depends on engine
+// settings: compiled code is only valid for the settings it was made with.
+func engineFingerprint() string {
+	c := engineConfig(0)
+	return fmt.Sprintf("fuel=%t,epoch=%t,stack=%d,pool=%t,cow=%t,opt=%s",
+		c.ConsumeFuel, c.EpochInterruption, c.MaxWasmStack, c.PoolingAllocator, !c.DisableMemoryInitCOW, c.CraneliftOptLevel)
+}
+
+// newComponentLinker defines what components may import: the host
+// interface and WASI p2 (whose context each store seals or configures).
+func newComponentLinker(e *bindings.Engine) (*bindings.Linker, error) {
+	l := e.NewLinker()
+	if err := hostiface.AddToLinker(l, hostImports{}); err != nil {
+		return nil, err
+	}
+	if err := l.AddWASIP2(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// hostImports implements driftless:plugin/host for components.
+type hostImports struct{}
+
+func (hostImports) Log(ctx context.Context, level types.Level, message string) {
+	if st, ok := storeState(ctx); ok {
+		st.log.log(ctx, slogLevel(level), message)
+	}
+}
+
+func (hostImports) Timestamp(ctx context.Context) uint64 {
+	return uint64(now().Unix())
+}
+
+func slogLevel(l types.Level) slog.Level {
+	switch l {
+	case types.LevelTrace:
+		return LevelTrace
+	case types.LevelDebug:
+		return LevelDebug
+	case types.LevelInfo:
+		return LevelInfo
+	case types.LevelWarn:
+		return LevelWarn
+	}
+	return LevelError
+}
+
+// instanceState is the data of every store the host creates.
+type instanceState struct {
+	plugin string
+	log    *pluginLog
+}
+
+func storeState(ctx context.Context) (*instanceState, bool) {
+	s := bindings.StoreFromContext(ctx)
+	if s == nil {
+		return nil, false
+	}
+	st, ok := s.Data().(*instanceState)
+	return st, ok
+}
+
+// Home returns the plugin home.
+func (h *Host) Home() string { return h.home }
+
+// PluginDir returns the directory plugins are loaded from.
+func (h *Host) PluginDir() string { return filepath.Join(h.home, "plugins") }
+
+// Config returns the configuration in force.
+func (h *Host) Config() *Config { return h.config }
+
+// Engine returns the engine plugins run in.
+func (h *Host) Engine() *bindings.Engine { return h.engine }
+
+// LoadAll loads every plugins/*.wasm of the plugin home, in name order. A
+// plugin that fails to load is kept, with its error (Plugin.Err), and does
+// not stop the others. A missing plugin directory means no plugins.
+func (h *Host) LoadAll(ctx context.Context) ([]*Plugin, error) {
+	paths, err := filepath.Glob(filepath.Join(h.PluginDir(), "*.wasm"))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(h.PluginDir()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	sort.Strings(paths)
+	var out []*Plugin
+	for _, p := range paths {
+		pl, _ := h.Load(ctx, p)
+		if pl != nil {
+			out = append(out, pl)
+		}
+	}
+	return out, nil
+}
+
+// Load loads the plugin in the file at path, named after the file. It
+// returns the plugin and its load error; a plugin that failed to load is
+// still registered (listed with its error) unless its name is invalid.
+func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
+	name := nameFromPath(path)
+	if err := checkName(name); err != nil {
+		return nil, &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
+	}
+	limits := h.config.LimitsFor(name)
+	wasm, err := readPlugin(path, limits.MaxPluginSize)
+	if err != nil {
+		p := h.broken(name, path, limits, err)
+		return p, p.err
+	}
+	return h.load(ctx, name, path, wasm)
+}
+
+// LoadBytes loads a plugin from its binary under the given name.
+func (h *Host) LoadBytes(ctx context.Context, name string, wasm []byte) (*Plugin, error) {
+	if err := checkName(name); err != nil {
+		return nil, &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
+	}
+	limits := h.config.LimitsFor(name)
+	if int64(len(wasm)) > limits.MaxPluginSize {
+		p := h.broken(name, "", limits, &sizeError{size: int64(len(wasm)), max: limits.MaxPluginSize})
+		return p, p.err
+	}
+	return h.load(ctx, name, "", wasm)
+}
+
+// Validate runs every check of loading on the file at path, without
+// registering the plugin, and returns the plugin as it would be (for its
+// definitions) or the error listing every problem found.
+func (h *Host) Validate(ctx context.Context, path string) (*Plugin, error) {
+	name := nameFromPath(path)
+	if err := checkName(name); err != nil {
+		return nil, &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
+	}
+	limits := h.config.LimitsFor(name)
+	wasm, err := readPlugin(path, limits.MaxPluginSize)
+	if err != nil {
+		return nil, loadError(name, err)
+	}
+	p := h.newPlugin(name, path, limits)
+	if err := p.init(ctx, h, wasm); err != nil {
+		p.close()
+		return nil, err
+	}
+	p.close()
+	return p, nil
+}
+
+func (h *Host) newPlugin(name, path string, limits Limits) *Plugin {
+	return &Plugin{
+		name:   name,
+		path:   path,
+		limits: limits,
+		log:    newPluginLog(name, h.logger, limits),
+	}
+}
+
+func (h *Host) broken(name, path string, limits Limits, err error) *Plugin {
+	p := h.newPlugin(name, path, limits)
+	p.err = loadError(name, err)
+	h.register(p)
+	return p
+}
+
+func (h *Host) load(ctx context.Context, name, path string, wasm []byte) (*Plugin, error) {
+	p := h.newPlugin(name, path, h.config.LimitsFor(name))
+	if err := p.init(ctx, h, wasm); err != nil {
+		p.close()
+		p.err = err
+	}
+	h.register(p)
+	return p, p.err
+}
+
+func (h *Host) register(p *Plugin) {
+	h.mu.Lock()
+	old := h.plugins[p.name]
+	h.plugins[p.name] = p
+	h.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+}
+
+// Plugins returns the loaded plugins, broken ones included, by name.
+func (h *Host) Plugins() []*Plugin {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]*Plugin, 0, len(h.plugins))
+	for _, p := range h.plugins {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// Plugin returns the named plugin. It fails when no plugin has that name
+// (KindNotFound) or when it did not load (the load error).
+func (h *Host) Plugin(name string) (*Plugin, error) {
+	h.mu.RLock()
+	p, ok := h.plugins[name]
+	h.mu.RUnlock()
+	if !ok {
+		return nil, &Error{Plugin: name, Kind: KindNotFound, Msg: "no such plugin" + h.known()}
+	}
+	if p.err != nil {
+		return p, p.err
+	}
+	return p, nil
+}
+
+func (h *Host) known() string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if len(h.plugins) == 0 {
+		return fmt.Sprintf(" (no plugins are loaded from %s)", h.PluginDir())
+	}
+	return fmt.Sprintf(" (loaded: %s)", joinNames(sortedNames(h.plugins)))
+}
+
+// Unload closes and forgets the named plugin.
+func (h *Host) Unload(name string) {
+	h.mu.Lock()
+	p := h.plugins[name]
+	delete(h.plugins, name)
+	h.mu.Unlock()
+	if p != nil {
+		p.close()
+	}
+}
+
+// Close unloads every plugin and stops the engine's ticker.
+func (h *Host) Close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	plugins := h.plugins
+	h.plugins = map[string]*Plugin{}
+	h.mu.Unlock()
+	for _, p := range plugins {
+		p.close()
+	}
+	h.engine.Close()
+}
+
+func loadError(name string, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
+}

@@ -1,0 +1,141 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/time/rate"
+)
+
+// Log levels plugins log at, as in the WIT contract's `level` enum.
+const (
+	LevelTrace = slog.LevelDebug - 4
+	LevelDebug = slog.LevelDebug
+	LevelInfo  = slog.LevelInfo
+	LevelWarn  = slog.LevelWarn
+	LevelError = slog.LevelError
+)
+
+// pluginLog writes a plugin's messages (host.log, and WASI stdout/stderr at
+// debug level) to the host's slog.Logger, tagged with the plugin's name.
+//
+// A plugin cannot flood the host: messages beyond the plugin's log_rate (per
+// second, bursts of ten times that) are dropped and counted, and the count is
+// reported once messages flow again; each message is cut at
+// DefaultMaxLogMessage bytes and stripped of control characters that could
+// forge log lines.
+type pluginLog struct {
+	plugin string
+	logger *slog.Logger
+	debug  bool
+
+	mu         sync.Mutex
+	limiter    *rate.Limiter
+	suppressed int
+}
+
+func newPluginLog(plugin string, logger *slog.Logger, l Limits) *pluginLog {
+	return &pluginLog{
+		plugin:  plugin,
+		logger:  logger.With("plugin", plugin),
+		debug:   l.DebugEnabled,
+		limiter: rate.NewLimiter(rate.Limit(l.LogRate), 10*l.LogRate),
+	}
+}
+
+func (p *pluginLog) log(ctx context.Context, level slog.Level, msg string) {
+	if level < slog.LevelInfo && !p.debug {
+		return
+	}
+	if !p.logger.Enabled(ctx, level) {
+		return
+	}
+	p.mu.Lock()
+	if !p.limiter.Allow() {
+		p.suppressed++
+		p.mu.Unlock()
+		return
+	}
+	dropped := p.suppressed
+	p.suppressed = 0
+	p.mu.Unlock()
+	if dropped > 0 {
+		p.logger.LogAttrs(ctx, slog.LevelWarn, "plugin log messages suppressed: over the rate limit",
+			slog.Int("suppressed", dropped))
+	}
+	p.logger.LogAttrs(ctx, level, sanitize(msg, DefaultMaxLogMessage))
+}
+
+// Suppressed returns how many messages were dropped since the last one
+// that got through.
+func (p *pluginLog) Suppressed() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.suppressed
+}
+
+// sanitize makes a plugin's text safe to log: valid UTF-8, no control
+// characters but tab, at most max bytes.
+func sanitize(s string, max int) string {
+	cut := false
+	if len(s) > max {
+		s, cut = s[:max], true
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case r == '\n' || r == '\r':
+			b.WriteString("\\n")
+		case r < 0x20 && r != '\t', r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if cut {
+		// Do not leave half a rune at the cut.
+		out := b.String()
+		for len(out) > 0 && !utf8.ValidString(out) {
+			out = out[:len(out)-1]
+		}
+		return out + fmt.Sprintf("... [truncated at %d bytes]", max)
+	}
+	return b.String()
+}
+
+// lineWriter turns a plugin's WASI stdout or stderr into debug log lines.
+type lineWriter struct {
+	log    *pluginLog
+	stream string
+	mu     sync.Mutex
+	buf    []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.log.log(context.Background(), LevelDebug, w.stream+": "+string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > DefaultMaxLogMessage {
+		w.log.log(context.Background(), LevelDebug, w.stream+": "+string(w.buf))
+		w.buf = w.buf[:0]
+	}
+	return len(p), nil
+}
+
+// now is the host's clock for host.timestamp; tests may replace it.
+var now = time.Now

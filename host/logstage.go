@@ -1,0 +1,198 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
+)
+
+// MaxBatch bounds the entries or lines of one call into a log stage.
+const MaxBatch = 65536
+
+// LogSource produces log entries from a plugin source. Like every log
+// stage it keeps one instance of its plugin for its whole life, is for one
+// goroutine at a time, and must be closed.
+type LogSource struct {
+	stage[sourceStage]
+}
+
+// LogParser turns raw lines into entries with a plugin parser.
+type LogParser struct {
+	stage[parserStage]
+}
+
+// LogFilter decides which entries go on with a plugin filter.
+type LogFilter struct {
+	stage[filterStage]
+}
+
+// LogOutput renders entries with a plugin output.
+type LogOutput struct {
+	stage[outputStage]
+}
+
+type stage[S interface{ close(context.Context) error }] struct {
+	p    *Plugin
+	name string
+	fn   string
+	s    S
+	once sync.Once
+}
+
+// Plugin returns the plugin the stage belongs to.
+func (s *stage[S]) Plugin() *Plugin { return s.p }
+
+// Name returns the log component's name.
+func (s *stage[S]) Name() string { return s.name }
+
+// Close drops the plugin's resource and frees the stage's instance.
+func (s *stage[S]) Close(ctx context.Context) error {
+	var err error
+	s.once.Do(func() { err = s.p.callError(s.fn+".drop", s.s.close(ctx)) })
+	return err
+}
+
+func (s *stage[S]) badOutput(format string, args ...any) error {
+	return &Error{Plugin: s.p.name, Func: s.fn, Kind: KindBadOutput, Msg: fmt.Sprintf(format, args...)}
+}
+
+// openStage validates the component's name, kind and config, then opens it.
+func openStage[S any](ctx context.Context, p *Plugin, fn, name string, kind logs.ComponentKind, config string,
+	open func(ctx context.Context, name, config string) (S, error)) (S, error) {
+	var zero S
+	if err := p.usable(); err != nil {
+		return zero, err
+	}
+	def, err := p.LogComponent(name)
+	if err != nil {
+		return zero, err
+	}
+	if def.Kind != kind {
+		return zero, &Error{Plugin: p.name, Func: fn, Kind: KindNotFound,
+			Msg: fmt.Sprintf("log component %q is a %s, not a %s", name, def.Kind, kind)}
+	}
+	if config, err = p.checkConfig(fn, "log", name, config); err != nil {
+		return zero, err
+	}
+	st, err := open(ctx, name, config)
+	if err != nil {
+		return zero, p.callError(fn, err)
+	}
+	return st, nil
+}
+
+// OpenSource opens the named log source with its config.
+func (p *Plugin) OpenSource(ctx context.Context, name, config string) (*LogSource, error) {
+	const fn = "logs.open-source"
+	st, err := openStage(ctx, p, fn, name, logs.ComponentKindSource, config, func(ctx context.Context, n, c string) (sourceStage, error) {
+		return p.rt.openSource(ctx, n, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &LogSource{stage[sourceStage]{p: p, name: name, fn: "logs.source", s: st}}, nil
+}
+
+// OpenParser opens the named log parser with its config.
+func (p *Plugin) OpenParser(ctx context.Context, name, config string) (*LogParser, error) {
+	const fn = "logs.open-parser"
+	st, err := openStage(ctx, p, fn, name, logs.ComponentKindParser, config, func(ctx context.Context, n, c string) (parserStage, error) {
+		return p.rt.openParser(ctx, n, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &LogParser{stage[parserStage]{p: p, name: name, fn: "logs.parser", s: st}}, nil
+}
+
+// OpenFilter opens the named log filter with its config.
+func (p *Plugin) OpenFilter(ctx context.Context, name, config string) (*LogFilter, error) {
+	const fn = "logs.open-filter"
+	st, err := openStage(ctx, p, fn, name, logs.ComponentKindFilter, config, func(ctx context.Context, n, c string) (filterStage, error) {
+		return p.rt.openFilter(ctx, n, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &LogFilter{stage[filterStage]{p: p, name: name, fn: "logs.filter", s: st}}, nil
+}
+
+// OpenOutput opens the named log output with its config.
+func (p *Plugin) OpenOutput(ctx context.Context, name, config string) (*LogOutput, error) {
+	const fn = "logs.open-output"
+	st, err := openStage(ctx, p, fn, name, logs.ComponentKindOutput, config, func(ctx context.Context, n, c string) (outputStage, error) {
+		return p.rt.openOutput(ctx, n, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &LogOutput{stage[outputStage]{p: p, name: name, fn: "logs.output", s: st}}, nil
+}
+
+// Next returns up to max entries; an empty result means the source is
+// exhausted.
+func (s *LogSource) Next(ctx context.Context, max int) ([]logs.LogEntry, error) {
+	if max <= 0 || max > MaxBatch {
+		return nil, fmt.Errorf("host: LogSource.Next: max %d is out of range 1..%d", max, MaxBatch)
+	}
+	out, err := s.s.next(ctx, uint32(max))
+	if err != nil {
+		return nil, s.p.callError(s.fn+".next", err)
+	}
+	if len(out) > max {
+		return nil, s.badOutput("returned %d entries, more than the %d asked for", len(out), max)
+	}
+	return out, nil
+}
+
+// Parse parses lines; the result has one element per line, nil where the
+// parser dropped the line.
+func (s *LogParser) Parse(ctx context.Context, lines []string) ([]*logs.LogEntry, error) {
+	if len(lines) > MaxBatch {
+		return nil, fmt.Errorf("host: LogParser.Parse: %d lines, more than %d", len(lines), MaxBatch)
+	}
+	out, err := s.s.parse(ctx, lines)
+	if err != nil {
+		return nil, s.p.callError(s.fn+".parse", err)
+	}
+	if len(out) != len(lines) {
+		return nil, s.badOutput("returned %d results for %d lines", len(out), len(lines))
+	}
+	return out, nil
+}
+
+// Keep returns one decision per entry, in order.
+func (s *LogFilter) Keep(ctx context.Context, entries []logs.LogEntry) ([]bool, error) {
+	if len(entries) > MaxBatch {
+		return nil, fmt.Errorf("host: LogFilter.Keep: %d entries, more than %d", len(entries), MaxBatch)
+	}
+	out, err := s.s.keep(ctx, entries)
+	if err != nil {
+		return nil, s.p.callError(s.fn+".keep", err)
+	}
+	if len(out) != len(entries) {
+		return nil, s.badOutput("returned %d decisions for %d entries", len(out), len(entries))
+	}
+	return out, nil
+}
+
+// Write renders entries; the host delivers the returned records.
+func (s *LogOutput) Write(ctx context.Context, entries []logs.LogEntry) ([]string, error) {
+	if len(entries) > MaxBatch {
+		return nil, fmt.Errorf("host: LogOutput.Write: %d entries, more than %d", len(entries), MaxBatch)
+	}
+	out, err := s.s.write(ctx, entries)
+	if err != nil {
+		return nil, s.p.callError(s.fn+".write", err)
+	}
+	total := 0
+	for _, r := range out {
+		total += len(r)
+	}
+	if total > maxResultSize {
+		return nil, s.badOutput("rendered %d bytes, over the host's limit of %d bytes", total, maxResultSize)
+	}
+	return out, nil
+}

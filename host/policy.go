@@ -1,0 +1,68 @@
+package host
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/driftless-dev/driftless/bindings"
+)
+
+// Interface names of the contract this host implements.
+const (
+	ifaceTypes     = "driftless:plugin/types@0.1.0"
+	ifaceHost      = "driftless:plugin/host@0.1.0"
+	ifaceMetadata  = "driftless:plugin/metadata@0.1.0"
+	ifaceTasks     = "driftless:plugin/tasks@0.1.0"
+	ifaceFacts     = "driftless:plugin/facts@0.1.0"
+	ifaceTemplates = "driftless:plugin/templates@0.1.0"
+	ifaceLogs      = "driftless:plugin/logs@0.1.0"
+)
+
+// refusedWASI are WASI interface families no plugin gets, whatever its
+// configuration: the sandbox has no network.
+var refusedWASI = []string{"wasi:sockets/", "wasi:http/"}
+
+// PolicyError lists every import of a plugin that the host refuses.
+type PolicyError struct {
+	Refused []string // "import NAME: reason"
+}
+
+func (e *PolicyError) Error() string {
+	return "forbidden imports: " + strings.Join(e.Refused, "; ")
+}
+
+// checkComponentImports applies the import policy to a component: it may
+// import driftless:plugin/host and types, and wasi:* interfaces (served by a
+// sealed WASI context) except sockets and http. Everything else is refused,
+// each offending import named.
+func checkComponentImports(ct *bindings.ComponentType) error {
+	var refused []string
+	for _, imp := range ct.Imports {
+		name := imp.Name
+		switch {
+		case name == ifaceHost || name == ifaceTypes:
+		case strings.HasPrefix(name, "driftless:plugin/"):
+			refused = append(refused, fmt.Sprintf("import %s: the host provides only %s and %s of driftless:plugin", name, ifaceHost, ifaceTypes))
+		case hasAnyPrefix(name, refusedWASI):
+			refused = append(refused, fmt.Sprintf("import %s: network access is not allowed to plugins", name))
+		case strings.HasPrefix(name, "wasi:"):
+		default:
+			refused = append(refused, fmt.Sprintf("import %s: unknown interface; plugins may import only %s and wasi:* (without sockets and http)", name, ifaceHost))
+		}
+	}
+	if len(refused) > 0 {
+		sort.Strings(refused)
+		return &PolicyError{Refused: refused}
+	}
+	return nil
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
