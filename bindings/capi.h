@@ -5,8 +5,13 @@
 // github.com/bytecodealliance/wasmtime-go/v39, which links libwasmtime.a, but
 // its headers live in the Go module cache, whose path a plain `go build`
 // cannot know. So this package declares, in its own words, only the types and
-// functions it calls. The layouts below must match wasmtime 39 exactly; the
-// tests in this package exercise every one of them against the real library.
+// functions it calls. The layouts below must match wasmtime 39 exactly.
+// TestCAPIHeaders checks that against wasmtime's own headers (found in the
+// module cache at test time): it compiles this file with DL_CAPI_CHECK
+// defined, which leaves out the type definitions below so that the
+// dl_* names can stand for wasmtime's types and every function declared
+// here is redeclared over wasmtime's declaration (the C compiler rejects any
+// difference), and it compares the layouts and constants of both.
 #ifndef DRIFTLESS_CAPI_H
 #define DRIFTLESS_CAPI_H
 
@@ -16,6 +21,7 @@
 
 // ---- wasm.h basics ---------------------------------------------------------
 
+#ifndef DL_CAPI_CHECK
 typedef struct wasm_engine_t wasm_engine_t;
 typedef struct wasm_config_t wasm_config_t;
 typedef struct wasm_frame_t wasm_frame_t;
@@ -29,8 +35,8 @@ typedef struct {
   size_t size;
   wasm_frame_t **data;
 } dl_frames_t; // wasm_frame_vec_t
+#endif
 
-extern void wasm_byte_vec_new(dl_bytes_t *out, size_t size, const uint8_t *src);
 extern void wasm_byte_vec_delete(dl_bytes_t *v);
 extern void wasm_frame_vec_delete(dl_frames_t *v);
 extern uint32_t wasm_frame_func_index(const wasm_frame_t *f);
@@ -40,7 +46,9 @@ extern const dl_bytes_t *wasmtime_frame_module_name(const wasm_frame_t *f);
 
 // ---- errors ------------------------------------------------------------------
 
+#ifndef DL_CAPI_CHECK
 typedef struct wasmtime_error_t wasmtime_error_t;
+#endif
 
 extern wasmtime_error_t *wasmtime_error_new(const char *msg);
 extern void wasmtime_error_delete(wasmtime_error_t *err);
@@ -49,7 +57,9 @@ extern void wasmtime_error_wasm_trace(const wasmtime_error_t *err, dl_frames_t *
 
 // ---- config and engine -------------------------------------------------------
 
+#ifndef DL_CAPI_CHECK
 typedef struct wasmtime_pooling_allocation_config_t wasmtime_pooling_allocation_config_t;
+#endif
 
 extern wasmtime_pooling_allocation_config_t *wasmtime_pooling_allocation_config_new(void);
 extern void wasmtime_pooling_allocation_config_delete(wasmtime_pooling_allocation_config_t *c);
@@ -84,9 +94,11 @@ extern void wasmtime_engine_increment_epoch(wasm_engine_t *engine);
 
 // ---- stores ------------------------------------------------------------------
 
+#ifndef DL_CAPI_CHECK
 typedef struct wasmtime_store wasmtime_store_t;
 typedef struct wasmtime_context wasmtime_context_t;
 typedef struct wasi_config_t wasi_config_t;
+#endif
 
 extern wasmtime_store_t *wasmtime_store_new(wasm_engine_t *engine, void *data,
                                             void (*finalizer)(void *));
@@ -109,9 +121,9 @@ extern void wasmtime_store_epoch_deadline_callback(
 
 extern wasi_config_t *wasi_config_new(void);
 extern void wasi_config_delete(wasi_config_t *c);
-extern bool wasi_config_set_argv(wasi_config_t *c, size_t argc, const char *const *argv);
-extern bool wasi_config_set_env(wasi_config_t *c, size_t n, const char *const *names,
-                                const char *const *values);
+extern bool wasi_config_set_argv(wasi_config_t *c, size_t argc, const char **argv);
+extern bool wasi_config_set_env(wasi_config_t *c, size_t n, const char **names,
+                                const char **values);
 extern void wasi_config_set_stdout_custom(wasi_config_t *c,
                                           ptrdiff_t (*cb)(void *, const unsigned char *, size_t),
                                           void *data, void (*finalizer)(void *));
@@ -149,6 +161,7 @@ enum {
   DL_VAL_RESOURCE = 21,
 };
 
+#ifndef DL_CAPI_CHECK
 typedef struct wasmtime_component_resource_any wasmtime_component_resource_any_t;
 typedef struct wasmtime_component_resource_host wasmtime_component_resource_host_t;
 typedef struct wasmtime_component_resource_type wasmtime_component_resource_type_t;
@@ -215,6 +228,7 @@ struct dl_field {
   dl_bytes_t name;
   dl_val_t val;
 };
+#endif
 
 extern void wasmtime_component_val_clone(const dl_val_t *src, dl_val_t *dst);
 extern void wasmtime_component_val_delete(dl_val_t *v);
@@ -247,6 +261,7 @@ extern void wasmtime_component_resource_type_delete(wasmtime_component_resource_
 
 // ---- components, instances, functions -------------------------------------------
 
+#ifndef DL_CAPI_CHECK
 typedef struct wasmtime_component_t wasmtime_component_t;
 typedef struct wasmtime_component_export_index_t wasmtime_component_export_index_t;
 typedef struct wasmtime_component_type_t wasmtime_component_type_t;
@@ -268,6 +283,7 @@ typedef struct {
   } instance;
   uint32_t private2;
 } dl_func_t;
+#endif
 
 extern wasmtime_error_t *wasmtime_component_new(const wasm_engine_t *engine, const uint8_t *buf,
                                                 size_t len, wasmtime_component_t **out);
@@ -300,6 +316,7 @@ extern wasmtime_error_t *wasmtime_component_func_post_return(const dl_func_t *f,
 
 // ---- linker ----------------------------------------------------------------------
 
+#ifndef DL_CAPI_CHECK
 typedef struct wasmtime_component_linker_t wasmtime_component_linker_t;
 typedef struct wasmtime_component_linker_instance_t wasmtime_component_linker_instance_t;
 
@@ -307,6 +324,7 @@ typedef wasmtime_error_t *(*dl_host_callback_t)(void *, wasmtime_context_t *,
                                                 const wasmtime_component_func_type_t *,
                                                 dl_val_t *, size_t, dl_val_t *, size_t);
 typedef wasmtime_error_t *(*dl_resource_dtor_t)(void *, wasmtime_context_t *, uint32_t);
+#endif
 
 extern wasmtime_component_linker_t *wasmtime_component_linker_new(const wasm_engine_t *engine);
 extern void wasmtime_component_linker_delete(wasmtime_component_linker_t *l);
@@ -360,12 +378,14 @@ enum {
   DL_TYPE_ERROR_CONTEXT = 25,
 };
 
+#ifndef DL_CAPI_CHECK
 // wasmtime_component_valtype_t: a one-byte kind and a pointer to the
 // kind's type object (unused for primitives).
 typedef struct {
   uint8_t kind;
   void *of;
 } dl_valtype_t;
+#endif
 
 enum {
   DL_ITEM_COMPONENT = 0,
@@ -377,6 +397,7 @@ enum {
   DL_ITEM_TYPE = 6,
 };
 
+#ifndef DL_CAPI_CHECK
 // wasmtime_component_item_t: a one-byte kind and a union that is either a
 // pointer to a type object or, for DL_ITEM_TYPE, a whole valtype.
 typedef struct {
@@ -386,6 +407,7 @@ typedef struct {
     dl_valtype_t type;
   } of;
 } dl_item_t;
+#endif
 
 extern void wasmtime_component_type_delete(wasmtime_component_type_t *t);
 extern size_t wasmtime_component_type_import_count(const wasmtime_component_type_t *t,
@@ -416,26 +438,40 @@ extern void wasmtime_component_valtype_delete(dl_valtype_t *t);
 extern void wasmtime_component_valtype_clone(const dl_valtype_t *t, dl_valtype_t *out);
 extern bool wasmtime_component_valtype_equal(const dl_valtype_t *a, const dl_valtype_t *b);
 
-extern void wasmtime_component_list_type_element(const void *t, dl_valtype_t *out);
-extern size_t wasmtime_component_record_type_field_count(const void *t);
-extern bool wasmtime_component_record_type_field_nth(const void *t, size_t n, const char **name,
+#ifndef DL_CAPI_CHECK
+typedef struct wasmtime_component_list_type wasmtime_component_list_type_t;
+typedef struct wasmtime_component_record_type wasmtime_component_record_type_t;
+typedef struct wasmtime_component_tuple_type wasmtime_component_tuple_type_t;
+typedef struct wasmtime_component_variant_type wasmtime_component_variant_type_t;
+typedef struct wasmtime_component_enum_type wasmtime_component_enum_type_t;
+typedef struct wasmtime_component_option_type wasmtime_component_option_type_t;
+typedef struct wasmtime_component_result_type wasmtime_component_result_type_t;
+typedef struct wasmtime_component_flags_type wasmtime_component_flags_type_t;
+typedef struct wasmtime_component_future_type wasmtime_component_future_type_t;
+typedef struct wasmtime_component_stream_type wasmtime_component_stream_type_t;
+#endif
+
+extern void wasmtime_component_list_type_element(const wasmtime_component_list_type_t *t,
+                                                 dl_valtype_t *out);
+extern size_t wasmtime_component_record_type_field_count(const wasmtime_component_record_type_t *t);
+extern bool wasmtime_component_record_type_field_nth(const wasmtime_component_record_type_t *t, size_t n, const char **name,
                                                      size_t *len, dl_valtype_t *out);
-extern size_t wasmtime_component_tuple_type_types_count(const void *t);
-extern bool wasmtime_component_tuple_type_types_nth(const void *t, size_t n, dl_valtype_t *out);
-extern size_t wasmtime_component_variant_type_case_count(const void *t);
-extern bool wasmtime_component_variant_type_case_nth(const void *t, size_t n, const char **name,
+extern size_t wasmtime_component_tuple_type_types_count(const wasmtime_component_tuple_type_t *t);
+extern bool wasmtime_component_tuple_type_types_nth(const wasmtime_component_tuple_type_t *t, size_t n, dl_valtype_t *out);
+extern size_t wasmtime_component_variant_type_case_count(const wasmtime_component_variant_type_t *t);
+extern bool wasmtime_component_variant_type_case_nth(const wasmtime_component_variant_type_t *t, size_t n, const char **name,
                                                      size_t *len, bool *has_payload,
                                                      dl_valtype_t *payload);
-extern size_t wasmtime_component_enum_type_names_count(const void *t);
-extern bool wasmtime_component_enum_type_names_nth(const void *t, size_t n, const char **name,
+extern size_t wasmtime_component_enum_type_names_count(const wasmtime_component_enum_type_t *t);
+extern bool wasmtime_component_enum_type_names_nth(const wasmtime_component_enum_type_t *t, size_t n, const char **name,
                                                    size_t *len);
-extern void wasmtime_component_option_type_ty(const void *t, dl_valtype_t *out);
-extern bool wasmtime_component_result_type_ok(const void *t, dl_valtype_t *out);
-extern bool wasmtime_component_result_type_err(const void *t, dl_valtype_t *out);
-extern size_t wasmtime_component_flags_type_names_count(const void *t);
-extern bool wasmtime_component_flags_type_names_nth(const void *t, size_t n, const char **name,
+extern void wasmtime_component_option_type_ty(const wasmtime_component_option_type_t *t, dl_valtype_t *out);
+extern bool wasmtime_component_result_type_ok(const wasmtime_component_result_type_t *t, dl_valtype_t *out);
+extern bool wasmtime_component_result_type_err(const wasmtime_component_result_type_t *t, dl_valtype_t *out);
+extern size_t wasmtime_component_flags_type_names_count(const wasmtime_component_flags_type_t *t);
+extern bool wasmtime_component_flags_type_names_nth(const wasmtime_component_flags_type_t *t, size_t n, const char **name,
                                                     size_t *len);
-extern bool wasmtime_component_future_type_ty(const void *t, dl_valtype_t *out);
-extern bool wasmtime_component_stream_type_ty(const void *t, dl_valtype_t *out);
+extern bool wasmtime_component_future_type_ty(const wasmtime_component_future_type_t *t, dl_valtype_t *out);
+extern bool wasmtime_component_stream_type_ty(const wasmtime_component_stream_type_t *t, dl_valtype_t *out);
 
 #endif

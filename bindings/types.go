@@ -494,17 +494,17 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 	case C.DL_TYPE_LIST:
 		t.Kind = KindList
 		t.Elem = r.sub(func(out *C.dl_valtype_t) bool {
-			C.wasmtime_component_list_type_element(vt.of, out)
+			C.wasmtime_component_list_type_element((*C.wasmtime_component_list_type_t)(vt.of), out)
 			return true
 		})
 	case C.DL_TYPE_RECORD:
 		t.Kind = KindRecord
-		n := int(C.wasmtime_component_record_type_field_count(vt.of))
+		n := int(C.wasmtime_component_record_type_field_count((*C.wasmtime_component_record_type_t)(vt.of)))
 		for i := range n {
 			var name *C.char
 			var nlen C.size_t
 			ft := r.sub(func(out *C.dl_valtype_t) bool {
-				return bool(C.wasmtime_component_record_type_field_nth(vt.of, C.size_t(i), &name, &nlen, out))
+				return bool(C.wasmtime_component_record_type_field_nth((*C.wasmtime_component_record_type_t)(vt.of), C.size_t(i), &name, &nlen, out))
 			})
 			if ft != nil {
 				t.Fields = append(t.Fields, FieldType{Name: C.GoStringN(name, C.int(nlen)), Type: ft})
@@ -512,23 +512,23 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 		}
 	case C.DL_TYPE_TUPLE:
 		t.Kind = KindTuple
-		n := int(C.wasmtime_component_tuple_type_types_count(vt.of))
+		n := int(C.wasmtime_component_tuple_type_types_count((*C.wasmtime_component_tuple_type_t)(vt.of)))
 		for i := range n {
 			if et := r.sub(func(out *C.dl_valtype_t) bool {
-				return bool(C.wasmtime_component_tuple_type_types_nth(vt.of, C.size_t(i), out))
+				return bool(C.wasmtime_component_tuple_type_types_nth((*C.wasmtime_component_tuple_type_t)(vt.of), C.size_t(i), out))
 			}); et != nil {
 				t.Elems = append(t.Elems, et)
 			}
 		}
 	case C.DL_TYPE_VARIANT:
 		t.Kind = KindVariant
-		n := int(C.wasmtime_component_variant_type_case_count(vt.of))
+		n := int(C.wasmtime_component_variant_type_case_count((*C.wasmtime_component_variant_type_t)(vt.of)))
 		for i := range n {
 			var name *C.char
 			var nlen C.size_t
 			var has C.bool
 			var payload C.dl_valtype_t
-			if !C.wasmtime_component_variant_type_case_nth(vt.of, C.size_t(i), &name, &nlen, &has, &payload) {
+			if !C.wasmtime_component_variant_type_case_nth((*C.wasmtime_component_variant_type_t)(vt.of), C.size_t(i), &name, &nlen, &has, &payload) {
 				continue
 			}
 			c := CaseType{Name: C.GoStringN(name, C.int(nlen))}
@@ -544,18 +544,18 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 		var n int
 		if flags {
 			t.Kind = KindFlags
-			n = int(C.wasmtime_component_flags_type_names_count(vt.of))
+			n = int(C.wasmtime_component_flags_type_names_count((*C.wasmtime_component_flags_type_t)(vt.of)))
 		} else {
-			n = int(C.wasmtime_component_enum_type_names_count(vt.of))
+			n = int(C.wasmtime_component_enum_type_names_count((*C.wasmtime_component_enum_type_t)(vt.of)))
 		}
 		for i := range n {
 			var name *C.char
 			var nlen C.size_t
 			var ok C.bool
 			if flags {
-				ok = C.wasmtime_component_flags_type_names_nth(vt.of, C.size_t(i), &name, &nlen)
+				ok = C.wasmtime_component_flags_type_names_nth((*C.wasmtime_component_flags_type_t)(vt.of), C.size_t(i), &name, &nlen)
 			} else {
-				ok = C.wasmtime_component_enum_type_names_nth(vt.of, C.size_t(i), &name, &nlen)
+				ok = C.wasmtime_component_enum_type_names_nth((*C.wasmtime_component_enum_type_t)(vt.of), C.size_t(i), &name, &nlen)
 			}
 			if ok {
 				t.Names = append(t.Names, C.GoStringN(name, C.int(nlen)))
@@ -564,13 +564,13 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 	case C.DL_TYPE_OPTION:
 		t.Kind = KindOption
 		t.Elem = r.sub(func(out *C.dl_valtype_t) bool {
-			C.wasmtime_component_option_type_ty(vt.of, out)
+			C.wasmtime_component_option_type_ty((*C.wasmtime_component_option_type_t)(vt.of), out)
 			return true
 		})
 	case C.DL_TYPE_RESULT:
 		t.Kind = KindResult
-		t.Ok = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_result_type_ok(vt.of, out)) })
-		t.Err = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_result_type_err(vt.of, out)) })
+		t.Ok = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_result_type_ok((*C.wasmtime_component_result_type_t)(vt.of), out)) })
+		t.Err = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_result_type_err((*C.wasmtime_component_result_type_t)(vt.of), out)) })
 	case C.DL_TYPE_OWN, C.DL_TYPE_BORROW:
 		t.Kind = KindOwn
 		if vt.kind == C.DL_TYPE_BORROW {
@@ -585,10 +585,10 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 		}
 	case C.DL_TYPE_FUTURE:
 		t.Kind = KindFuture
-		t.Elem = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_future_type_ty(vt.of, out)) })
+		t.Elem = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_future_type_ty((*C.wasmtime_component_future_type_t)(vt.of), out)) })
 	case C.DL_TYPE_STREAM:
 		t.Kind = KindStream
-		t.Elem = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_stream_type_ty(vt.of, out)) })
+		t.Elem = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_stream_type_ty((*C.wasmtime_component_stream_type_t)(vt.of), out)) })
 	case C.DL_TYPE_ERROR_CONTEXT:
 		t.Kind = KindErrorContext
 	default:
