@@ -569,8 +569,12 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 		})
 	case C.DL_TYPE_RESULT:
 		t.Kind = KindResult
-		t.Ok = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_result_type_ok((*C.wasmtime_component_result_type_t)(vt.of), out)) })
-		t.Err = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_result_type_err((*C.wasmtime_component_result_type_t)(vt.of), out)) })
+		t.Ok = r.sub(func(out *C.dl_valtype_t) bool {
+			return bool(C.wasmtime_component_result_type_ok((*C.wasmtime_component_result_type_t)(vt.of), out))
+		})
+		t.Err = r.sub(func(out *C.dl_valtype_t) bool {
+			return bool(C.wasmtime_component_result_type_err((*C.wasmtime_component_result_type_t)(vt.of), out))
+		})
 	case C.DL_TYPE_OWN, C.DL_TYPE_BORROW:
 		t.Kind = KindOwn
 		if vt.kind == C.DL_TYPE_BORROW {
@@ -585,10 +589,14 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 		}
 	case C.DL_TYPE_FUTURE:
 		t.Kind = KindFuture
-		t.Elem = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_future_type_ty((*C.wasmtime_component_future_type_t)(vt.of), out)) })
+		t.Elem = r.sub(func(out *C.dl_valtype_t) bool {
+			return bool(C.wasmtime_component_future_type_ty((*C.wasmtime_component_future_type_t)(vt.of), out))
+		})
 	case C.DL_TYPE_STREAM:
 		t.Kind = KindStream
-		t.Elem = r.sub(func(out *C.dl_valtype_t) bool { return bool(C.wasmtime_component_stream_type_ty((*C.wasmtime_component_stream_type_t)(vt.of), out)) })
+		t.Elem = r.sub(func(out *C.dl_valtype_t) bool {
+			return bool(C.wasmtime_component_stream_type_ty((*C.wasmtime_component_stream_type_t)(vt.of), out))
+		})
 	case C.DL_TYPE_ERROR_CONTEXT:
 		t.Kind = KindErrorContext
 	default:
