@@ -65,17 +65,22 @@ func (f *file) fnInfo(fn *wit.Function, goName string) *fnInfo {
 			fi.ok, fi.err = r.OK, r.Err
 		}
 	}
+	// Lowering a Go value can fail (an enum out of range, a nil variant or
+	// handle); lifting a value from wasmtime only for resource handles, the
+	// types of the values being checked when the bindings are bound.
 	for _, p := range fi.params {
 		fi.faults = fi.faults || canFault(p.wit.Type)
+		fi.hostFaults = fi.hostFaults || hasResource(p.wit.Type)
 		fi.cx = fi.cx || needsCx(p.wit.Type)
 	}
 	if fi.result != nil {
-		fi.faults = fi.faults || canFault(fi.result)
+		fi.faults = fi.faults || hasResource(fi.result)
+		fi.hostFaults = fi.hostFaults || canFault(fi.result)
 		fi.cx = fi.cx || needsCx(fi.result)
 	}
 	// The self parameter is passed as is when calling a component, and
 	// looked up in the resource table in a host function.
-	fi.hostFaults, fi.hostCx = fi.faults, fi.cx
+	fi.hostCx = fi.cx
 	if fi.self != nil {
 		fi.hostFaults, fi.hostCx = true, true
 	}

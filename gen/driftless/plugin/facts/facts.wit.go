@@ -78,7 +78,6 @@ func (e *Exports) Collectors(ctx context.Context) (ret []CollectorDefinition, er
 //
 // Returns a JSON object of facts.
 func (e *Exports) Collect(ctx context.Context, name string, config types.JSON) (ret types.JSON, err error) {
-	defer witrt.Catch(&err)
 	callRes, err := e.fCollect.Call(ctx, bindings.String(name), bindings.String(config))
 	if err != nil {
 		return ret, err

@@ -103,7 +103,6 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 		return err
 	}
 	if err := li.DefineFunc("log", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		defer witrt.Catch(&err)
 		impl.Log(ctx, liftTypesLevel(args[0]), args[1].Str())
 		return nil
 	}); err != nil {

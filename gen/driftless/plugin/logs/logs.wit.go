@@ -182,7 +182,6 @@ func (h *Source) Next(ctx context.Context, max uint32) (ret []LogEntry, err erro
 		return ret, errors.New("Source handle is not bound to its component's exports")
 	}
 	e := h.exp
-	defer witrt.Catch(&err)
 	callRes, err := e.fMethodSourceNext.Call(ctx, bindings.ResourceVal(h.res), bindings.U32(max))
 	if err != nil {
 		return ret, err
@@ -308,7 +307,6 @@ func (h *Parser) Parse(ctx context.Context, lines []string) (ret []*LogEntry, er
 		return ret, errors.New("Parser handle is not bound to its component's exports")
 	}
 	e := h.exp
-	defer witrt.Catch(&err)
 	callRes, err := e.fMethodParserParse.Call(ctx, bindings.ResourceVal(h.res), lowerListString(lines))
 	if err != nil {
 		return ret, err
@@ -433,7 +431,6 @@ func (h *Filter) Keep(ctx context.Context, entries []LogEntry) (ret []bool, err 
 		return ret, errors.New("Filter handle is not bound to its component's exports")
 	}
 	e := h.exp
-	defer witrt.Catch(&err)
 	callRes, err := e.fMethodFilterKeep.Call(ctx, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
 	if err != nil {
 		return ret, err
@@ -559,7 +556,6 @@ func (h *Output) Write(ctx context.Context, entries []LogEntry) (ret []string, e
 		return ret, errors.New("Output handle is not bound to its component's exports")
 	}
 	e := h.exp
-	defer witrt.Catch(&err)
 	callRes, err := e.fMethodOutputWrite.Call(ctx, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
 	if err != nil {
 		return ret, err
@@ -651,7 +647,6 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Components calls `components: func() -> list<component-definition>`.
 func (e *Exports) Components(ctx context.Context) (ret []ComponentDefinition, err error) {
-	defer witrt.Catch(&err)
 	callRes, err := e.fComponents.Call(ctx)
 	if err != nil {
 		return ret, err

@@ -102,7 +102,6 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Definitions calls `definitions: func() -> list<task-definition>`.
 func (e *Exports) Definitions(ctx context.Context) (ret []TaskDefinition, err error) {
-	defer witrt.Catch(&err)
 	callRes, err := e.fDefinitions.Call(ctx)
 	if err != nil {
 		return ret, err
@@ -113,7 +112,6 @@ func (e *Exports) Definitions(ctx context.Context) (ret []TaskDefinition, err er
 // Execute calls `execute: func(name: string, config: json, check-mode: bool)
 // -> result<task-result, plugin-error>`.
 func (e *Exports) Execute(ctx context.Context, name string, config types.JSON, checkMode bool) (ret TaskResult, err error) {
-	defer witrt.Catch(&err)
 	callRes, err := e.fExecute.Call(ctx, bindings.String(name), bindings.String(config), bindings.Bool(checkMode))
 	if err != nil {
 		return ret, err

@@ -100,7 +100,6 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Extensions calls `extensions: func() -> list<extension-definition>`.
 func (e *Exports) Extensions(ctx context.Context) (ret []ExtensionDefinition, err error) {
-	defer witrt.Catch(&err)
 	callRes, err := e.fExtensions.Call(ctx)
 	if err != nil {
 		return ret, err
@@ -113,7 +112,6 @@ func (e *Exports) Extensions(ctx context.Context) (ret []ExtensionDefinition, er
 //
 // `{{ value | name(args...) }}`: the value and each argument are JSON values.
 func (e *Exports) ApplyFilter(ctx context.Context, name string, config types.JSON, value types.JSON, args []types.JSON) (ret types.JSON, err error) {
-	defer witrt.Catch(&err)
 	callRes, err := e.fApplyFilter.Call(ctx,
 		bindings.String(name),
 		bindings.String(config),
@@ -136,7 +134,6 @@ func (e *Exports) ApplyFilter(ctx context.Context, name string, config types.JSO
 //
 // `{{ name(args...) }}`
 func (e *Exports) CallFunction(ctx context.Context, name string, config types.JSON, args []types.JSON) (ret types.JSON, err error) {
-	defer witrt.Catch(&err)
 	callRes, err := e.fCallFunction.Call(ctx, bindings.String(name), bindings.String(config), lowerListString(args))
 	if err != nil {
 		return ret, err

@@ -489,7 +489,6 @@ func (e *Exports) Fallible(ctx context.Context, p shared.Point, fail bool) (ret 
 //
 // The err case is an enum; the ok case has no value.
 func (e *Exports) Check(ctx context.Context, code uint32) (err error) {
-	defer witrt.Catch(&err)
 	callRes, err := e.fCheck.Call(ctx, bindings.U32(code))
 	if err != nil {
 		return err
@@ -505,7 +504,6 @@ func (e *Exports) Check(ctx context.Context, code uint32) (err error) {
 //
 // The err case is a variant.
 func (e *Exports) Solve(ctx context.Context, s string) (ret string, err error) {
-	defer witrt.Catch(&err)
 	callRes, err := e.fSolve.Call(ctx, bindings.String(s))
 	if err != nil {
 		return ret, err
