@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 
@@ -639,4 +641,119 @@ func TestCorpusTypeChecks(t *testing.T) {
 	if _, err := users.NewExports(inst); err == nil || !strings.Contains(err.Error(), users.InterfaceName) {
 		t.Fatalf("missing interface: %v", err)
 	}
+}
+
+// TestCorpusConcurrentStores runs instances in several stores at once: the
+// host-resource tables are per store and shared by the goroutines.
+func TestCorpusConcurrentStores(t *testing.T) {
+	e, err := bindings.NewEngine(bindings.EngineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := compileWAT(t, e, filepath.Join("testdata", "corpus", "kitchen-sink.wat"))
+	h := &host{}
+	l := e.NewLinker()
+	if err := kitchensink.AddToLinker(l, kitchensink.Imports{Kitchen: h, Users: usersHost{h}, Functions: worldHost{}}); err != nil {
+		t.Fatal(err)
+	}
+	const workers, rounds = 4, 50
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := e.NewStore(bindings.StoreOptions{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			inst, err := kitchensink.Instantiate(l, s, c)
+			if err != nil {
+				errs <- err
+				return
+			}
+			ctx := context.Background()
+			for r := range rounds {
+				base := uint32(w*1000 + r)
+				a, err := inst.Kitchen.NewCounter(ctx, base)
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, err := inst.Users.Make(ctx, 1)
+				if err != nil {
+					errs <- err
+					return
+				}
+				m, err := inst.Kitchen.CounterMerge(ctx, a, b)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if n, err := m.Get(ctx); err != nil || n != base+1 {
+					errs <- fmt.Errorf("worker %d round %d: merged %v %v", w, r, n, err)
+					return
+				}
+				for _, x := range []*kitchen.Counter{a, b, m} {
+					if err := x.Drop(ctx); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.created != workers*rounds*3 || len(h.dropped) != h.created {
+		t.Fatalf("created %d host counters, dropped %d", h.created, len(h.dropped))
+	}
+}
+
+// FuzzCorpusRoundTrip sends arbitrary strings, bytes and numbers through
+// echo-everything: they come back equal, or the call fails cleanly (invalid
+// UTF-8, invalid chars) without trapping the instance.
+func FuzzCorpusRoundTrip(f *testing.F) {
+	f.Add("hello", []byte{1, 2, 3}, int64(-1), uint32(7), 1.5, int32('x'))
+	f.Add("", []byte(nil), int64(math.MinInt64), uint32(math.MaxUint32), math.Inf(-1), int32(0x10FFFF))
+	f.Add("bad\xff", []byte{0}, int64(0), uint32(0), math.NaN(), int32(0xD800))
+	inst, _, _ := newKitchenSink(f)
+	f.Fuzz(func(t *testing.T, s string, b []byte, n int64, u uint32, fl float64, c int32) {
+		v := fullEverything()
+		v.S, v.Bytes, v.S64v, v.U32v, v.F64v, v.C = s, b, n, u, fl, rune(c)
+		v.Ws = []string{s, s}
+		if len(b) == 0 {
+			v.Bytes = nil
+		}
+		got, err := inst.Kitchen.EchoEverything(context.Background(), v)
+		valid := utf8.ValidString(s) && utf8.ValidRune(rune(c))
+		if !valid {
+			if err == nil {
+				t.Fatalf("invalid input accepted: %q %U", s, c)
+			}
+			var trap *bindings.Trap
+			if errors.As(err, &trap) {
+				t.Fatalf("invalid input trapped: %v", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Float64bits(got.F64v) != math.Float64bits(v.F64v) {
+			t.Fatalf("f64 %v came back as %v", v.F64v, got.F64v)
+		}
+		got.F64v, v.F64v = 0, 0
+		if !reflect.DeepEqual(got, v) {
+			t.Fatalf("round trip:\n got %+v\nwant %+v", got, v)
+		}
+	})
 }
