@@ -68,12 +68,23 @@ func isStdPath(p, name string, f *file) bool {
 }
 
 // pkgRef returns the qualifier for identifiers of package q used in f: ""
-// for f's own package.
+// for f's own package. A generated package whose name is taken (by a
+// standard import, a predeclared identifier such as error, or another
+// import) is imported under its WIT package's name and its own ("ioerror").
 func (f *file) pkgRef(q *goPackage) string {
 	if q == f.pkg {
 		return ""
 	}
-	return f.use(q.path, q.name) + "."
+	if n, ok := f.imports[q.path]; ok {
+		return n + "."
+	}
+	name := q.name
+	_, std := stdImports[name]
+	_, taken := f.names[name]
+	if std || taken || predeclared[strings.TrimSuffix(name, "_")] {
+		name = q.witPackageName() + strings.TrimSuffix(name, "_")
+	}
+	return f.use(q.path, name) + "."
 }
 
 func (f *file) p(format string, args ...any) {

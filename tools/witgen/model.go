@@ -573,3 +573,15 @@ func itemName(p *wit.Package, name string) string {
 	}
 	return s
 }
+
+// witPackageName is the Go-ified name of the WIT package the Go package
+// belongs to ("io" for wasi:io).
+func (p *goPackage) witPackageName() string {
+	if p.iface != nil && p.iface.Package != nil {
+		return packageName(p.iface.Package.Name.Package)
+	}
+	if p.world != nil {
+		return packageName(p.world.Package.Name.Package)
+	}
+	return "wit"
+}

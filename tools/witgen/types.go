@@ -50,7 +50,7 @@ func (f *file) goType(t wit.Type) string {
 			t = useTarget(t)
 			q := f.pkg.g.pkgOf(t)
 			name := q.typeNames[t]
-			if _, ok := t.Kind.(*wit.Resource); ok {
+			if _, ok := namedRoot(t).Kind.(*wit.Resource); ok {
 				return "*" + f.pkgRef(q) + name
 			}
 			return f.pkgRef(q) + name

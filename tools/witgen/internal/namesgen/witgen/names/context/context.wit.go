@@ -13,15 +13,15 @@ import (
 
 	"github.com/driftless-dev/driftless/bindings"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/internal/witrt"
-	errorswit "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/errors"
+	nameserrors "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/errors"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/type_"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "witgen:names/context"
 
-// Exports_ is errorswit.Exports_, brought into scope by `use`.
-type Exports_ = errorswit.Exports_
+// Exports_ is nameserrors.Exports_, brought into scope by `use`.
+type Exports_ = nameserrors.Exports_
 
 // Ctr is type_.Counter, brought into scope by `use`.
 type Ctr = type_.Counter
@@ -96,10 +96,10 @@ func NewExports(inst *bindings.Instance) (*Exports, error) {
 func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // F calls `f: func(x: exports, c: borrow<ctr>) -> result<u32>`.
-func (e *Exports) F(ctx context.Context, x errorswit.Exports_, c *type_.Counter) (ret uint32, err error) {
+func (e *Exports) F(ctx context.Context, x nameserrors.Exports_, c *type_.Counter) (ret uint32, err error) {
 	defer witrt.Catch(&err)
 	cx := &witCx{store: e.inst.Store(), exp: e, expType_: e.expType_}
-	callRes, err := e.fF.Call(ctx, lowerErrorswitExports_(x), lowerBorrowType_Counter(cx, c))
+	callRes, err := e.fF.Call(ctx, lowerNameserrorsExports_(x), lowerBorrowType_Counter(cx, c))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
@@ -118,7 +118,7 @@ func (e *Exports) F(ctx context.Context, x errorswit.Exports_, c *type_.Counter)
 // becomes the err case; any other error, or a panic, traps the component.
 type Imports interface {
 	// F implements `f: func(x: exports, c: borrow<ctr>) -> result<u32>`.
-	F(ctx context.Context, x errorswit.Exports_, c *type_.Counter) (uint32, error)
+	F(ctx context.Context, x nameserrors.Exports_, c *type_.Counter) (uint32, error)
 }
 
 // AddToLinker defines witgen:names/context in l, implemented by impl.
@@ -134,7 +134,7 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := li.DefineFunc("f", func(ctx context.Context, args, results []bindings.Val) (err error) {
 		defer witrt.Catch(&err)
 		cx := &witCx{store: bindings.StoreFromContext(ctx), host: true}
-		v, err := impl.F(ctx, liftErrorswitExports_(args[0]), liftBorrowType_Counter(cx, args[1]))
+		v, err := impl.F(ctx, liftNameserrorsExports_(args[0]), liftBorrowType_Counter(cx, args[1]))
 		if err != nil {
 			var re *ResultError[struct{}]
 			if errors.As(err, &re) {
@@ -170,9 +170,9 @@ func liftBorrowType_Counter(cx *witCx, v bindings.Val) *type_.Counter {
 	return h
 }
 
-func liftErrorswitExports_(v bindings.Val) errorswit.Exports_ {
+func liftNameserrorsExports_(v bindings.Val) nameserrors.Exports_ {
 	_, f := v.Fields()
-	return errorswit.Exports_{
+	return nameserrors.Exports_{
 		A: f[0].U32(),
 	}
 }
@@ -191,10 +191,10 @@ func lowerBorrowType_Counter(cx *witCx, x *type_.Counter) bindings.Val {
 	return bindings.ResourceVal(r)
 }
 
-func lowerErrorswitExports_(x errorswit.Exports_) bindings.Val {
-	return bindings.Record(witFieldsErrorswitExports_, []bindings.Val{
+func lowerNameserrorsExports_(x nameserrors.Exports_) bindings.Val {
+	return bindings.Record(witFieldsNameserrorsExports_, []bindings.Val{
 		bindings.U32(x.A),
 	})
 }
 
-var witFieldsErrorswitExports_ = []string{"a"}
+var witFieldsNameserrorsExports_ = []string{"a"}

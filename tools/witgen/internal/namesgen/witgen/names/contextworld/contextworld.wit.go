@@ -9,8 +9,8 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	contextwit "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/context"
-	errorswit "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/errors"
+	namescontext "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/context"
+	nameserrors "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/errors"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/type_"
 )
 
@@ -23,7 +23,7 @@ const WorldName = "witgen:names/context-world"
 type Instance struct {
 	inst *bindings.Instance
 	// Context calls the component's exports of witgen:names/context.
-	Context *contextwit.Exports
+	Context *namescontext.Exports
 }
 
 // Instantiate checks that c imports what the world imports with the types
@@ -46,7 +46,7 @@ func Instantiate(linker *bindings.Linker, store *bindings.Store, c *bindings.Com
 func Bind(inst *bindings.Instance) (*Instance, error) {
 	i := &Instance{inst: inst}
 	var err error
-	if i.Context, err = contextwit.NewExports(inst); err != nil {
+	if i.Context, err = namescontext.NewExports(inst); err != nil {
 		return nil, err
 	}
 	return i, nil
@@ -60,15 +60,15 @@ func (i *Instance) Bindings() *bindings.Instance { return i.inst }
 // field nil when the linker gets that interface elsewhere (e.g. WASI from
 // bindings.Linker.AddWASIP2).
 type Imports struct {
-	Errors errorswit.Imports // witgen:names/errors
-	Type   type_.Imports     // witgen:names/type
+	Errors nameserrors.Imports // witgen:names/errors
+	Type   type_.Imports       // witgen:names/type
 }
 
 // AddToLinker defines the world's imports in l with the implementations in
 // imports.
 func AddToLinker(l *bindings.Linker, imports Imports) error {
 	if imports.Errors != nil {
-		if err := errorswit.AddToLinker(l, imports.Errors); err != nil {
+		if err := nameserrors.AddToLinker(l, imports.Errors); err != nil {
 			return err
 		}
 	}
@@ -84,7 +84,7 @@ func AddToLinker(l *bindings.Linker, imports Imports) error {
 // with other types than these bindings expect.
 func CheckImports(c *bindings.Component) error {
 	return errors.Join(
-		errorswit.CheckImports(c),
+		nameserrors.CheckImports(c),
 		type_.CheckImports(c),
 	)
 }

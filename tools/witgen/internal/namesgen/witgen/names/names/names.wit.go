@@ -9,9 +9,11 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	contextwit "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/context"
-	errorswit "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/errors"
+	namescontext "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/context"
+	nameserror "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/error"
+	nameserrors "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/errors"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/liftlist"
+	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/streams"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/type_"
 )
 
@@ -26,9 +28,11 @@ type Instance struct {
 	// Type calls the component's exports of witgen:names/type.
 	Type *type_.Exports
 	// Context calls the component's exports of witgen:names/context.
-	Context *contextwit.Exports
+	Context *namescontext.Exports
 	// LiftList calls the component's exports of witgen:names/lift-list.
 	LiftList *liftlist.Exports
+	// Streams calls the component's exports of witgen:names/streams.
+	Streams *streams.Exports
 }
 
 // Instantiate checks that c imports what the world imports with the types
@@ -54,10 +58,13 @@ func Bind(inst *bindings.Instance) (*Instance, error) {
 	if i.Type, err = type_.NewExports(inst); err != nil {
 		return nil, err
 	}
-	if i.Context, err = contextwit.NewExports(inst); err != nil {
+	if i.Context, err = namescontext.NewExports(inst); err != nil {
 		return nil, err
 	}
 	if i.LiftList, err = liftlist.NewExports(inst); err != nil {
+		return nil, err
+	}
+	if i.Streams, err = streams.NewExports(inst); err != nil {
 		return nil, err
 	}
 	return i, nil
@@ -70,9 +77,11 @@ func (i *Instance) Bindings() *bindings.Instance { return i.inst }
 // imports. AddToLinker skips nil fields: leave a field nil when the linker
 // gets that interface elsewhere (e.g. WASI from bindings.Linker.AddWASIP2).
 type Imports struct {
-	Type    type_.Imports      // witgen:names/type
-	Errors  errorswit.Imports  // witgen:names/errors
-	Context contextwit.Imports // witgen:names/context
+	Type    type_.Imports        // witgen:names/type
+	Errors  nameserrors.Imports  // witgen:names/errors
+	Context namescontext.Imports // witgen:names/context
+	Error   nameserror.Imports   // witgen:names/error
+	Streams streams.Imports      // witgen:names/streams
 }
 
 // AddToLinker defines the world's imports in l with the implementations in
@@ -84,12 +93,22 @@ func AddToLinker(l *bindings.Linker, imports Imports) error {
 		}
 	}
 	if imports.Errors != nil {
-		if err := errorswit.AddToLinker(l, imports.Errors); err != nil {
+		if err := nameserrors.AddToLinker(l, imports.Errors); err != nil {
 			return err
 		}
 	}
 	if imports.Context != nil {
-		if err := contextwit.AddToLinker(l, imports.Context); err != nil {
+		if err := namescontext.AddToLinker(l, imports.Context); err != nil {
+			return err
+		}
+	}
+	if imports.Error != nil {
+		if err := nameserror.AddToLinker(l, imports.Error); err != nil {
+			return err
+		}
+	}
+	if imports.Streams != nil {
+		if err := streams.AddToLinker(l, imports.Streams); err != nil {
 			return err
 		}
 	}
@@ -101,7 +120,9 @@ func AddToLinker(l *bindings.Linker, imports Imports) error {
 func CheckImports(c *bindings.Component) error {
 	return errors.Join(
 		type_.CheckImports(c),
-		errorswit.CheckImports(c),
-		contextwit.CheckImports(c),
+		nameserrors.CheckImports(c),
+		namescontext.CheckImports(c),
+		nameserror.CheckImports(c),
+		streams.CheckImports(c),
 	)
 }
