@@ -501,7 +501,7 @@ func (f *file) declareCx() {
 	f.p("}\n")
 	f.p("// dropBorrows drops the temporary handles made for borrow arguments.")
 	f.p("func (cx *%s) dropBorrows(ctx %s.Context) {", cxName, f.std("context"))
-	f.p("for _, r := range cx.borrows {\n_ = r.Drop(ctx)\n}\ncx.borrows = nil\n}\n")
+	f.p("for _, r := range cx.borrows {\n%s.DropBorrow(ctx, cx.store, r)\n}\ncx.borrows = nil\n}\n", f.std("witrt"))
 }
 
 // ---------------------------------------------------------------------------

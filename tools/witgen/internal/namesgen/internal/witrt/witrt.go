@@ -8,6 +8,7 @@
 package witrt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -281,7 +282,30 @@ type hostEntry[T comparable] struct {
 
 // NewHostTable returns a table for a new resource type named name.
 func NewHostTable[T comparable](name string) *HostTable[T] {
-	return &HostTable[T]{Type: bindings.NewResourceType(name)}
+	t := &HostTable[T]{Type: bindings.NewResourceType(name)}
+	tables.Store(t.Type, t)
+	return t
+}
+
+// tables finds the table of a resource type, for DropBorrow.
+var tables sync.Map // *bindings.ResourceType -> forgetter
+
+type forgetter interface {
+	forget(s *bindings.Store, rep uint32)
+}
+
+func (t *HostTable[T]) forget(s *bindings.Store, rep uint32) { t.Dropped(s, rep) }
+
+// DropBorrow ends a temporary handle that New made (with borrow) to lend a
+// host value to a call: the host drops its handle, which runs no
+// destructor, and the table forgets it.
+func DropBorrow(ctx context.Context, s *bindings.Store, r *bindings.Resource) {
+	if rep, typ, err := r.HostRep(); err == nil {
+		if t, ok := tables.Load(typ); ok {
+			t.(forgetter).forget(s, rep)
+		}
+	}
+	_ = r.Drop(ctx)
 }
 
 func (t *HostTable[T]) store(s *bindings.Store, create bool) *hostStore[T] {

@@ -146,7 +146,7 @@ type witCx struct {
 // dropBorrows drops the temporary handles made for borrow arguments.
 func (cx *witCx) dropBorrows(ctx context.Context) {
 	for _, r := range cx.borrows {
-		_ = r.Drop(ctx)
+		witrt.DropBorrow(ctx, cx.store, r)
 	}
 	cx.borrows = nil
 }
