@@ -1,0 +1,483 @@
+package bindings
+
+// Core modules: wasmtime-go runs them, but its Go API has no epoch deadline
+// callback (so a call cannot be bounded by a Go context or a wall-clock
+// timeout without killing the whole engine's epoch), no way to capture WASI
+// stdout and stderr in Go, and a call path that allocates and crosses into C
+// several times per call. CoreGuard adds those to a *wasmtime.Store, with the
+// same typed errors (*Trap, *Error, TimeoutError) that components get from
+// Store, so that callers classify both the same way.
+
+// #include "core.h"
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/cgo"
+	"time"
+	"unsafe"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// CoreGuard enforces per-call limits on a wasmtime-go store that runs core
+// modules, and makes fast calls into it:
+//
+//   - Begin starts an execution (one or more calls into the store): it sets
+//     the store's fuel to the execution's budget and arms an epoch deadline
+//     callback that stops the guest when the context ends or the timeout
+//     passes. The engine must have fuel and epoch interruption enabled for
+//     these limits to apply (the callback runs on every epoch tick of the
+//     engine while guest code runs).
+//   - Call calls a function of the store with i32 arguments in one cgo
+//     transition, and converts its failure to a *Trap (with Kind
+//     TrapInterrupted and Cause a *TimeoutError or the context's error when
+//     the guard stopped it) or an *Error.
+//   - End finishes the execution.
+//
+// NewCoreGuard takes ownership of the store: Close closes it. A CoreGuard,
+// like its store, is for one goroutine at a time.
+type CoreGuard struct {
+	store  *wasmtime.Store
+	cx     *C.wasmtime_context_t
+	st     *coreState
+	handle cgo.Handle // of st; deleted by wasmtime with the store
+	fuel   bool       // whether the engine consumes fuel
+	closed bool
+}
+
+// coreState is what the C callbacks reach through a cgo.Handle. It holds no
+// reference to the store, so a store that is never closed can still be
+// collected by wasmtime-go's finalizer, which then deletes the handle.
+type coreState struct {
+	ctx      context.Context
+	deadline time.Time
+	timeout  time.Duration
+	cause    error // why the epoch callback stopped the running call
+
+	stdout, stderr io.Writer
+}
+
+// NewCoreGuard installs the guard's epoch deadline callback on s and takes
+// ownership of s.
+func NewCoreGuard(s *wasmtime.Store) *CoreGuard {
+	st := &coreState{}
+	h := cgo.NewHandle(st)
+	// wasmtime.Store keeps its wasmtime_store_t* as its first field.
+	ptr := *(**C.wasmtime_store_t)(unsafe.Pointer(s))
+	if ptr == nil {
+		h.Delete()
+		panic("bindings: NewCoreGuard: the store is closed")
+	}
+	C.dl_core_guard(ptr, C.uintptr_t(h))
+	g := &CoreGuard{store: s, cx: C.wasmtime_store_context(ptr), st: st, handle: h}
+	var f C.uint64_t
+	if e := C.wasmtime_context_get_fuel(g.cx, &f); e != nil {
+		C.wasmtime_error_delete(e) // the engine does not consume fuel
+	} else {
+		g.fuel = true
+	}
+	runtime.KeepAlive(s)
+	return g
+}
+
+// Store returns the guarded store.
+func (g *CoreGuard) Store() *wasmtime.Store { return g.store }
+
+// Close closes the store (and with it the guard's callbacks). Close is
+// idempotent.
+func (g *CoreGuard) Close() {
+	if g.closed {
+		return
+	}
+	g.closed = true
+	g.st.ctx = nil
+	g.store.Close()
+	g.cx = nil
+}
+
+var errGuardClosed = errors.New("bindings: core store is closed")
+
+// Begin starts an execution under ctx and the limits l: l.Fuel is the fuel
+// of the whole execution (0 means the maximum; ignored when the engine
+// does not consume fuel), l.Timeout its wall-clock limit (0: only ctx
+// bounds it). A context that has already ended gives a *Trap of kind
+// TrapInterrupted and nothing is armed.
+func (g *CoreGuard) Begin(ctx context.Context, l CallLimits) error {
+	if g.closed {
+		return errGuardClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return &Trap{Kind: TrapInterrupted, Cause: err}
+	}
+	st := g.st
+	st.ctx, st.cause, st.timeout, st.deadline = ctx, nil, l.Timeout, time.Time{}
+	if l.Timeout > 0 {
+		st.deadline = time.Now().Add(l.Timeout)
+	}
+	if d, ok := ctx.Deadline(); ok && (st.deadline.IsZero() || d.Before(st.deadline)) {
+		st.deadline = d
+	}
+	fuel := l.Fuel
+	if fuel == 0 {
+		fuel = ^uint64(0)
+	}
+	if err := takeError("fuel", C.dl_core_begin(g.cx, boolInt(g.fuel), C.uint64_t(fuel))); err != nil {
+		st.ctx = nil
+		return err
+	}
+	return nil
+}
+
+// End finishes the execution started by Begin and returns why the guard
+// stopped it, if it did (a *TimeoutError, context.Canceled or
+// context.DeadlineExceeded), else nil.
+func (g *CoreGuard) End() error {
+	st := g.st
+	cause := st.cause
+	st.ctx, st.cause, st.timeout, st.deadline = nil, nil, 0, time.Time{}
+	return cause
+}
+
+// Fuel returns the fuel left in the store (0 when the engine does not
+// consume fuel).
+func (g *CoreGuard) Fuel() uint64 {
+	if g.closed || !g.fuel {
+		return 0
+	}
+	var f C.uint64_t
+	if e := C.wasmtime_context_get_fuel(g.cx, &f); e != nil {
+		C.wasmtime_error_delete(e)
+		return 0
+	}
+	return uint64(f)
+}
+
+// MaxCoreArgs is the most arguments Call passes.
+const MaxCoreArgs = 8
+
+// Call calls f, an exported function of the guarded store's instances that
+// takes only i32 parameters and returns one i32, and returns its result.
+// wasmtime checks the types: a mismatch is an *Error, never a crash. Call
+// outside Begin/End runs without the guard's limits.
+func (g *CoreGuard) Call(f *wasmtime.Func, args ...int32) (int32, error) {
+	return g.call(f, 1, args)
+}
+
+// CallNoResult is Call for functions that return nothing.
+func (g *CoreGuard) CallNoResult(f *wasmtime.Func, args ...int32) error {
+	_, err := g.call(f, 0, args)
+	return err
+}
+
+func (g *CoreGuard) call(f *wasmtime.Func, nres int, args []int32) (int32, error) {
+	if g.closed {
+		return 0, errGuardClosed
+	}
+	if len(args) > MaxCoreArgs {
+		return 0, fmt.Errorf("bindings: CoreGuard.Call: %d arguments, more than %d", len(args), MaxCoreArgs)
+	}
+	var a [MaxCoreArgs]C.int32_t
+	for i, v := range args {
+		a[i] = C.int32_t(v)
+	}
+	// wasmtime.Func keeps its wasmtime_func_t as its only field.
+	fn := *(*C.dl_core_func_t)(unsafe.Pointer(f))
+	var res C.int32_t
+	var cerr *C.wasmtime_error_t
+	var trap *C.wasm_trap_t
+	rc := C.dl_core_call(g.cx, &fn, &a[0], C.size_t(len(args)), C.size_t(nres), &res, &cerr, &trap)
+	runtime.KeepAlive(g.store)
+	switch rc {
+	case C.DL_CORE_OK:
+		return int32(res), nil
+	case C.DL_CORE_TRAP:
+		return 0, g.interrupted(takeTrap(trap))
+	}
+	return 0, g.interrupted(takeError("call", cerr))
+}
+
+// Memory returns the current bytes of m, a memory of the guarded store.
+// The slice aliases the guest's memory: it is valid until the next call
+// into the store (which may grow and move the memory) or Close.
+func (g *CoreGuard) Memory(m *wasmtime.Memory) []byte {
+	if g.closed {
+		return nil
+	}
+	// wasmtime.Memory keeps its wasmtime_memory_t as its only field.
+	mem := *(*C.dl_core_memory_t)(unsafe.Pointer(m))
+	n := C.wasmtime_memory_data_size(g.cx, &mem)
+	if n == 0 {
+		return nil
+	}
+	p := C.wasmtime_memory_data(g.cx, &mem)
+	runtime.KeepAlive(g.store)
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
+}
+
+// Err converts an error wasmtime-go returned for an operation on the
+// guarded store (Linker.Instantiate, Func.Call, ...) the way Call converts
+// its own: traps become *Trap, limits and other failures *Error, and a call
+// the guard stopped a *Trap of kind TrapInterrupted with its cause.
+func (g *CoreGuard) Err(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return g.interrupted(CoreError(op, err))
+}
+
+// interrupted makes err an interruption when the epoch callback stopped
+// the call.
+func (g *CoreGuard) interrupted(err error) error {
+	cause := g.st.cause
+	if cause == nil || err == nil {
+		return err
+	}
+	t, ok := err.(*Trap)
+	if !ok {
+		t = &Trap{Message: trapLine(err.Error())}
+	}
+	t.Kind, t.Cause = TrapInterrupted, cause
+	return t
+}
+
+// CoreError converts an error of wasmtime-go (a *wasmtime.Trap or a
+// *wasmtime.Error) into this package's typed errors: a *Trap of the trap's
+// kind, with a bounded backtrace, or an *Error (which matches
+// ErrResourceLimit and friends when wasmtime refused a limit). Other errors
+// are returned as they are.
+func CoreError(op string, err error) error {
+	var wt *wasmtime.Trap
+	var we *wasmtime.Error
+	switch {
+	case errors.As(err, &wt):
+		t := &Trap{Kind: TrapOther, Message: trapLine(wt.Message())}
+		if code := wt.Code(); code != nil {
+			t.Kind = coreTrapKind(uint8(*code))
+		} else if k, ok := classify(wt.Message()); ok {
+			t.Kind = k
+		}
+		frames := wt.Frames()
+		keep := min(len(frames), MaxTraceFrames)
+		for _, f := range frames[:keep] {
+			fr := Frame{FuncIndex: f.FuncIndex(), ModuleOffset: uintptr(f.ModuleOffset())}
+			if n := f.FuncName(); n != nil {
+				fr.Func = bound(*n, 256)
+			}
+			if n := f.ModuleName(); n != nil {
+				fr.Module = bound(*n, 256)
+			}
+			t.Frames = append(t.Frames, fr)
+		}
+		t.OmittedFrames = len(frames) - keep
+		return t
+	case errors.As(err, &we):
+		msg := we.Error()
+		if kind, isTrap := classify(msg); isTrap {
+			return &Trap{Kind: kind, Message: trapLine(msg)}
+		}
+		return &Error{Op: op, Message: cleanMessage(msg), limit: classifyLimit(msg)}
+	}
+	return err
+}
+
+// takeTrap converts and frees a wasm_trap_t.
+func takeTrap(p *C.wasm_trap_t) error {
+	defer C.wasm_trap_delete(p)
+	var b C.dl_bytes_t
+	C.wasm_trap_message(p, &b)
+	msg := C.GoStringN((*C.char)(unsafe.Pointer(b.data)), C.int(b.size))
+	C.wasm_byte_vec_delete(&b)
+	for len(msg) > 0 && msg[len(msg)-1] == 0 {
+		msg = msg[:len(msg)-1]
+	}
+	t := &Trap{Kind: TrapOther, Message: trapLine(msg)}
+	var code C.uint8_t
+	if C.wasmtime_trap_code(p, &code) {
+		t.Kind = coreTrapKind(uint8(code))
+	} else if k, ok := classify(msg); ok {
+		t.Kind = k
+	}
+	var v C.dl_frames_t
+	C.wasm_trap_trace(p, &v)
+	t.Frames, t.OmittedFrames = framesOf(&v)
+	C.wasm_frame_vec_delete(&v)
+	return t
+}
+
+func framesOf(v *C.dl_frames_t) ([]Frame, int) {
+	n := int(v.size)
+	if n == 0 {
+		return nil, 0
+	}
+	all := unsafe.Slice(v.data, n)
+	keep := min(n, MaxTraceFrames)
+	frames := make([]Frame, keep)
+	for i := range keep {
+		f := all[i]
+		frames[i] = Frame{
+			FuncIndex:    uint32(C.wasm_frame_func_index(f)),
+			ModuleOffset: uintptr(C.wasm_frame_module_offset(f)),
+			Func:         bytesString(C.wasmtime_frame_func_name(f), 256),
+			Module:       bytesString(C.wasmtime_frame_module_name(f), 256),
+		}
+	}
+	return frames, n - keep
+}
+
+// Trap codes of wasmtime 39 (wasmtime/trap.h; TestCoreHeaders pins them).
+// wasmtime-go's TrapCode constants predate ALWAYS_TRAP_ADAPTER and are off
+// by one from OUT_OF_FUEL on, so they are not used.
+const (
+	coreTrapStackOverflow      = 0
+	coreTrapMemoryOutOfBounds  = 1
+	coreTrapHeapMisaligned     = 2
+	coreTrapTableOutOfBounds   = 3
+	coreTrapIndirectCallToNull = 4
+	coreTrapBadSignature       = 5
+	coreTrapIntegerOverflow    = 6
+	coreTrapIntegerDivByZero   = 7
+	coreTrapBadConversionToInt = 8
+	coreTrapUnreachable        = 9
+	coreTrapInterrupt          = 10
+	coreTrapOutOfFuel          = 12
+	coreTrapNullReference      = 14
+	coreTrapArrayOutOfBounds   = 15
+	coreTrapAllocationTooLarge = 16
+)
+
+func coreTrapKind(code uint8) TrapKind {
+	switch code {
+	case coreTrapStackOverflow:
+		return TrapStackOverflow
+	case coreTrapMemoryOutOfBounds, coreTrapHeapMisaligned, coreTrapTableOutOfBounds,
+		coreTrapNullReference, coreTrapArrayOutOfBounds:
+		return TrapOutOfBounds
+	case coreTrapIndirectCallToNull, coreTrapBadSignature:
+		return TrapIndirectCall
+	case coreTrapIntegerOverflow:
+		return TrapIntegerOverflow
+	case coreTrapIntegerDivByZero:
+		return TrapDivideByZero
+	case coreTrapBadConversionToInt:
+		return TrapBadConversion
+	case coreTrapUnreachable:
+		return TrapUnreachable
+	case coreTrapInterrupt:
+		return TrapInterrupted
+	case coreTrapOutOfFuel:
+		return TrapFuelExhausted
+	}
+	return TrapOther
+}
+
+// SetWASI gives the guarded store a WASI preview1 context configured by w,
+// for core modules linked with wasmtime-go's Linker.DefineWasi. As for
+// components, the zero WASIConfig is sealed: no arguments, no environment,
+// no preopened directories, empty stdin, no network; stdout and stderr go to
+// w.Stdout and w.Stderr (called synchronously from guest calls; nil
+// discards).
+func (g *CoreGuard) SetWASI(w *WASIConfig) error {
+	if g.closed {
+		return errGuardClosed
+	}
+	cfg := C.wasi_config_new()
+	fail := func(err error) error {
+		C.wasi_config_delete(cfg)
+		return err
+	}
+	if len(w.Args) > 0 {
+		cs := cStrings(w.Args)
+		ok := C.wasi_config_set_argv(cfg, C.size_t(len(w.Args)), (**C.char)(cs.ptr))
+		cs.free()
+		if !ok {
+			return fail(errors.New("bindings: WASI args are not valid UTF-8"))
+		}
+	}
+	if len(w.Env) > 0 {
+		names, values := make([]string, len(w.Env)), make([]string, len(w.Env))
+		for i, kv := range w.Env {
+			names[i], values[i] = kv[0], kv[1]
+		}
+		cn, cv := cStrings(names), cStrings(values)
+		ok := C.wasi_config_set_env(cfg, C.size_t(len(names)), (**C.char)(cn.ptr), (**C.char)(cv.ptr))
+		cn.free()
+		cv.free()
+		if !ok {
+			return fail(errors.New("bindings: WASI environment is not valid UTF-8"))
+		}
+	}
+	for _, d := range w.Dirs {
+		perms := C.size_t(3) // read | write
+		if d.ReadOnly {
+			perms = 1
+		}
+		hp, gp := C.CString(d.HostPath), C.CString(d.GuestPath)
+		ok := C.wasi_config_preopen_dir(cfg, hp, gp, perms, perms)
+		C.free(unsafe.Pointer(hp))
+		C.free(unsafe.Pointer(gp))
+		if !ok {
+			return fail(fmt.Errorf("bindings: cannot preopen directory %q for WASI", d.HostPath))
+		}
+	}
+	g.st.stdout, g.st.stderr = w.Stdout, w.Stderr
+	// The callbacks use the guard's handle, which lives as long as the
+	// store (it is deleted with the epoch callback).
+	C.dl_core_wasi_capture(cfg, C.uintptr_t(g.handle))
+	// wasmtime takes cfg, even on error.
+	return takeError("wasi", C.wasmtime_context_set_wasi(g.cx, cfg))
+}
+
+//export dlGoCoreEpoch
+func dlGoCoreEpoch(handle C.uintptr_t, delta *C.uint64_t) *C.wasmtime_error_t {
+	st, ok := cgo.Handle(handle).Value().(*coreState)
+	if !ok {
+		return newCError("bindings: epoch callback for an unknown core store")
+	}
+	if err := st.interruption(); err != nil {
+		st.cause = err
+		return newCError("driftless: call interrupted: " + err.Error())
+	}
+	*delta = 1
+	return nil
+}
+
+func (st *coreState) interruption() error {
+	if st.ctx != nil {
+		if err := st.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if !st.deadline.IsZero() && !time.Now().Before(st.deadline) {
+		if st.timeout > 0 {
+			return &TimeoutError{Limit: st.timeout}
+		}
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+//export dlGoCoreWASIWrite
+func dlGoCoreWASIWrite(handle C.uintptr_t, stream C.int, buf *C.uchar, n C.size_t) C.ptrdiff_t {
+	st, ok := cgo.Handle(handle).Value().(*coreState)
+	if !ok {
+		return C.ptrdiff_t(n)
+	}
+	w := st.stdout
+	if stream == 2 {
+		w = st.stderr
+	}
+	if w != nil && n > 0 {
+		// Writers must not panic into C; a failing writer loses the output,
+		// not the call.
+		func() {
+			defer func() { _ = recover() }()
+			_, _ = w.Write(C.GoBytes(unsafe.Pointer(buf), C.int(n)))
+		}()
+	}
+	return C.ptrdiff_t(n)
+}

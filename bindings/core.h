@@ -1,0 +1,84 @@
+// C helpers of core.go: limits and fast calls for core WebAssembly modules
+// run through wasmtime-go.
+//
+// Like capi.h, this file declares, in its own words, only the parts of
+// wasmtime's C API it uses (capi.h is included for the rest). The layouts
+// below must match wasmtime 39; TestCoreHeaders compiles this file against
+// wasmtime's own headers with DL_CAPI_CHECK defined and compares them.
+#ifndef DRIFTLESS_CORE_H
+#define DRIFTLESS_CORE_H
+
+#include <stdlib.h>
+#include "capi.h"
+
+#ifndef DL_CAPI_CHECK
+typedef struct wasm_trap_t wasm_trap_t;
+
+// wasmtime_func_t: a function of a store (wasmtime-go's Func holds one as
+// its only field).
+typedef struct {
+  uint64_t store_id;
+  void *private_;
+} dl_core_func_t;
+
+// wasmtime_memory_t: a linear memory of a store (wasmtime-go's Memory holds
+// one as its only field).
+typedef struct {
+  struct {
+    uint64_t store_id;
+    uint32_t private1;
+  } id;
+  uint32_t private2;
+} dl_core_memory_t;
+
+// wasmtime_val_t: a core value. Only i32 and i64 are used here.
+typedef struct {
+  uint8_t kind;
+  union {
+    int32_t i32;
+    int64_t i64;
+    uint8_t bytes[24];
+    uint64_t align_;
+  } of;
+} dl_core_val_t;
+#endif
+
+#define DL_CORE_I32 0
+#define DL_CORE_I64 1
+
+extern wasmtime_error_t *wasmtime_func_call(wasmtime_context_t *cx, const dl_core_func_t *f,
+                                            const dl_core_val_t *args, size_t nargs,
+                                            dl_core_val_t *results, size_t nresults,
+                                            wasm_trap_t **trap);
+extern uint8_t *wasmtime_memory_data(const wasmtime_context_t *cx, const dl_core_memory_t *m);
+extern size_t wasmtime_memory_data_size(const wasmtime_context_t *cx, const dl_core_memory_t *m);
+extern void wasm_trap_delete(wasm_trap_t *t);
+extern void wasm_trap_message(const wasm_trap_t *t, dl_bytes_t *out);
+extern void wasm_trap_trace(const wasm_trap_t *t, dl_frames_t *out);
+extern bool wasmtime_trap_code(const wasm_trap_t *t, uint8_t *code);
+
+// Outcome of dl_core_call.
+enum {
+  DL_CORE_OK = 0,    // *result is set (when nresults is 1)
+  DL_CORE_ERROR = 1, // *err is set
+  DL_CORE_TRAP = 2,  // *trap is set
+};
+
+// dl_core_call calls f with nargs i32 arguments; nresults is 0 or 1 (an i32).
+int dl_core_call(wasmtime_context_t *cx, const dl_core_func_t *f, const int32_t *args,
+                 size_t nargs, size_t nresults, int32_t *result, wasmtime_error_t **err,
+                 wasm_trap_t **trap);
+
+// dl_core_begin sets the fuel of a call (when set_fuel) and its epoch
+// deadline to the next tick.
+wasmtime_error_t *dl_core_begin(wasmtime_context_t *cx, int set_fuel, uint64_t fuel);
+
+// dl_core_guard installs the epoch deadline callback of a core store; the
+// handle is deleted when wasmtime drops the callback (with the store).
+void dl_core_guard(wasmtime_store_t *s, uintptr_t handle);
+
+// dl_core_wasi_capture routes a WASI configuration's stdout and stderr to
+// the guard behind handle.
+void dl_core_wasi_capture(wasi_config_t *c, uintptr_t handle);
+
+#endif
