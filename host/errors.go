@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/driftless-dev/driftless/bindings"
 )
@@ -103,20 +104,47 @@ func limitError(plugin, fn string, l Limits, err error) *Error {
 	case errors.Is(err, bindings.ErrFuelExhausted):
 		e.Kind, e.Msg = KindFuel, fmt.Sprintf("fuel limit of %d exhausted", l.FuelLimit)
 	case errors.Is(err, bindings.ErrMemoryLimit):
-		e.Kind, e.Msg = KindMemory, fmt.Sprintf("memory limit of %d bytes reached", l.MaxMemory)
+		// wasmtime refuses to grow a memory past the cap (memory.grow
+		// returns -1), so this is an instantiation whose memories need more
+		// than the cap to begin with; wasmtime's message says how much.
+		e.Kind, e.Msg = KindMemory, fmt.Sprintf("memory limit of %d bytes (max_memory) exceeded", l.MaxMemory)
+		var be *bindings.Error
+		if errors.As(err, &be) {
+			e.Msg += ": " + be.Message
+		}
 	case errors.As(err, &hp):
-		e.Kind, e.Msg = KindTrap, "host function panicked: "+fmt.Sprint(hp.Value)
+		e.Kind, e.Msg = KindTrap, fmt.Sprintf("host function %s panicked: %v", hp.Func, hp.Value)
 	case errors.As(err, &trapped):
 		e.Kind, e.Msg = KindTrap, "instance unusable after an earlier trap"
 	case errors.As(err, &trap):
-		e.Kind, e.Msg = KindTrap, trap.Error()
+		e.Kind, e.Msg = KindTrap, trapMessage(trap)
 		if trap.Kind == bindings.TrapUnreachable {
 			// A guest whose memory.grow was refused at max_memory usually
-			// aborts with `unreachable`; say what the cap is.
-			e.Msg += fmt.Sprintf(" (the plugin crashed; its memory is capped at %d bytes)", l.MaxMemory)
+			// aborts with `unreachable`, but so does any guest panic: the
+			// host cannot tell, so it says what the cap is without
+			// claiming it was the cause.
+			e.Msg += fmt.Sprintf(" (the plugin aborted; if it ran out of memory: max_memory is %d bytes)", l.MaxMemory)
 		}
 	default:
 		e.Kind, e.Msg = KindFailed, err.Error()
 	}
 	return e
+}
+
+// trapMessage is the one-line description of a trap. wasmtime describes
+// traps raised outside guest code (a canonical ABI check while lifting the
+// arguments of a host function: a string out of bounds, invalid UTF-8) as
+// "error while executing at wasm backtrace: <frames> Caused by: <reason>";
+// only the reason is kept, the frames are in the *bindings.Trap.
+func trapMessage(t *bindings.Trap) string {
+	msg := t.Error()
+	if i := strings.LastIndex(msg, "Caused by:"); i >= 0 {
+		if reason := strings.Join(strings.Fields(msg[i+len("Caused by:"):]), " "); reason != "" {
+			return "wasm trap: " + reason
+		}
+	}
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = strings.TrimSpace(msg[:i])
+	}
+	return msg
 }
