@@ -27,9 +27,10 @@ const (
 //
 // A plugin cannot flood the host: messages beyond the plugin's log_rate (per
 // second, bursts of ten times that) are dropped and counted, and the count is
-// reported once messages flow again; each message is cut at
-// DefaultMaxLogMessage bytes and stripped of control characters that could
-// forge log lines.
+// reported in one warning ("plugin log messages suppressed") at the end of
+// the call that dropped them, or during a long call at most once a second;
+// each message is cut at DefaultMaxLogMessage bytes and stripped of control
+// characters that could forge log lines.
 type pluginLog struct {
 	plugin string
 	logger *slog.Logger
@@ -38,7 +39,12 @@ type pluginLog struct {
 	mu         sync.Mutex
 	limiter    *rate.Limiter
 	suppressed int
+	since      time.Time // when the first of the suppressed messages came
 }
+
+// noticeInterval is how often, at most, a plugin logging over its rate
+// during one long call gets a suppression notice.
+const noticeInterval = time.Second
 
 func newPluginLog(plugin string, logger *slog.Logger, l Limits) *pluginLog {
 	return &pluginLog{
@@ -58,22 +64,50 @@ func (p *pluginLog) log(ctx context.Context, level slog.Level, msg string) {
 	}
 	p.mu.Lock()
 	if !p.limiter.Allow() {
+		if p.suppressed == 0 {
+			p.since = time.Now()
+		}
 		p.suppressed++
 		p.mu.Unlock()
 		return
 	}
-	dropped := p.suppressed
-	p.suppressed = 0
+	dropped := 0
+	if p.suppressed > 0 && time.Since(p.since) >= noticeInterval {
+		dropped = p.takeSuppressed()
+	}
 	p.mu.Unlock()
+	p.notice(ctx, dropped)
+	p.logger.LogAttrs(ctx, level, sanitize(msg, DefaultMaxLogMessage))
+}
+
+// flush reports the messages suppressed and not yet reported. The host
+// calls it at the end of every call into the plugin.
+func (p *pluginLog) flush(ctx context.Context) {
+	p.mu.Lock()
+	if p.suppressed == 0 {
+		p.mu.Unlock()
+		return
+	}
+	dropped := p.takeSuppressed()
+	p.mu.Unlock()
+	p.notice(ctx, dropped)
+}
+
+// takeSuppressed returns and resets the count; p.mu is held.
+func (p *pluginLog) takeSuppressed() int {
+	n := p.suppressed
+	p.suppressed = 0
+	return n
+}
+
+func (p *pluginLog) notice(ctx context.Context, dropped int) {
 	if dropped > 0 {
 		p.logger.LogAttrs(ctx, slog.LevelWarn, "plugin log messages suppressed: over the rate limit",
 			slog.Int("suppressed", dropped))
 	}
-	p.logger.LogAttrs(ctx, level, sanitize(msg, DefaultMaxLogMessage))
 }
 
-// Suppressed returns how many messages were dropped since the last one
-// that got through.
+// Suppressed returns how many messages were dropped and not yet reported.
 func (p *pluginLog) Suppressed() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()

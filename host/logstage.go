@@ -76,6 +76,7 @@ func openStage[S any](ctx context.Context, p *Plugin, fn, name string, kind logs
 	if config, err = p.checkConfig(fn, "log", name, config); err != nil {
 		return zero, err
 	}
+	defer p.log.flush(ctx)
 	st, err := open(ctx, name, config)
 	if err != nil {
 		return zero, p.callError(fn, err)
@@ -137,6 +138,7 @@ func (s *LogSource) Next(ctx context.Context, max int) ([]logs.LogEntry, error) 
 	if max <= 0 || max > MaxBatch {
 		return nil, fmt.Errorf("host: LogSource.Next: max %d is out of range 1..%d", max, MaxBatch)
 	}
+	defer s.p.log.flush(ctx)
 	out, err := s.s.next(ctx, uint32(max))
 	if err != nil {
 		return nil, s.p.callError(s.fn+".next", err)
@@ -153,6 +155,7 @@ func (s *LogParser) Parse(ctx context.Context, lines []string) ([]*logs.LogEntry
 	if len(lines) > MaxBatch {
 		return nil, fmt.Errorf("host: LogParser.Parse: %d lines, more than %d", len(lines), MaxBatch)
 	}
+	defer s.p.log.flush(ctx)
 	out, err := s.s.parse(ctx, lines)
 	if err != nil {
 		return nil, s.p.callError(s.fn+".parse", err)
@@ -168,6 +171,7 @@ func (s *LogFilter) Keep(ctx context.Context, entries []logs.LogEntry) ([]bool, 
 	if len(entries) > MaxBatch {
 		return nil, fmt.Errorf("host: LogFilter.Keep: %d entries, more than %d", len(entries), MaxBatch)
 	}
+	defer s.p.log.flush(ctx)
 	out, err := s.s.keep(ctx, entries)
 	if err != nil {
 		return nil, s.p.callError(s.fn+".keep", err)
@@ -183,6 +187,7 @@ func (s *LogOutput) Write(ctx context.Context, entries []logs.LogEntry) ([]strin
 	if len(entries) > MaxBatch {
 		return nil, fmt.Errorf("host: LogOutput.Write: %d entries, more than %d", len(entries), MaxBatch)
 	}
+	defer s.p.log.flush(ctx)
 	out, err := s.s.write(ctx, entries)
 	if err != nil {
 		return nil, s.p.callError(s.fn+".write", err)
