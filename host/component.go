@@ -195,8 +195,10 @@ func (rt *componentRuntime) newInstance(ctx context.Context) (*componentInstance
 		return nil
 	}
 	if err := bind(); err != nil {
+		// An export whose type is not the contract's: the component is
+		// unusable, which loading reports.
 		store.Close()
-		return nil, err
+		return nil, &Error{Plugin: rt.p.name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
 	}
 	return ci, nil
 }
@@ -293,34 +295,51 @@ func isPluginError(err error) bool {
 	return errors.As(err, &pe)
 }
 
+// The calls below check what the plugin answered before its instance goes
+// back to the pool (Plugin's checks, which Plugin then skips for
+// components): a malformed answer is the plugin's fault like a trap, so the
+// instance that gave it is discarded, never asked again.
+
 func (rt *componentRuntime) executeTask(ctx context.Context, name, config string, check bool) (res tasks.TaskResult, err error) {
-	err = rt.with(ctx, "tasks.execute", func(ci *componentInstance) error {
-		res, err = ci.tasks.Execute(ctx, name, config, check)
-		return err
+	const fn = "tasks.execute"
+	err = rt.with(ctx, fn, func(ci *componentInstance) error {
+		if res, err = ci.tasks.Execute(ctx, name, config, check); err != nil {
+			return err
+		}
+		return rt.p.checkTaskResult(fn, res)
 	})
 	return res, err
 }
 
 func (rt *componentRuntime) collect(ctx context.Context, name, config string) (out string, err error) {
-	err = rt.with(ctx, "facts.collect", func(ci *componentInstance) error {
-		out, err = ci.facts.Collect(ctx, name, config)
-		return err
+	const fn = "facts.collect"
+	err = rt.with(ctx, fn, func(ci *componentInstance) error {
+		if out, err = ci.facts.Collect(ctx, name, config); err != nil {
+			return err
+		}
+		return rt.p.checkFacts(fn, out)
 	})
 	return out, err
 }
 
 func (rt *componentRuntime) applyFilter(ctx context.Context, name, config, value string, args []string) (out string, err error) {
-	err = rt.with(ctx, "templates.apply-filter", func(ci *componentInstance) error {
-		out, err = ci.templates.ApplyFilter(ctx, name, config, value, args)
-		return err
+	const fn = "templates.apply-filter"
+	err = rt.with(ctx, fn, func(ci *componentInstance) error {
+		if out, err = ci.templates.ApplyFilter(ctx, name, config, value, args); err != nil {
+			return err
+		}
+		return rt.p.checkOutput(fn, "result", out)
 	})
 	return out, err
 }
 
 func (rt *componentRuntime) callFunction(ctx context.Context, name, config string, args []string) (out string, err error) {
-	err = rt.with(ctx, "templates.call-function", func(ci *componentInstance) error {
-		out, err = ci.templates.CallFunction(ctx, name, config, args)
-		return err
+	const fn = "templates.call-function"
+	err = rt.with(ctx, fn, func(ci *componentInstance) error {
+		if out, err = ci.templates.CallFunction(ctx, name, config, args); err != nil {
+			return err
+		}
+		return rt.p.checkOutput(fn, "result", out)
 	})
 	return out, err
 }

@@ -113,6 +113,7 @@ func (p *Plugin) init(ctx context.Context, h *Host, wasm []byte) error {
 	}
 	p.rt = rt
 	p.defs = *rt.definitions()
+	p.log.flush(ctx)
 	if err := p.index(); err != nil {
 		return loadError(p.name, err)
 	}
@@ -416,18 +417,49 @@ func (p *Plugin) ExecuteTask(ctx context.Context, task, config string, check boo
 	if config, err = p.checkConfig(fn, "task", task, config); err != nil {
 		return tasks.TaskResult{}, err
 	}
+	defer p.log.flush(ctx)
 	res, err := p.rt.executeTask(ctx, task, config, check)
 	if err != nil {
 		return tasks.TaskResult{}, p.callError(fn, err)
 	}
-	if err := p.checkOutput(fn, "task output", res.Output); err != nil {
-		return tasks.TaskResult{}, err
-	}
-	if len(res.Message) > maxResultSize || (res.Diff != nil && len(*res.Diff) > maxResultSize) {
-		return tasks.TaskResult{}, &Error{Plugin: p.name, Func: fn, Kind: KindBadOutput,
-			Msg: fmt.Sprintf("task message or diff is over the host's limit of %d bytes", maxResultSize)}
+	if !p.runtimeChecks() {
+		if err := p.checkTaskResult(fn, res); err != nil {
+			return tasks.TaskResult{}, err
+		}
 	}
 	return res, nil
+}
+
+// runtimeChecks reports whether the plugin's runtime checks its answers
+// itself (checkTaskResult, checkFacts, checkOutput), before the instance
+// that gave them can serve again: the component runtime does.
+func (p *Plugin) runtimeChecks() bool {
+	_, ok := p.rt.(*componentRuntime)
+	return ok
+}
+
+// checkTaskResult checks a task's result: bounded, and its output JSON.
+func (p *Plugin) checkTaskResult(fn string, res tasks.TaskResult) error {
+	if err := p.checkOutput(fn, "task output", res.Output); err != nil {
+		return err
+	}
+	if len(res.Message) > maxResultSize || (res.Diff != nil && len(*res.Diff) > maxResultSize) {
+		return &Error{Plugin: p.name, Func: fn, Kind: KindBadOutput,
+			Msg: fmt.Sprintf("task message or diff is over the host's limit of %d bytes", maxResultSize)}
+	}
+	return nil
+}
+
+// checkFacts checks what a facts collector returned: one bounded JSON
+// object.
+func (p *Plugin) checkFacts(fn, out string) error {
+	if err := p.checkOutput(fn, "facts", out); err != nil {
+		return err
+	}
+	if t := strings.TrimSpace(out); !strings.HasPrefix(t, "{") {
+		return &Error{Plugin: p.name, Func: fn, Kind: KindBadOutput, Msg: "facts are not a JSON object"}
+	}
+	return nil
 }
 
 // Collect runs a facts collector and returns its facts, a JSON object.
@@ -443,15 +475,15 @@ func (p *Plugin) Collect(ctx context.Context, collector, config string) (string,
 	if err != nil {
 		return "", err
 	}
+	defer p.log.flush(ctx)
 	out, err := p.rt.collect(ctx, collector, config)
 	if err != nil {
 		return "", p.callError(fn, err)
 	}
-	if err := p.checkOutput(fn, "facts", out); err != nil {
-		return "", err
-	}
-	if t := strings.TrimSpace(out); !strings.HasPrefix(t, "{") {
-		return "", &Error{Plugin: p.name, Func: fn, Kind: KindBadOutput, Msg: "facts are not a JSON object"}
+	if !p.runtimeChecks() {
+		if err := p.checkFacts(fn, out); err != nil {
+			return "", err
+		}
 	}
 	return out, nil
 }
@@ -492,12 +524,15 @@ func (p *Plugin) extensionCall(ctx context.Context, fn, name string, kind templa
 	if config, err = p.checkConfig(fn, "extension", name, config); err != nil {
 		return "", err
 	}
+	defer p.log.flush(ctx)
 	out, err := call(config)
 	if err != nil {
 		return "", p.callError(fn, err)
 	}
-	if err := p.checkOutput(fn, "result", out); err != nil {
-		return "", err
+	if !p.runtimeChecks() {
+		if err := p.checkOutput(fn, "result", out); err != nil {
+			return "", err
+		}
 	}
 	return out, nil
 }
