@@ -71,7 +71,7 @@ func run(witDir, outDir, prefix string, worlds []string) error {
 	}
 	res, err := wit.LoadWIT(witDir)
 	if err != nil {
-		return err
+		return fmt.Errorf("loading WIT from %s: %w", witDir, err)
 	}
 	files, err := Generate(res, Options{Worlds: worlds, PackagePrefix: prefix})
 	if err != nil {
