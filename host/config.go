@@ -7,7 +7,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,16 +133,13 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	var c Config
 	md, err := toml.Decode(string(data), &c)
 	if err != nil {
-		return nil, &ConfigError{File: name, Err: err}
+		return nil, decodeError(name, err)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
-		}
-		sort.Strings(keys)
-		return nil, &ConfigError{File: name, Key: keys[0], Err: fmt.Errorf("unknown key%s %s (known keys of [security] and [plugins.NAME]: %s; of [plugins.NAME] also env, dirs; of [[registries]]: name, url, enabled)",
-			plural(len(keys)), strings.Join(keys, ", "), strings.Join(securityKeys(), ", "))}
+	if err := checkTables(name, md); err != nil {
+		return nil, err
+	}
+	if err := unknownKeys(name, md.Undecoded()); err != nil {
+		return nil, err
 	}
 	c.Path = name
 	if err := c.validate(); err != nil {
@@ -148,11 +148,116 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	return &c, nil
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
+// typeErrorRE matches the TOML decoder's errors about values of the wrong
+// type, which it returns as plain text.
+var typeErrorRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+var (
+	incompatibleRE = regexp.MustCompile(`^incompatible types: TOML value has type (\w+); destination has type (\w+)$`)
+	notTableRE     = regexp.MustCompile(`^type mismatch for [\w.*\[\]]+: expected table but found (\w+)$`)
+)
+
+// decodeError turns an error of the TOML decoder into a ConfigError that
+// names the key, when the decoder says which.
+func decodeError(file string, err error) *ConfigError {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return &ConfigError{File: file, Err: fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)}
 	}
-	return "s"
+	m := typeErrorRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &ConfigError{File: file, Err: err}
+	}
+	msg := m[3]
+	if t := incompatibleRE.FindStringSubmatch(msg); t != nil {
+		msg = fmt.Sprintf("must be %s, not %s", tomlTypeName(t[2]), tomlTypeName(t[1]))
+	} else if t := notTableRE.FindStringSubmatch(msg); t != nil {
+		msg = fmt.Sprintf("must be a table, not %s", tomlTypeName(t[1]))
+	}
+	return &ConfigError{File: file, Key: m[2], Err: fmt.Errorf("line %s: %s", m[1], msg)}
+}
+
+// tomlTypeName names a type of the decoder's messages (Go or TOML kinds)
+// the way plugins.toml's documentation does.
+func tomlTypeName(t string) string {
+	switch t {
+	case "int64", "integer", "Integer":
+		return "an integer"
+	case "float64", "float", "Float":
+		return "a number"
+	case "string", "String":
+		return "a string"
+	case "bool", "boolean", "Bool":
+		return "a boolean"
+	case "slice", "Array", "ArrayHash":
+		return "an array"
+	case "map", "struct", "Hash":
+		return "a table"
+	case "Datetime":
+		return "a date-time"
+	}
+	return t
+}
+
+// checkTables finds values given where plugins.toml expects a table of
+// names, which the TOML decoder ignores instead of refusing.
+func checkTables(file string, md toml.MetaData) error {
+	for _, k := range md.Keys() {
+		isMap := (len(k) == 1 && k[0] == "plugins") || (len(k) == 3 && k[0] == "plugins" && k[2] == "env")
+		if t := md.Type(k...); isMap && t != "Hash" {
+			return &ConfigError{File: file, Key: k.String(), Err: fmt.Errorf("must be a table, not %s", tomlTypeName(t))}
+		}
+	}
+	return nil
+}
+
+// unknownKeys reports the keys plugins.toml does not know, each section
+// listing its own known keys.
+func unknownKeys(file string, und []toml.Key) error {
+	if len(und) == 0 {
+		return nil
+	}
+	// Keys inside an unknown table are not worth naming separately.
+	var keys []toml.Key
+	for _, k := range und {
+		inner := false
+		for _, o := range und {
+			if len(o) < len(k) && slices.Equal(o, k[:len(o)]) {
+				inner = true
+			}
+		}
+		if !inner {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	k := keys[0]
+	var where string
+	var known []string
+	switch {
+	case len(k) == 1:
+		where, known = "the top level", []string{"[security]", "[plugins.NAME]", "[[registries]]"}
+	case k[0] == "security":
+		where, known = "[security]", securityKeys()
+	case k[0] == "plugins" && len(k) == 3:
+		where, known = "[plugins."+k[1]+"]", append(securityKeys(), "env", "dirs")
+	case k[0] == "plugins" && len(k) == 4 && k[2] == "dirs":
+		where, known = "an entry of plugins."+k[1]+".dirs", []string{"host", "guest", "readonly"}
+	case k[0] == "registries":
+		where, known = "[[registries]]", []string{"name", "url", "enabled"}
+	}
+	msg := "unknown key"
+	if where != "" {
+		msg += fmt.Sprintf(" (%s has: %s)", where, strings.Join(known, ", "))
+	}
+	if len(keys) > 1 {
+		others := make([]string, len(keys)-1)
+		for i, o := range keys[1:] {
+			others[i] = o.String()
+		}
+		msg += "; also unknown: " + strings.Join(others, ", ")
+	}
+	return &ConfigError{File: file, Key: k.String(), Err: errors.New(msg)}
 }
 
 func securityKeys() []string {
@@ -167,6 +272,10 @@ func (c *Config) validate() error {
 	for _, name := range sortedNames(c.Plugins) {
 		p := c.Plugins[name]
 		section := "plugins." + name
+		if err := checkName(name); err != nil {
+			return &ConfigError{File: c.Path, Key: "plugins." + strconv.Quote(name),
+				Err: errors.New("is not a valid plugin name: plugin names have letters, digits, '-' and '_'")}
+		}
 		if err := p.Security.validate(c.Path, section); err != nil {
 			return err
 		}
