@@ -1,0 +1,200 @@
+package host
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigErrors(t *testing.T) {
+	const file = "/home/u/.driftless/plugins.toml"
+	dir := t.TempDir()
+	for _, c := range []struct{ toml, want string }{
+		// Unknown keys, each section naming its own keys.
+		{"bogus = 1\n", "bogus: unknown key (the top level has: [security], [plugins.NAME], [[registries]])"},
+		{"[sandbox]\nmax_memory = 1\n", "sandbox: unknown key (the top level has: [security], [plugins.NAME], [[registries]])"},
+		{"[security]\nmax_memroy = 1\n", "security.max_memroy: unknown key ([security] has: max_memory, fuel_limit, " +
+			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate)"},
+		{"[security]\nb = 1\na = 2\n", "security.a: unknown key ([security] has: max_memory, fuel_limit, " +
+			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate); " +
+			"also unknown: security.b"},
+		{"[plugins.evil]\nfuel = 1\n", "plugins.evil.fuel: unknown key ([plugins.evil] has: max_memory, fuel_limit, " +
+			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate, env, dirs)"},
+		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = '/tmp', guest = '/t', mode = 'rw'}]\n",
+			"plugins.x.dirs.mode: unknown key (an entry of plugins.x.dirs has: host, guest, readonly)"},
+		{"[[registries]]\nname = 'a'\nurl = 'https://r.example'\ntoken = 's'\n", "registries.token: unknown key ([[registries]] has: name, url, enabled)"},
+		// Wrong types.
+		{"[security]\nmax_memory = '64M'\n", "security.max_memory: line 2: must be an integer, not a string"},
+		{"[security]\nmax_memory = 1.5e6\n", "security.max_memory: line 2: must be an integer, not a number"},
+		{"[security]\nallow_wasi = 1\n", "security.allow_wasi: line 2: must be a boolean, not an integer"},
+		{"[security]\nexecution_timeout_secs = '30'\n", "security.execution_timeout_secs: line 2: must be a number, not a string"},
+		{"security = 'strict'\n", "security: line 1: must be a table, not a string"},
+		{"plugins = 3\n", "plugins: must be a table, not an integer"},
+		{"[plugins]\nx = 3\n", "plugins.x: line 2: must be a table, not an integer"},
+		{"[plugins.x]\nallow_wasi = true\nenv = 3\n", "plugins.x.env: must be a table, not an integer"},
+		{"[plugins.x]\nallow_wasi = true\nenv = {A = 1}\n", "plugins.x.env.A: line 3: must be a string, not an integer"},
+		{"[plugins.x]\nallow_wasi = true\ndirs = 3\n", "plugins.x.dirs: line 3: must be an array, not an integer"},
+		{"registries = 1\n", "registries: line 1: must be an array, not an integer"},
+		// Impossible values.
+		{"[security]\nmax_memory = 0\n", "security.max_memory: 0 is out of range: between 65536 (one wasm page) and 4294967296 bytes"},
+		{"[security]\nmax_memory = 4294967297\n", "security.max_memory: 4294967297 is out of range: between 65536 (one wasm page) and 4294967296 bytes"},
+		{"[plugins.x]\nmax_memory = 1000\n", "plugins.x.max_memory: 1000 is out of range: between 65536 (one wasm page) and 4294967296 bytes"},
+		{"[security]\nfuel_limit = -1\n", "security.fuel_limit: -1 must be positive"},
+		{"[security]\nfuel_limit = 0\n", "security.fuel_limit: 0 must be positive"},
+		{"[security]\nexecution_timeout_secs = 0\n", "security.execution_timeout_secs: 0 is out of range: more than 0 and at most 86400"},
+		{"[security]\nexecution_timeout_secs = -5\n", "security.execution_timeout_secs: -5 is out of range: more than 0 and at most 86400"},
+		{"[security]\nexecution_timeout_secs = nan\n", "security.execution_timeout_secs: NaN is out of range: more than 0 and at most 86400"},
+		{"[security]\nmax_plugin_size = 0\n", "security.max_plugin_size: 0 is out of range: between 1 and 1073741824 bytes"},
+		{"[security]\nmax_instances = 0\n", "security.max_instances: 0 is out of range: between 1 and 1024"},
+		{"[security]\nmax_calls_per_instance = 0\n", "security.max_calls_per_instance: 0 must be at least 1"},
+		{"[security]\nlog_rate = 0\n", "security.log_rate: 0 must be at least 1"},
+		{"[plugins.\"my.plugin\"]\nfuel_limit = 5\n", `plugins."my.plugin": is not a valid plugin name: plugin names have letters, digits, '-' and '_'`},
+		// WASI grants without allow_wasi, and bad grants.
+		{"[plugins.x]\nenv = {A = 'b'}\n", "plugins.x.env: env is only given to plugins with allow_wasi = true"},
+		{"[plugins.x]\nallow_wasi = false\ndirs = [{host = '/tmp', guest = '/t'}]\n", "plugins.x.dirs: dirs are only given to plugins with allow_wasi = true"},
+		{"[security]\nallow_wasi = true\n[plugins.x]\nallow_wasi = false\nenv = {A = 'b'}\n", "plugins.x.env: env is only given to plugins with allow_wasi = true"},
+		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = 'rel', guest = '/t'}]\n", `plugins.x.dirs[0].host: "rel" is not an absolute path`},
+		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = '" + dir + "/none', guest = '/t'}]\n", `plugins.x.dirs[0].host: "` + dir + `/none" is not a directory`},
+		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = '" + dir + "'}]\n", "plugins.x.dirs[0]: needs both host and guest paths"},
+		{"[[registries]]\nname = ''\nurl = 'https://r.example'\n", "registries[0].name: is empty"},
+		{"[[registries]]\nname = 'a'\nurl = 'ftp://r.example'\n", `registries[0].url: "ftp://r.example" is not an http(s) or file URL`},
+		// Not TOML.
+		{"[security\n", "line 2: expected '.' or ']' to end table name, but got '\\n' instead"},
+	} {
+		_, err := ParseConfig(file, []byte(c.toml))
+		want := "config " + file + ": " + c.want
+		if err == nil || err.Error() != want {
+			t.Errorf("%q:\n got  %v\n want %s", c.toml, err, want)
+			continue
+		}
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.File != file || KindOf(err) != KindInvalidConfig {
+			t.Errorf("%q: %#v is not a ConfigError for the file", c.toml, err)
+		}
+		if key, _, _ := strings.Cut(c.want, ":"); !strings.HasPrefix(key, "line ") && ce.Key != key {
+			t.Errorf("%q: ConfigError.Key = %q, want %q", c.toml, ce.Key, key)
+		}
+	}
+}
+
+func TestConfigDefaultsAndOverrides(t *testing.T) {
+	// A missing file means the defaults.
+	c, err := LoadConfig(filepath.Join(t.TempDir(), "plugins.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Limits{MaxMemory: 67108864, FuelLimit: 1000000000, ExecutionTimeout: 30 * time.Second,
+		MaxPluginSize: 50 << 20, MaxInstances: 8, MaxCallsPerInstance: 10000, LogRate: 100}
+	if got := c.LimitsFor("any"); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(got, DefaultLimits()) {
+		t.Fatalf("defaults: %+v", got)
+	}
+	// A file that cannot be read is an error naming it.
+	dir := t.TempDir()
+	if _, err := LoadConfig(dir); err == nil || !strings.HasPrefix(err.Error(), "config "+dir+": ") {
+		t.Fatalf("a directory as plugins.toml: %v", err)
+	}
+
+	data := `
+[security]
+max_memory = 134217728
+fuel_limit = 5000000000
+execution_timeout_secs = 2.5
+debug_enabled = true
+max_plugin_size = 1048576
+
+[plugins.big]
+max_memory = 1073741824
+execution_timeout_secs = 120
+allow_wasi = true
+env = { LANG = "C", MODE = "test" }
+dirs = [{ host = "` + dir + `", guest = "/data", readonly = true }]
+
+[plugins.quiet]
+debug_enabled = false
+log_rate = 5
+
+[[registries]]
+name = "official"
+url = "https://plugins.driftless.example"
+enabled = true
+
+[[registries]]
+name = "local"
+url = "file:///srv/plugins"
+`
+	path := filepath.Join(dir, "plugins.toml")
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Path != path {
+		t.Errorf("Path = %q", c.Path)
+	}
+	base := Limits{MaxMemory: 128 << 20, FuelLimit: 5000000000, ExecutionTimeout: 2500 * time.Millisecond, DebugEnabled: true,
+		MaxPluginSize: 1 << 20, MaxInstances: 8, MaxCallsPerInstance: 10000, LogRate: 100}
+	if got := c.LimitsFor("other"); !reflect.DeepEqual(got, base) {
+		t.Errorf("[security]:\n got  %+v\n want %+v", got, base)
+	}
+	big := base
+	big.MaxMemory, big.ExecutionTimeout, big.AllowWASI = 1<<30, 120*time.Second, true
+	big.Env = map[string]string{"LANG": "C", "MODE": "test"}
+	big.Dirs = []DirConfig{{Host: dir, Guest: "/data", ReadOnly: true}}
+	if got := c.LimitsFor("big"); !reflect.DeepEqual(got, big) {
+		t.Errorf("[plugins.big]:\n got  %+v\n want %+v", got, big)
+	}
+	quiet := base
+	quiet.DebugEnabled, quiet.LogRate = false, 5
+	if got := c.LimitsFor("quiet"); !reflect.DeepEqual(got, quiet) {
+		t.Errorf("[plugins.quiet]:\n got  %+v\n want %+v", got, quiet)
+	}
+	wantReg := []Registry{{Name: "official", URL: "https://plugins.driftless.example", Enabled: true}, {Name: "local", URL: "file:///srv/plugins"}}
+	if !reflect.DeepEqual(c.Registries, wantReg) {
+		t.Errorf("registries: %+v", c.Registries)
+	}
+
+	// The host reads plugins.toml from its home, and refuses a bad one.
+	h, err := New(Options{Home: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if got := h.Config().LimitsFor("big"); !reflect.DeepEqual(got, big) {
+		t.Errorf("host config: %+v", got)
+	}
+	if err := os.WriteFile(path, []byte("[security]\nmax_memory = -1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Options{Home: dir}); err == nil ||
+		err.Error() != "config "+path+": security.max_memory: -1 is out of range: between 65536 (one wasm page) and 4294967296 bytes" {
+		t.Fatalf("New with a bad plugins.toml: %v", err)
+	}
+}
+
+func TestDefaultHome(t *testing.T) {
+	t.Setenv("DRIFTLESS_HOME", "/srv/driftless")
+	if got := DefaultHome(); got != "/srv/driftless" {
+		t.Errorf("with DRIFTLESS_HOME: %q", got)
+	}
+	t.Setenv("DRIFTLESS_HOME", "")
+	t.Setenv("HOME", "/home/someone")
+	if got := DefaultHome(); got != "/home/someone/.driftless" {
+		t.Errorf("without DRIFTLESS_HOME: %q", got)
+	}
+	home := t.TempDir()
+	t.Setenv("DRIFTLESS_HOME", home)
+	h, err := New(Options{DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if h.Home() != home || h.PluginDir() != filepath.Join(home, "plugins") {
+		t.Errorf("home %q, plugin dir %q", h.Home(), h.PluginDir())
+	}
+}
