@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/driftless-dev/driftless/bindings"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/facts"
@@ -256,11 +257,27 @@ func (rt *componentRuntime) with(ctx context.Context, fn string, f func(*compone
 	if err != nil {
 		return err
 	}
-	err = f(pi.inst)
+	start := time.Now()
+	err = deadlineCause(ctx, start, rt.p.limits.ExecutionTimeout, f(pi.inst))
 	if err != nil && !isPluginError(err) {
 		pi.inst.broken = true
 	}
 	rt.pool.put(pi)
+	return err
+}
+
+// deadlineCause corrects the cause of a call interrupted at the caller's
+// deadline. A store enforces one deadline, the earlier of the plugin's
+// execution timeout and the context's deadline; when the context's came
+// first but its timer had not fired yet, bindings reports the interruption
+// as the plugin's timeout, which would blame the wrong limit.
+func deadlineCause(ctx context.Context, start time.Time, timeout time.Duration, err error) error {
+	if err == nil || !errors.Is(err, bindings.ErrTimeout) {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && d.Before(start.Add(timeout)) {
+		return context.DeadlineExceeded
+	}
 	return err
 }
 
@@ -368,8 +385,10 @@ func (s *componentStage) close(ctx context.Context) error {
 	return err
 }
 
-// fail marks the stage's instance broken when err is not the plugin's own.
-func (s *componentStage) fail(err error) error {
+// fail marks the stage's instance broken when err, from a call started at
+// start, is not the plugin's own.
+func (s *componentStage) fail(ctx context.Context, start time.Time, err error) error {
+	err = deadlineCause(ctx, start, s.ci.store.CallLimits().Timeout, err)
 	if err != nil && !isPluginError(err) {
 		s.ci.broken = true
 	}
@@ -382,8 +401,9 @@ type componentSource struct {
 }
 
 func (s *componentSource) next(ctx context.Context, max uint32) ([]logs.LogEntry, error) {
+	start := time.Now()
 	out, err := s.r.Next(ctx, max)
-	return out, s.fail(err)
+	return out, s.fail(ctx, start, err)
 }
 
 type componentParser struct {
@@ -392,8 +412,9 @@ type componentParser struct {
 }
 
 func (s *componentParser) parse(ctx context.Context, lines []string) ([]*logs.LogEntry, error) {
+	start := time.Now()
 	out, err := s.r.Parse(ctx, lines)
-	return out, s.fail(err)
+	return out, s.fail(ctx, start, err)
 }
 
 type componentFilter struct {
@@ -402,8 +423,9 @@ type componentFilter struct {
 }
 
 func (s *componentFilter) keep(ctx context.Context, entries []logs.LogEntry) ([]bool, error) {
+	start := time.Now()
 	out, err := s.r.Keep(ctx, entries)
-	return out, s.fail(err)
+	return out, s.fail(ctx, start, err)
 }
 
 type componentOutput struct {
@@ -412,8 +434,9 @@ type componentOutput struct {
 }
 
 func (s *componentOutput) write(ctx context.Context, entries []logs.LogEntry) ([]string, error) {
+	start := time.Now()
 	out, err := s.r.Write(ctx, entries)
-	return out, s.fail(err)
+	return out, s.fail(ctx, start, err)
 }
 
 func (rt *componentRuntime) openSource(ctx context.Context, name, config string) (sourceStage, error) {

@@ -157,11 +157,23 @@ func TestHostileLoopCancelled(t *testing.T) {
 	}
 	wantFresh(t, p, true)
 
-	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	_, err = p.ExecuteTask(ctx, "evil", "{}", false)
-	wantError(t, err, KindCancelled, "plugin loop: tasks.execute: caller's deadline exceeded")
+	// The caller's deadline is the caller's, not the plugin's timeout, even
+	// when the epoch check sees it pass before the context's own timer has
+	// fired (which used to be reported as "execution timeout of 10m0s").
+	for range 10 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		_, err = p.ExecuteTask(ctx, "evil", "{}", false)
+		cancel()
+		wantError(t, err, KindCancelled, "plugin loop: tasks.execute: caller's deadline exceeded")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("errors.Is(context.DeadlineExceeded) is false for %v", err)
+		}
+	}
 	wantFresh(t, p, true)
+
+	ctx, cancel = context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	<-ctx.Done()
 
 	// A context already done: nothing runs.
 	_, err = p.ExecuteTask(ctx, "echo", "{}", false)
