@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/driftless-dev/driftless/bindings"
@@ -115,7 +116,12 @@ func (h *Host) compileComponent(wasm []byte) (*bindings.Component, error) {
 	}
 	c, err := bindings.NewComponent(h.engine, wasm)
 	if err != nil {
-		return nil, fmt.Errorf("not a valid component: %w", err)
+		msg := err.Error()
+		var be *bindings.Error
+		if errors.As(err, &be) {
+			msg = causeChain(be.Message)
+		}
+		return nil, &wrappedError{msg: "not a valid component: " + msg, err: err}
 	}
 	if h.cache.dir != "" {
 		if data, err := c.Serialize(); err == nil {
@@ -296,6 +302,9 @@ func getInstance[I instance](ctx context.Context, p *pool[I], pl *Plugin, fn str
 	if errors.Is(err, context.DeadlineExceeded) {
 		return nil, &Error{Plugin: pl.name, Func: fn, Kind: KindBusy,
 			Msg: fmt.Sprintf("all %d instances stayed busy for %s (max_instances)", pl.limits.MaxInstances, pl.limits.ExecutionTimeout)}
+	}
+	if err == errPoolClosed {
+		return nil, &Error{Plugin: pl.name, Func: fn, Kind: errPoolClosed.Kind, Msg: errPoolClosed.Msg}
 	}
 	var he *Error
 	if errors.As(err, &he) {
@@ -490,3 +499,29 @@ func (rt *componentRuntime) openOutput(ctx context.Context, name, config string)
 	}
 	return &componentOutput{componentStage{ci, r.Drop}, r}, nil
 }
+
+// causeChain puts wasmtime's multi-line "msg\n\nCaused by:\n    0: a\n
+// 1: b" on one line: "msg: a: b".
+func causeChain(msg string) string {
+	var parts []string
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line == "Caused by:" {
+			continue
+		}
+		if n, rest, ok := strings.Cut(line, ": "); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+			line = rest
+		}
+		parts = append(parts, line)
+	}
+	return strings.Join(parts, ": ")
+}
+
+// wrappedError is an error with a message of its own and a cause.
+type wrappedError struct {
+	msg string
+	err error
+}
+
+func (e *wrappedError) Error() string { return e.msg }
+func (e *wrappedError) Unwrap() error { return e.err }

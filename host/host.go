@@ -220,13 +220,16 @@ func (h *Host) LoadAll(ctx context.Context) ([]*Plugin, error) {
 
 // Load loads the plugin in the file at path, named after the file. It
 // returns the plugin and its load error; a plugin that failed to load is
-// still registered (listed with its error) unless its name is invalid.
+// still registered (listed with its error), even under a file name that is
+// not a valid plugin name (so that LoadAll lists it instead of skipping it
+// silently; it cannot be called anyway).
 func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
 	name := nameFromPath(path)
-	if err := checkName(name); err != nil {
-		return nil, &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
-	}
 	limits := h.config.LimitsFor(name)
+	if err := checkName(name); err != nil {
+		p := h.broken(name, path, limits, err)
+		return p, p.err
+	}
 	wasm, err := readPlugin(path, limits.MaxPluginSize)
 	if err != nil {
 		p := h.broken(name, path, limits, err)
