@@ -115,31 +115,41 @@ func (p *pluginLog) Suppressed() int {
 }
 
 // sanitize makes a plugin's text safe to log: valid UTF-8, no control
-// characters but tab, at most max bytes.
+// characters but tab (line breaks and the others are shown escaped, so a
+// plugin cannot forge log lines or terminal sequences), at most max bytes
+// once escaped, then a truncation note.
 func sanitize(s string, max int) string {
 	cut := false
 	if len(s) > max {
-		s, cut = s[:max], true
+		n := max
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s, cut = s[:n], true
 	}
 	var b strings.Builder
 	b.Grow(len(s))
+	var esc [8]byte
 	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		piece := esc[:0]
 		switch {
-		case r == '\n' || r == '\r':
-			b.WriteString("\\n")
+		case r == '\n':
+			piece = append(piece, `\n`...)
+		case r == '\r':
+			piece = append(piece, `\r`...)
 		case r < 0x20 && r != '\t', r == 0x7f:
-			fmt.Fprintf(&b, "\\x%02x", r)
+			piece = fmt.Appendf(piece, `\x%02x`, r)
 		default:
-			b.WriteRune(r)
+			piece = utf8.AppendRune(piece, r)
 		}
+		if b.Len()+len(piece) > max {
+			cut = true
+			break
+		}
+		b.Write(piece)
 	}
 	if cut {
-		// Do not leave half a rune at the cut.
-		out := b.String()
-		for len(out) > 0 && !utf8.ValidString(out) {
-			out = out[:len(out)-1]
-		}
-		return out + fmt.Sprintf("... [truncated at %d bytes]", max)
+		return b.String() + fmt.Sprintf("... [truncated at %d bytes]", max)
 	}
 	return b.String()
 }
