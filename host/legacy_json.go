@@ -1,0 +1,605 @@
+package host
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/facts"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/templates"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+)
+
+// JSON of the legacy ABI: what the plugin's strings mean, mapped to the
+// types of the WIT contract.
+
+// jsonMember is one member of a JSON object, in document order.
+type jsonMember struct {
+	key string
+	val json.RawMessage
+}
+
+type jsonObject []jsonMember
+
+// get returns the value of key (the last one when the key repeats) and
+// whether it is present and not null.
+func (o jsonObject) get(key string) (json.RawMessage, bool) {
+	for i := len(o) - 1; i >= 0; i-- {
+		if o[i].key == key {
+			if string(o[i].val) == "null" {
+				return nil, false
+			}
+			return o[i].val, true
+		}
+	}
+	return nil, false
+}
+
+// str returns the string value of key: ok is false when absent or null;
+// err is set when the value is not a string.
+func (o jsonObject) str(key string) (s string, ok bool, err error) {
+	raw, ok := o.get(key)
+	if !ok {
+		return "", false, nil
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false, fmt.Errorf("%q is %s, not a string", key, jsonKind(raw))
+	}
+	return s, true, nil
+}
+
+// boolean returns the boolean value of key, def when absent or null.
+func (o jsonObject) boolean(key string, def bool) (bool, error) {
+	raw, ok := o.get(key)
+	if !ok {
+		return def, nil
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return false, fmt.Errorf("%q is %s, not a boolean", key, jsonKind(raw))
+	}
+	return b, nil
+}
+
+// jsonKind names the kind of a JSON value for messages.
+func jsonKind(raw []byte) string {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return "empty"
+	}
+	switch t[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// parseObject parses a JSON object, keeping its members in order. ok is
+// false when text is valid JSON but not an object.
+func parseObject(text []byte) (obj jsonObject, ok bool, err error) {
+	if jsonKind(text) != "an object" {
+		return nil, false, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(text))
+	d.UseNumber()
+	if _, err := d.Token(); err != nil { // {
+		return nil, false, err
+	}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, false, err
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			return nil, false, err
+		}
+		obj = append(obj, jsonMember{key: key, val: raw})
+	}
+	return obj, true, nil
+}
+
+// jsonError describes why text is not one JSON value, or "".
+func jsonError(text string) string {
+	if err := checkJSON(text); err != nil {
+		return strings.TrimPrefix(err.Error(), "not valid JSON: ")
+	}
+	return ""
+}
+
+// envelopeError returns the plugin error of a {"status": "error"} result
+// object, or nil. The message is "message" (else "error"); the kind is
+// "kind" or "error_kind" when it names one of the contract's kinds
+// (invalid-config, invalid-input, not-found, unsupported, failed; '_' may
+// stand for '-'), else failed.
+func envelopeError(obj jsonObject) *types.PluginError {
+	status, _, _ := obj.str("status")
+	if status != "error" {
+		return nil
+	}
+	pe := &types.PluginError{Kind: types.ErrorKindFailed}
+	msg, ok, _ := obj.str("message")
+	if !ok {
+		msg, ok, _ = obj.str("error")
+	}
+	if !ok {
+		msg = "the plugin reported an error without a message"
+	}
+	pe.Message = msg
+	kind, ok, _ := obj.str("kind")
+	if !ok {
+		kind, _, _ = obj.str("error_kind")
+	}
+	switch strings.ReplaceAll(strings.ToLower(kind), "_", "-") {
+	case "invalid-config":
+		pe.Kind = types.ErrorKindInvalidConfig
+	case "invalid-input":
+		pe.Kind = types.ErrorKindInvalidInput
+	case "not-found":
+		pe.Kind = types.ErrorKindNotFound
+	case "unsupported":
+		pe.Kind = types.ErrorKindUnsupported
+	}
+	return pe
+}
+
+// value checks the result of an execution function: valid JSON, and not
+// an error envelope. It returns the text, trimmed, and its object members
+// when it is an object.
+func (li *legacyInstance) value(export, text string) (string, jsonObject, error) {
+	if msg := jsonError(text); msg != "" {
+		return "", nil, li.badOutput("%s returned invalid JSON: %s", export, msg)
+	}
+	text = strings.TrimSpace(text)
+	obj, _, err := parseObject([]byte(text))
+	if err != nil {
+		return "", nil, li.badOutput("%s returned invalid JSON: %v", export, err)
+	}
+	if pe := envelopeError(obj); pe != nil {
+		return "", nil, pe
+	}
+	return text, obj, nil
+}
+
+// taskResult maps a task result: "changed" (default false), "message"
+// (default ""), "output" (the member, else the whole object), "diff".
+func (li *legacyInstance) taskResult(text string) (tasks.TaskResult, error) {
+	const export = "execute_task"
+	text, obj, err := li.value(export, text)
+	if err != nil {
+		return tasks.TaskResult{}, err
+	}
+	if obj == nil && jsonKind([]byte(text)) != "an object" {
+		return tasks.TaskResult{}, li.badOutput("%s returned %s, not a task result object", export, jsonKind([]byte(text)))
+	}
+	var res tasks.TaskResult
+	bad := func(err error) (tasks.TaskResult, error) {
+		return tasks.TaskResult{}, li.badOutput("%s returned a task result whose %v", export, err)
+	}
+	if res.Changed, err = obj.boolean("changed", false); err != nil {
+		return bad(err)
+	}
+	if res.Message, _, err = obj.str("message"); err != nil {
+		return bad(err)
+	}
+	res.Output = text
+	if raw, ok := obj.get("output"); ok {
+		res.Output = string(raw)
+	} else if _, present := obj.member("output"); present {
+		res.Output = "null"
+	}
+	diff, ok, err := obj.str("diff")
+	if err != nil {
+		return bad(err)
+	}
+	if ok {
+		res.Diff = &diff
+	}
+	return res, nil
+}
+
+// member reports whether key is present at all (null included).
+func (o jsonObject) member(key string) (json.RawMessage, bool) {
+	for i := len(o) - 1; i >= 0; i-- {
+		if o[i].key == key {
+			return o[i].val, true
+		}
+	}
+	return nil, false
+}
+
+// Definitions.
+
+// defList parses what a definition function returned: an array of
+// definition objects, or an object whose members are definitions keyed by
+// name. Each item is returned with its name.
+func defList(export, text string) ([]jsonObject, error) {
+	if msg := jsonError(text); msg != "" {
+		return nil, fmt.Errorf("%s returned invalid JSON: %s", export, msg)
+	}
+	raw := bytes.TrimSpace([]byte(text))
+	var items []json.RawMessage
+	var names []string
+	switch jsonKind(raw) {
+	case "an array":
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, fmt.Errorf("%s returned invalid JSON: %v", export, err)
+		}
+		names = make([]string, len(items))
+	case "an object":
+		obj, _, err := parseObject(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s returned invalid JSON: %v", export, err)
+		}
+		if pe := envelopeError(obj); pe != nil {
+			return nil, fmt.Errorf("%s reported an error: %s", export, pe.Message)
+		}
+		for _, m := range obj {
+			items = append(items, m.val)
+			names = append(names, m.key)
+		}
+	default:
+		return nil, fmt.Errorf("%s returned %s, not an array of definitions", export, jsonKind(raw))
+	}
+	out := make([]jsonObject, len(items))
+	for i, item := range items {
+		obj, ok, err := parseObject(item)
+		if err != nil || !ok {
+			return nil, fmt.Errorf("%s: definition %d is %s, not an object", export, i, jsonKind(item))
+		}
+		if _, has := obj.get("name"); !has && names[i] != "" {
+			quoted, _ := json.Marshal(names[i])
+			obj = append(obj, jsonMember{key: "name", val: quoted})
+		}
+		out[i] = obj
+	}
+	return out, nil
+}
+
+// defCommon reads the name, description and config_schema of a definition.
+// config_schema may be a JSON object (or boolean schema), or a string that
+// holds one; absent or null means "any config".
+func defCommon(export string, i int, d jsonObject) (name, desc, schema string, err error) {
+	name, _, err = d.str("name")
+	if err != nil {
+		return "", "", "", fmt.Errorf("%s: definition %d: %v", export, i, err)
+	}
+	where := fmt.Sprintf("%s: %q", export, name)
+	if desc, _, err = d.str("description"); err != nil {
+		return "", "", "", fmt.Errorf("%s: %v", where, err)
+	}
+	raw, ok := d.get("config_schema")
+	if !ok {
+		return name, desc, "", nil
+	}
+	switch jsonKind(raw) {
+	case "an object", "a boolean":
+		schema = string(raw)
+	case "a string":
+		_ = json.Unmarshal(raw, &schema)
+	default:
+		return "", "", "", fmt.Errorf("%s: config_schema is %s, not a JSON Schema object or a string holding one", where, jsonKind(raw))
+	}
+	return name, desc, schema, nil
+}
+
+func taskDefinitions(text string) ([]tasks.TaskDefinition, error) {
+	const export = "get_task_definitions"
+	list, err := defList(export, text)
+	if err != nil {
+		return nil, err
+	}
+	var out []tasks.TaskDefinition
+	for i, d := range list {
+		name, desc, schema, err := defCommon(export, i, d)
+		if err != nil {
+			return nil, err
+		}
+		typ, ok, err := d.str("type")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q: %v", export, name, err)
+		}
+		def := tasks.TaskDefinition{Name: name, Description: desc, ConfigSchema: schema}
+		switch {
+		case !ok || typ == "apply":
+			def.Kind = tasks.TaskKindApply
+		case typ == "facts":
+			def.Kind = tasks.TaskKindFacts
+		case typ == "logs":
+			def.Kind = tasks.TaskKindLogs
+		default:
+			return nil, fmt.Errorf("%s: %q: type %q is not apply, facts or logs", export, name, typ)
+		}
+		// Legacy tasks know nothing of check mode.
+		def.SupportsCheckMode = false
+		out = append(out, def)
+	}
+	return out, nil
+}
+
+func collectorDefinitions(text string) ([]facts.CollectorDefinition, error) {
+	const export = "get_facts_collectors"
+	list, err := defList(export, text)
+	if err != nil {
+		return nil, err
+	}
+	var out []facts.CollectorDefinition
+	for i, d := range list {
+		name, desc, schema, err := defCommon(export, i, d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, facts.CollectorDefinition{Name: name, Description: desc, ConfigSchema: schema})
+	}
+	return out, nil
+}
+
+func extensionDefinitions(text string) ([]templates.ExtensionDefinition, error) {
+	const export = "get_template_extensions"
+	list, err := defList(export, text)
+	if err != nil {
+		return nil, err
+	}
+	var out []templates.ExtensionDefinition
+	for i, d := range list {
+		name, desc, schema, err := defCommon(export, i, d)
+		if err != nil {
+			return nil, err
+		}
+		where := fmt.Sprintf("%s: %q", export, name)
+		typ, ok, err := d.str("type")
+		if err == nil && !ok {
+			typ, ok, err = d.str("extension_type")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", where, err)
+		}
+		def := templates.ExtensionDefinition{Name: name, Description: desc, ConfigSchema: schema}
+		switch typ {
+		case "filter":
+			def.Kind = templates.ExtensionKindFilter
+		case "function":
+			def.Kind = templates.ExtensionKindFunction
+		default:
+			if !ok {
+				return nil, fmt.Errorf("%s: has no type (filter or function)", where)
+			}
+			return nil, fmt.Errorf("%s: type %q is not filter or function", where, typ)
+		}
+		if def.Category, _, err = d.str("category"); err != nil {
+			return nil, fmt.Errorf("%s: %v", where, err)
+		}
+		if raw, ok := d.get("arguments"); ok {
+			if def.Arguments, err = legacyArguments(raw); err != nil {
+				return nil, fmt.Errorf("%s: arguments: %v", where, err)
+			}
+		}
+		out = append(out, def)
+	}
+	return out, nil
+}
+
+// legacyArguments maps "arguments": a list of names, or of objects with
+// "name", "description" and "required" (default false).
+func legacyArguments(raw json.RawMessage) ([]templates.Argument, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("%s, not an array", jsonKind(raw))
+	}
+	out := make([]templates.Argument, 0, len(items))
+	for i, item := range items {
+		var a templates.Argument
+		switch jsonKind(item) {
+		case "a string":
+			_ = json.Unmarshal(item, &a.Name)
+		case "an object":
+			obj, _, err := parseObject(item)
+			if err != nil {
+				return nil, err
+			}
+			if a.Name, _, err = obj.str("name"); err != nil {
+				return nil, fmt.Errorf("argument %d: %v", i, err)
+			}
+			if a.Description, _, err = obj.str("description"); err != nil {
+				return nil, fmt.Errorf("argument %d: %v", i, err)
+			}
+			if a.Required, err = obj.boolean("required", false); err != nil {
+				return nil, fmt.Errorf("argument %d: %v", i, err)
+			}
+		default:
+			return nil, fmt.Errorf("argument %d is %s, not a name or an object", i, jsonKind(item))
+		}
+		if a.Name == "" {
+			return nil, fmt.Errorf("argument %d has no name", i)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func logDefinitions(export, text string, kind logs.ComponentKind) ([]logs.ComponentDefinition, error) {
+	list, err := defList(export, text)
+	if err != nil {
+		return nil, err
+	}
+	var out []logs.ComponentDefinition
+	for i, d := range list {
+		name, desc, schema, err := defCommon(export, i, d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, logs.ComponentDefinition{Name: name, Kind: kind, Description: desc, ConfigSchema: schema})
+	}
+	return out, nil
+}
+
+// Log entries.
+
+// legacyEntry maps a legacy log entry object to the WIT log-entry:
+// "timestamp" (Unix seconds, or milliseconds when 1e11 or more, or an RFC
+// 3339 string) becomes nanoseconds; "level", "message" and "source" their
+// fields; every other member a field, in the order of the object (a key
+// given twice keeps its first place and its last value), its value the
+// string itself for strings, else its JSON text.
+func legacyEntry(obj jsonObject) (logs.LogEntry, error) {
+	var e logs.LogEntry
+	seen := map[string]int{}
+	for _, m := range obj {
+		switch m.key {
+		case "timestamp":
+			ts, err := legacyTimestamp(m.val)
+			if err != nil {
+				return logs.LogEntry{}, err
+			}
+			e.Timestamp = ts
+		case "level":
+			if string(m.val) == "null" {
+				e.Level = nil
+				continue
+			}
+			l := jsonText(m.val)
+			e.Level = &l
+		case "message":
+			e.Message = jsonText(m.val)
+		case "source":
+			e.Source = jsonText(m.val)
+		default:
+			v := jsonText(m.val)
+			if i, dup := seen[m.key]; dup {
+				e.Fields[i].F1 = v
+				continue
+			}
+			seen[m.key] = len(e.Fields)
+			e.Fields = append(e.Fields, struct {
+				F0 string
+				F1 string
+			}{m.key, v})
+		}
+	}
+	return e, nil
+}
+
+// jsonText is a string value itself, or the compact JSON text of any other
+// value.
+func jsonText(raw json.RawMessage) string {
+	if jsonKind(raw) == "a string" {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) == nil {
+		return b.String()
+	}
+	return string(raw)
+}
+
+// legacyTimestamp converts a legacy timestamp to Unix nanoseconds.
+func legacyTimestamp(raw json.RawMessage) (uint64, error) {
+	switch jsonKind(raw) {
+	case "null":
+		return 0, nil
+	case "a string":
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return 0, fmt.Errorf("timestamp %q is not RFC 3339", s)
+		}
+		if t.Before(time.Unix(0, 0)) {
+			return 0, fmt.Errorf("timestamp %q is before 1970", s)
+		}
+		return uint64(t.UnixNano()), nil
+	case "a number":
+		text := string(bytes.TrimSpace(raw))
+		if v, err := strconv.ParseUint(text, 10, 64); err == nil {
+			// An integer: exact.
+			unit := uint64(1e9) // seconds
+			if v >= 1e11 {
+				unit = 1e6 // milliseconds
+			}
+			if v > math.MaxUint64/unit {
+				return 0, fmt.Errorf("timestamp %s is out of range", text)
+			}
+			return v * unit, nil
+		}
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil || f < 0 || math.IsInf(f, 0) {
+			return 0, fmt.Errorf("timestamp %s is not a Unix time", text)
+		}
+		ns := f * 1e9 // seconds
+		if f >= 1e11 {
+			ns = f * 1e6 // milliseconds
+		}
+		if ns >= math.MaxUint64 {
+			return 0, fmt.Errorf("timestamp %s is out of range", text)
+		}
+		return uint64(math.Round(ns)), nil
+	}
+	return 0, fmt.Errorf("timestamp is %s, not a number of seconds or milliseconds or an RFC 3339 string", jsonKind(raw))
+}
+
+// entryJSON renders a log entry for a legacy filter, output or (as a line)
+// parser: "timestamp" as RFC 3339 with nanoseconds in UTC (absent when 0),
+// "level" (when set), "message", "source", then the fields in order. A
+// field value that is JSON text of a number, boolean, object or array
+// (which is how legacy entries carry such values) is passed as that value;
+// any other field value as a string.
+func entryJSON(e *logs.LogEntry) string {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	comma := false
+	member := func(key string, val []byte) {
+		if comma {
+			b.WriteByte(',')
+		}
+		comma = true
+		k, _ := json.Marshal(key)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(val)
+	}
+	str := func(s string) []byte {
+		v, _ := json.Marshal(s)
+		return v
+	}
+	if e.Timestamp != 0 {
+		member("timestamp", str(time.Unix(0, int64(e.Timestamp)).UTC().Format(time.RFC3339Nano)))
+	}
+	if e.Level != nil {
+		member("level", str(*e.Level))
+	}
+	member("message", str(e.Message))
+	member("source", str(e.Source))
+	for _, f := range e.Fields {
+		switch f.F0 {
+		case "timestamp", "level", "message", "source":
+			continue // cannot shadow the entry's own members
+		}
+		if v := strings.TrimSpace(f.F1); v != "" && json.Valid([]byte(v)) && strings.IndexAny(v[:1], "{[tfn-0123456789") == 0 {
+			var c bytes.Buffer
+			_ = json.Compact(&c, []byte(v))
+			member(f.F0, c.Bytes())
+			continue
+		}
+		member(f.F0, str(f.F1))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
