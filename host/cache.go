@@ -12,8 +12,9 @@ import (
 )
 
 // cacheMagic starts every cache entry; the version changes when the entry
-// layout does.
-const cacheMagic = "DRIFTLESS-CACHE-1\n"
+// layout does. An entry is the magic, its key and a newline, the SHA-256 of
+// the payload, and the payload (wasmtime's serialized code).
+const cacheMagic = "DRIFTLESS-CACHE-2\n"
 
 // wasmtimeVersion is part of every cache key: artifacts of another wasmtime
 // are never offered to this one.
@@ -22,9 +23,11 @@ const wasmtimeVersion = "wasmtime-39.0.1"
 // compileCache stores compiled plugins (wasmtime's serialized code) under
 // dir, keyed by the SHA-256 of the wasm, the wasmtime version and the engine
 // settings. Deserializing compiled code trusts it completely, so an entry is
-// used only when its own SHA-256 (stored in its header) matches its content;
-// a corrupt, truncated or mismatched entry is removed and rebuilt, never
-// loaded.
+// used only when its header names its own key (an entry copied or renamed
+// to another key is refused) and its SHA-256 matches its content; a corrupt,
+// truncated or mismatched entry is removed and rebuilt, never loaded. What
+// the checksum cannot catch (an entry of another wasmtime or other engine
+// settings) wasmtime refuses when deserializing, and the host rebuilds it.
 type compileCache struct {
 	dir string // "" disables the cache
 }
@@ -54,7 +57,7 @@ func (c *compileCache) get(key string) []byte {
 	if err != nil {
 		return nil
 	}
-	payload, ok := verifyEntry(data)
+	payload, ok := verifyEntry(key, data)
 	if !ok {
 		_ = os.Remove(p)
 		return nil
@@ -62,8 +65,8 @@ func (c *compileCache) get(key string) []byte {
 	return payload
 }
 
-func verifyEntry(data []byte) ([]byte, bool) {
-	rest, ok := bytes.CutPrefix(data, []byte(cacheMagic))
+func verifyEntry(key string, data []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(cacheMagic+key+"\n"))
 	if !ok || len(rest) < sha256.Size {
 		return nil, false
 	}
@@ -73,6 +76,14 @@ func verifyEntry(data []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return payload, true
+}
+
+// entry is what put writes for key.
+func entry(key string, compiled []byte) []byte {
+	sum := sha256.Sum256(compiled)
+	out := make([]byte, 0, len(cacheMagic)+len(key)+1+len(sum)+len(compiled))
+	out = append(append(append(append(out, cacheMagic...), key...), '\n'), sum[:]...)
+	return append(out, compiled...)
 }
 
 // invalidate removes an entry that verified but that wasmtime refused.
@@ -96,8 +107,7 @@ func (c *compileCache) put(key string, compiled []byte) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(compiled)
-	_, err = tmp.Write(append(append([]byte(cacheMagic), sum[:]...), compiled...))
+	_, err = tmp.Write(entry(key, compiled))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
