@@ -216,7 +216,7 @@ func runTask(ctx context.Context, pb *Playbook, t *Task, env *templating.Env, op
 	out, err := opts.Runner.Execute(ctx, t.Plugin, t.Task, string(text), check)
 	if err != nil {
 		if check && errors.Is(err, host.ErrUnsupported) {
-			res.Status, res.Message = StatusSkipped, "skipped: the task does not support check mode"
+			res.Status, res.Message = StatusSkipped, "the task does not support check mode"
 			return res
 		}
 		return fail(err)

@@ -173,12 +173,36 @@ func timeFacts(now time.Time) map[string]any {
 		sign, offset = "-", -offset
 	}
 	return map[string]any{
-		"timezone":   now.Location().String(),
+		"timezone":   timezone(now),
 		"zone":       zone,
 		"utc_offset": sign + twoDigits(offset/3600) + ":" + twoDigits(offset%3600/60),
 		"epoch":      now.Unix(),
 		"iso8601":    now.Format(time.RFC3339),
 	}
+}
+
+// timezone names the local time zone as the TZ database does
+// ("Europe/Paris"): from $TZ, else the /etc/localtime link, else
+// /etc/timezone, else the zone's abbreviation.
+func timezone(now time.Time) string {
+	if name := now.Location().String(); name != "Local" {
+		return name
+	}
+	if tz := strings.TrimPrefix(os.Getenv("TZ"), ":"); tz != "" {
+		return tz
+	}
+	if target, err := os.Readlink("/etc/localtime"); err == nil {
+		if _, name, ok := strings.Cut(target, "zoneinfo/"); ok && name != "" {
+			return name
+		}
+	}
+	if b, err := os.ReadFile("/etc/timezone"); err == nil {
+		if name := strings.TrimSpace(string(b)); name != "" {
+			return name
+		}
+	}
+	zone, _ := now.Zone()
+	return zone
 }
 
 func twoDigits(n int) string {

@@ -1,0 +1,614 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/templating"
+)
+
+func pluginsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "plugins",
+		Usage: "list, inspect, validate, install, remove and document plugins",
+		Subcommands: []*cli.Command{
+			{
+				Name:   "list",
+				Usage:  "list installed plugins: ABI, version, what they provide, load errors",
+				Action: pluginsList,
+			},
+			{
+				Name:      "inspect",
+				Usage:     "show a plugin's metadata, interface (WIT), definitions with their config schemas, and limits",
+				ArgsUsage: "NAME",
+				Action:    pluginsInspect,
+			},
+			{
+				Name:      "validate",
+				Usage:     "run every check of loading on a plugin file, without installing it",
+				ArgsUsage: "FILE",
+				Flags:     []cli.Flag{nameFlag("name the plugin would have (default: the file name without .wasm)")},
+				Action:    pluginsValidate,
+			},
+			{
+				Name:      "install",
+				Usage:     "validate a plugin file, then copy it into the plugin directory",
+				ArgsUsage: "FILE",
+				Flags: []cli.Flag{
+					nameFlag("install under this name (default: the file name without .wasm)"),
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "replace an installed plugin of the same name"},
+				},
+				Action: pluginsInstall,
+			},
+			{
+				Name:      "remove",
+				Usage:     "remove an installed plugin",
+				ArgsUsage: "NAME",
+				Action:    pluginsRemove,
+			},
+			{
+				Name:      "doc",
+				Usage:     "documentation of a plugin or one of its tasks, collectors, template extensions or log components",
+				ArgsUsage: "NAME[.ITEM]",
+				Action:    pluginsDoc,
+			},
+		},
+	}
+}
+
+func nameFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "name", Usage: usage + " (`NAME`)"}
+}
+
+// providesJSON is what a plugin provides, by name.
+type providesJSON struct {
+	Tasks              []string `json:"tasks"`
+	Collectors         []string `json:"collectors"`
+	TemplateExtensions []string `json:"template_extensions"`
+	LogComponents      []string `json:"log_components"`
+}
+
+func provides(p *host.Plugin) providesJSON {
+	out := providesJSON{Tasks: []string{}, Collectors: []string{}, TemplateExtensions: []string{}, LogComponents: []string{}}
+	for _, d := range p.Tasks() {
+		out.Tasks = append(out.Tasks, d.Name)
+	}
+	for _, d := range p.Collectors() {
+		out.Collectors = append(out.Collectors, d.Name)
+	}
+	for _, d := range p.Extensions() {
+		out.TemplateExtensions = append(out.TemplateExtensions, d.Name)
+	}
+	for _, d := range p.LogComponents() {
+		out.LogComponents = append(out.LogComponents, d.Name)
+	}
+	return out
+}
+
+// providesText is a one-line summary of what a plugin provides.
+func providesText(p *host.Plugin) string {
+	var parts []string
+	add := func(what string, names []string) {
+		if len(names) > 0 {
+			parts = append(parts, what+": "+strings.Join(names, ", "))
+		}
+	}
+	pr := provides(p)
+	add("tasks", pr.Tasks)
+	add("facts", pr.Collectors)
+	var exts []string
+	for _, d := range p.Extensions() {
+		exts = append(exts, fmt.Sprintf("%s (%s)", d.Name, d.Kind))
+	}
+	add("templates", exts)
+	add("logs", pr.LogComponents)
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "; ")
+}
+
+type pluginJSON struct {
+	Name        string       `json:"name"`
+	ABI         string       `json:"abi"`
+	Version     string       `json:"version"`
+	Description string       `json:"description"`
+	Path        string       `json:"path"`
+	Provides    providesJSON `json:"provides"`
+	Error       *errorJSON   `json:"error"`
+}
+
+func describePlugin(p *host.Plugin) pluginJSON {
+	out := pluginJSON{Name: p.Name(), ABI: string(p.ABI()), Path: p.Path(), Provides: provides(p)}
+	if p.Err() == nil {
+		out.Version, out.Description = p.Info().Version, p.Info().Description
+	} else {
+		out.Error = errorDoc(p.Err())
+	}
+	return out
+}
+
+func pluginsList(c *cli.Context) error {
+	if err := argCount(c, 0, 0); err != nil {
+		return err
+	}
+	a := appOf(c)
+	plugins, err := a.loadAll(c.Context)
+	if err != nil {
+		return err
+	}
+	docs := make([]pluginJSON, 0, len(plugins))
+	for _, p := range plugins {
+		docs = append(docs, describePlugin(p))
+	}
+	return a.emit(docs, func(w io.Writer) {
+		if len(plugins) == 0 {
+			h, _ := a.host()
+			fmt.Fprintf(w, "no plugins installed in %s\n", h.PluginDir())
+			return
+		}
+		t := table(w)
+		fmt.Fprintln(t, "NAME\tABI\tVERSION\tPROVIDES")
+		for _, p := range plugins {
+			abi, version, what := orDash(string(p.ABI())), "-", providesText(p)
+			if p.Err() == nil {
+				version = orDash(p.Info().Version)
+			} else {
+				what = "ERROR: " + oneLine(p.Err().Error())
+			}
+			fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", p.Name(), abi, version, what)
+		}
+		t.Flush()
+	})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// limitsJSON are the limits in force for a plugin, as plugins.toml names
+// them.
+type limitsJSON struct {
+	MaxMemory            int64             `json:"max_memory"`
+	FuelLimit            uint64            `json:"fuel_limit"`
+	ExecutionTimeoutSecs float64           `json:"execution_timeout_secs"`
+	AllowWASI            bool              `json:"allow_wasi"`
+	DebugEnabled         bool              `json:"debug_enabled"`
+	MaxPluginSize        int64             `json:"max_plugin_size"`
+	MaxInstances         int               `json:"max_instances"`
+	MaxCallsPerInstance  int               `json:"max_calls_per_instance"`
+	LogRate              int               `json:"log_rate"`
+	Env                  map[string]string `json:"env,omitempty"`
+	Dirs                 []host.DirConfig  `json:"dirs,omitempty"`
+}
+
+func limits(l host.Limits) limitsJSON {
+	return limitsJSON{
+		MaxMemory: l.MaxMemory, FuelLimit: l.FuelLimit, ExecutionTimeoutSecs: l.ExecutionTimeout.Seconds(),
+		AllowWASI: l.AllowWASI, DebugEnabled: l.DebugEnabled, MaxPluginSize: l.MaxPluginSize,
+		MaxInstances: l.MaxInstances, MaxCallsPerInstance: l.MaxCallsPerInstance, LogRate: l.LogRate,
+		Env: l.Env, Dirs: l.Dirs,
+	}
+}
+
+type taskJSON struct {
+	Name              string `json:"name"`
+	Kind              string `json:"kind"`
+	Description       string `json:"description"`
+	SupportsCheckMode bool   `json:"supports_check_mode"`
+	ConfigSchema      any    `json:"config_schema"`
+}
+
+type collectorJSON struct {
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	ConfigSchema any    `json:"config_schema"`
+}
+
+type argumentJSON struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Required    bool   `json:"required"`
+}
+
+type extensionJSON struct {
+	Name          string         `json:"name"`
+	Kind          string         `json:"kind"`
+	Description   string         `json:"description"`
+	Category      string         `json:"category"`
+	Arguments     []argumentJSON `json:"arguments"`
+	TemplateNames []string       `json:"template_names"`
+	ConfigSchema  any            `json:"config_schema"`
+}
+
+type logComponentJSON struct {
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	Description  string `json:"description"`
+	ConfigSchema any    `json:"config_schema"`
+}
+
+type inspectJSON struct {
+	Name               string             `json:"name"`
+	Version            string             `json:"version"`
+	Description        string             `json:"description"`
+	ABI                string             `json:"abi"`
+	Path               string             `json:"path"`
+	Size               int                `json:"size"`
+	SHA256             string             `json:"sha256"`
+	Provides           []string           `json:"provides"`
+	Interface          string             `json:"interface"`
+	Tasks              []taskJSON         `json:"tasks"`
+	Collectors         []collectorJSON    `json:"collectors"`
+	TemplateExtensions []extensionJSON    `json:"template_extensions"`
+	LogComponents      []logComponentJSON `json:"log_components"`
+	Limits             limitsJSON         `json:"limits"`
+}
+
+// templateNames returns the names a template reaches an extension by.
+func templateNames(p *host.Plugin, name string) []string {
+	x := templating.Extension{Plugin: p}
+	x.Definition.Name = name
+	return []string{templating.Ident(name), x.Qualified()}
+}
+
+func inspect(p *host.Plugin) inspectJSON {
+	info := p.Info()
+	out := inspectJSON{
+		Name: p.Name(), Version: info.Version, Description: info.Description, ABI: string(p.ABI()),
+		Path: p.Path(), Size: p.Size(), SHA256: p.SHA256(), Provides: p.Provides(), Interface: p.Interface(),
+		Tasks: []taskJSON{}, Collectors: []collectorJSON{}, TemplateExtensions: []extensionJSON{}, LogComponents: []logComponentJSON{},
+		Limits: limits(p.Limits()),
+	}
+	if out.Provides == nil {
+		out.Provides = []string{}
+	}
+	for _, d := range p.Tasks() {
+		out.Tasks = append(out.Tasks, taskJSON{d.Name, d.Kind.String(), d.Description, d.SupportsCheckMode, jsonValue(d.ConfigSchema)})
+	}
+	for _, d := range p.Collectors() {
+		out.Collectors = append(out.Collectors, collectorJSON{d.Name, d.Description, jsonValue(d.ConfigSchema)})
+	}
+	for _, d := range p.Extensions() {
+		args := []argumentJSON{}
+		for _, a := range d.Arguments {
+			args = append(args, argumentJSON{a.Name, a.Description, a.Required})
+		}
+		out.TemplateExtensions = append(out.TemplateExtensions, extensionJSON{d.Name, d.Kind.String(), d.Description, d.Category, args,
+			templateNames(p, d.Name), jsonValue(d.ConfigSchema)})
+	}
+	for _, d := range p.LogComponents() {
+		out.LogComponents = append(out.LogComponents, logComponentJSON{d.Name, d.Kind.String(), d.Description, jsonValue(d.ConfigSchema)})
+	}
+	return out
+}
+
+func pluginsInspect(c *cli.Context) error {
+	if err := argCount(c, 1, 1); err != nil {
+		return err
+	}
+	a := appOf(c)
+	p, err := a.plugin(c.Context, c.Args().First())
+	if err != nil {
+		return err
+	}
+	doc := inspect(p)
+	return a.emit(doc, func(w io.Writer) {
+		t := table(w)
+		fmt.Fprintf(t, "name\t%s\n", doc.Name)
+		fmt.Fprintf(t, "version\t%s\n", orDash(doc.Version))
+		fmt.Fprintf(t, "description\t%s\n", orDash(doc.Description))
+		fmt.Fprintf(t, "abi\t%s\n", doc.ABI)
+		fmt.Fprintf(t, "path\t%s\n", doc.Path)
+		fmt.Fprintf(t, "size\t%s\n", bytesText(int64(doc.Size)))
+		fmt.Fprintf(t, "sha256\t%s\n", doc.SHA256)
+		fmt.Fprintf(t, "provides\t%s\n", orDash(strings.Join(doc.Provides, ", ")))
+		t.Flush()
+
+		fmt.Fprintln(w, "\nlimits (plugins.toml)")
+		t = table(w)
+		l := doc.Limits
+		fmt.Fprintf(t, "  max_memory\t%s\n", bytesText(l.MaxMemory))
+		fmt.Fprintf(t, "  fuel_limit\t%d\n", l.FuelLimit)
+		fmt.Fprintf(t, "  execution_timeout_secs\t%g\n", l.ExecutionTimeoutSecs)
+		fmt.Fprintf(t, "  allow_wasi\t%t\n", l.AllowWASI)
+		fmt.Fprintf(t, "  debug_enabled\t%t\n", l.DebugEnabled)
+		fmt.Fprintf(t, "  max_plugin_size\t%s\n", bytesText(l.MaxPluginSize))
+		fmt.Fprintf(t, "  max_instances\t%d\n", l.MaxInstances)
+		fmt.Fprintf(t, "  max_calls_per_instance\t%d\n", l.MaxCallsPerInstance)
+		fmt.Fprintf(t, "  log_rate\t%d messages/s\n", l.LogRate)
+		for _, k := range sortedKeys(l.Env) {
+			fmt.Fprintf(t, "  env\t%s=%s\n", k, l.Env[k])
+		}
+		for _, d := range l.Dirs {
+			ro := ""
+			if d.ReadOnly {
+				ro = " (read-only)"
+			}
+			fmt.Fprintf(t, "  dir\t%s -> %s%s\n", d.Host, d.Guest, ro)
+		}
+		t.Flush()
+
+		schema := func(s any) {
+			b, _ := json.Marshal(s)
+			fmt.Fprintf(w, "    config schema: %s\n", prettyJSON(string(b), "    "))
+		}
+		if len(doc.Tasks) > 0 {
+			fmt.Fprintln(w, "\ntasks")
+			for _, d := range doc.Tasks {
+				check := "no check mode"
+				if d.SupportsCheckMode {
+					check = "check mode"
+				}
+				fmt.Fprintf(w, "  %s (%s, %s): %s\n", d.Name, d.Kind, check, orDash(d.Description))
+				schema(d.ConfigSchema)
+			}
+		}
+		if len(doc.Collectors) > 0 {
+			fmt.Fprintln(w, "\nfacts collectors")
+			for _, d := range doc.Collectors {
+				fmt.Fprintf(w, "  %s: %s\n", d.Name, orDash(d.Description))
+				schema(d.ConfigSchema)
+			}
+		}
+		if len(doc.TemplateExtensions) > 0 {
+			fmt.Fprintln(w, "\ntemplate extensions")
+			for _, d := range doc.TemplateExtensions {
+				var args []string
+				for _, x := range d.Arguments {
+					n := x.Name
+					if !x.Required {
+						n += "?"
+					}
+					args = append(args, n)
+				}
+				fmt.Fprintf(w, "  %s(%s) (%s, in templates: %s): %s\n", d.Name, strings.Join(args, ", "), d.Kind,
+					strings.Join(d.TemplateNames, " or "), orDash(d.Description))
+				schema(d.ConfigSchema)
+			}
+		}
+		if len(doc.LogComponents) > 0 {
+			fmt.Fprintln(w, "\nlog components")
+			for _, d := range doc.LogComponents {
+				fmt.Fprintf(w, "  %s (%s): %s\n", d.Name, d.Kind, orDash(d.Description))
+				schema(d.ConfigSchema)
+			}
+		}
+		if doc.Interface != "" {
+			fmt.Fprintf(w, "\ninterface (WIT)\n%s\n", indent(doc.Interface, "  "))
+		}
+	})
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// bytesText shows a byte count for people.
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB (%d bytes)", n>>30, n)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB (%d bytes)", n>>20, n)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB (%d bytes)", float64(n)/(1<<20), n)
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB (%d bytes)", float64(n)/(1<<10), n)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// validateAs runs the host's load checks on file as the plugin name
+// (name "" means the file's own name).
+func validateAs(ctx context.Context, h *host.Host, file, name string) (*host.Plugin, error) {
+	if st, err := os.Stat(file); err != nil {
+		return nil, &cliError{kind: "usage", msg: fmt.Sprintf("cannot read %s: %v", file, unwrapPathError(err)), err: err}
+	} else if st.IsDir() {
+		return nil, &cliError{kind: "usage", msg: fmt.Sprintf("%s is a directory, not a plugin file", file)}
+	}
+	if name == "" || name == strings.TrimSuffix(filepath.Base(file), ".wasm") {
+		return h.Validate(ctx, file)
+	}
+	if !validName.MatchString(name) {
+		return nil, usagef("invalid plugin name %q: use letters, digits, '-' and '_', starting with a letter or digit", name)
+	}
+	dir, err := os.MkdirTemp("", "driftless-validate-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, err
+	}
+	link := filepath.Join(dir, name+".wasm")
+	if err := os.Symlink(abs, link); err != nil {
+		return nil, err
+	}
+	return h.Validate(ctx, link)
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+type validateJSON struct {
+	File        string       `json:"file"`
+	Valid       bool         `json:"valid"`
+	Name        string       `json:"name"`
+	ABI         string       `json:"abi"`
+	Version     string       `json:"version"`
+	Description string       `json:"description"`
+	Provides    providesJSON `json:"provides"`
+}
+
+func pluginsValidate(c *cli.Context) error {
+	if err := argCount(c, 1, 1); err != nil {
+		return err
+	}
+	a := appOf(c)
+	h, err := a.host()
+	if err != nil {
+		return err
+	}
+	file := c.Args().First()
+	p, err := validateAs(c.Context, h, file, c.String("name"))
+	if err != nil {
+		return err
+	}
+	doc := validateJSON{File: file, Valid: true, Name: p.Name(), ABI: string(p.ABI()), Version: p.Info().Version,
+		Description: p.Info().Description, Provides: provides(p)}
+	return a.emit(doc, func(w io.Writer) {
+		fmt.Fprintf(w, "%s: valid: loads as plugin %s (%s, version %s)\n", file, p.Name(), p.ABI(), orDash(p.Info().Version))
+		fmt.Fprintf(w, "provides: %s\n", providesText(p))
+	})
+}
+
+type installJSON struct {
+	Installed bool         `json:"installed"`
+	Name      string       `json:"name"`
+	Path      string       `json:"path"`
+	Replaced  bool         `json:"replaced"`
+	ABI       string       `json:"abi"`
+	Version   string       `json:"version"`
+	Provides  providesJSON `json:"provides"`
+}
+
+func pluginsInstall(c *cli.Context) error {
+	if err := argCount(c, 1, 1); err != nil {
+		return err
+	}
+	a := appOf(c)
+	h, err := a.host()
+	if err != nil {
+		return err
+	}
+	file := c.Args().First()
+	name := c.String("name")
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(file), ".wasm")
+	}
+	if !validName.MatchString(name) {
+		return usagef("invalid plugin name %q: use letters, digits, '-' and '_', starting with a letter or digit (or give --name)", name)
+	}
+	dest := filepath.Join(h.PluginDir(), name+".wasm")
+	_, statErr := os.Stat(dest)
+	exists := statErr == nil
+	if exists && !c.Bool("force") {
+		return usagef("plugin %s is already installed (%s); use --force to replace it", name, dest)
+	}
+	if st, err := os.Stat(file); err != nil {
+		return &cliError{kind: "usage", msg: fmt.Sprintf("cannot read %s: %v", file, unwrapPathError(err)), err: err}
+	} else if st.IsDir() {
+		return usagef("%s is a directory, not a plugin file", file)
+	}
+	if err := os.MkdirAll(h.PluginDir(), 0o755); err != nil {
+		return err
+	}
+	// Copy first, then validate the copy: what is installed is exactly
+	// what was checked, and a partial copy is never visible as NAME.wasm.
+	tmpDir, err := os.MkdirTemp(h.PluginDir(), ".install-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmpDir)
+	tmp := filepath.Join(tmpDir, name+".wasm")
+	if err := copyFile(file, tmp); err != nil {
+		return err
+	}
+	p, err := h.Validate(c.Context, tmp)
+	if err != nil {
+		return err
+	}
+	if c.Bool("force") {
+		err = os.Rename(tmp, dest)
+	} else if err = os.Link(tmp, dest); errors.Is(err, fs.ErrExist) {
+		return usagef("plugin %s is already installed (%s); use --force to replace it", name, dest)
+	} else if err != nil {
+		err = os.Rename(tmp, dest) // no hard links here
+	}
+	if err != nil {
+		return err
+	}
+	doc := installJSON{Installed: true, Name: name, Path: dest, Replaced: exists, ABI: string(p.ABI()), Version: p.Info().Version, Provides: provides(p)}
+	return a.emit(doc, func(w io.Writer) {
+		verb := "installed"
+		if exists {
+			verb = "replaced"
+		}
+		fmt.Fprintf(w, "%s %s %s (%s) at %s\n", verb, name, orDash(p.Info().Version), p.ABI(), dest)
+		fmt.Fprintf(w, "provides: %s\n", providesText(p))
+	})
+}
+
+// copyFile copies src to dst (a new file) and syncs it.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+type removeJSON struct {
+	Removed bool   `json:"removed"`
+	Name    string `json:"name"`
+	Path    string `json:"path"`
+}
+
+func pluginsRemove(c *cli.Context) error {
+	if err := argCount(c, 1, 1); err != nil {
+		return err
+	}
+	a := appOf(c)
+	name := c.Args().First()
+	path, err := a.installedPath(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	return a.emit(removeJSON{Removed: true, Name: name, Path: path}, func(w io.Writer) {
+		fmt.Fprintf(w, "removed %s (%s)\n", name, path)
+	})
+}

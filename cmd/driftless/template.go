@@ -1,0 +1,146 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/templating"
+)
+
+func templateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "template",
+		Usage: "render Jinja2 templates with facts, variables and plugin filters and functions",
+		Subcommands: []*cli.Command{{
+			Name:      "render",
+			Usage:     "render FILE (- for stdin) to stdout",
+			ArgsUsage: "FILE",
+			Flags: append(varFlags(),
+				&cli.BoolFlag{Name: "gather-facts", Value: true, Usage: "run every plugin facts collector (the built-in facts are always there); --gather-facts=false to skip"},
+			),
+			Action: templateRender,
+		}},
+	}
+}
+
+func varFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "vars", Usage: "read variables from `FILE` (a JSON or TOML object; repeatable, later files win)"},
+		&cli.StringSliceFlag{Name: "var", Aliases: []string{"e"}, Usage: "set variable `KEY=VALUE` (a string; repeatable; wins over --vars)"},
+	}
+}
+
+// readVars returns the variables of --vars files and --var settings.
+func readVars(c *cli.Context) (map[string]any, error) {
+	vars := map[string]any{}
+	for _, file := range c.StringSlice("vars") {
+		m, err := readVarsFile(file)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			vars[k] = v
+		}
+	}
+	for _, kv := range c.StringSlice("var") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usagef("--var %q: expected KEY=VALUE", kv)
+		}
+		vars[strings.TrimSpace(k)] = v
+	}
+	for k := range vars {
+		if k == templating.FactsVar || k == templating.VarsVar {
+			return nil, usagef("the variable name %q is reserved", k)
+		}
+	}
+	return vars, nil
+}
+
+func readVarsFile(file string) (map[string]any, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, &cliError{kind: "usage", msg: fmt.Sprintf("--vars %s: cannot read it: %v", file, unwrapPathError(err)), err: err}
+	}
+	ext := strings.ToLower(filepath.Ext(file))
+	if ext != ".toml" {
+		v, jerr := templating.FromJSON(string(data))
+		if m, ok := v.(map[string]any); jerr == nil && ok {
+			return m, nil
+		}
+		if jerr == nil {
+			return nil, usagef("--vars %s: the variables must be a JSON object", file)
+		}
+		if ext == ".json" {
+			return nil, usagef("--vars %s: not valid JSON: %v", file, jerr)
+		}
+	}
+	var m map[string]any
+	if _, err := toml.Decode(string(data), &m); err != nil {
+		if ext == ".toml" {
+			return nil, usagef("--vars %s: not valid TOML: %v", file, err)
+		}
+		return nil, usagef("--vars %s: neither a JSON object nor TOML", file)
+	}
+	return m, nil
+}
+
+type renderJSON struct {
+	File   string `json:"file"`
+	Output string `json:"output"`
+}
+
+func templateRender(c *cli.Context) error {
+	if err := argCount(c, 1, 1); err != nil {
+		return err
+	}
+	a := appOf(c)
+	file := c.Args().First()
+	vars, err := readVars(c)
+	if err != nil {
+		return err
+	}
+	var src []byte
+	if file == "-" {
+		if src, err = io.ReadAll(io.LimitReader(os.Stdin, 16<<20)); err != nil {
+			return err
+		}
+	} else if st, err := os.Stat(file); err != nil {
+		return &cliError{kind: "usage", msg: fmt.Sprintf("cannot read %s: %v", file, unwrapPathError(err)), err: err}
+	} else if st.IsDir() {
+		return usagef("%s is a directory, not a template", file)
+	}
+	plugins, err := a.loadAll(c.Context)
+	if err != nil {
+		return err
+	}
+	facts, err := a.gatherFacts(c.Context, c.Bool("gather-facts"))
+	if err != nil {
+		return err
+	}
+	scope, err := templating.Scope(facts, vars)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	env := templating.New(plugins)
+	var out string
+	if file == "-" {
+		out, err = env.RenderString(c.Context, "<stdin>", string(src), scope)
+	} else {
+		out, err = env.RenderFile(c.Context, file, scope)
+	}
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return writeJSON(a.stdout, renderJSON{File: file, Output: out})
+	}
+	_, err = io.WriteString(a.stdout, out)
+	return err
+}
