@@ -54,10 +54,11 @@ type CoreGuard struct {
 // reference to the store, so a store that is never closed can still be
 // collected by wasmtime-go's finalizer, which then deletes the handle.
 type coreState struct {
-	ctx      context.Context
-	deadline time.Time
-	timeout  time.Duration
-	cause    error // why the epoch callback stopped the running call
+	ctx       context.Context
+	deadline  time.Time // the earlier of timeoutAt and the context's deadline
+	timeoutAt time.Time // when the timeout passes (zero: no timeout)
+	timeout   time.Duration
+	cause     error // why the epoch callback stopped the running call
 
 	stdout, stderr io.Writer
 }
@@ -115,9 +116,10 @@ func (g *CoreGuard) Begin(ctx context.Context, l CallLimits) error {
 		return &Trap{Kind: TrapInterrupted, Cause: err}
 	}
 	st := g.st
-	st.ctx, st.cause, st.timeout, st.deadline = ctx, nil, l.Timeout, time.Time{}
+	st.ctx, st.cause, st.timeout, st.deadline, st.timeoutAt = ctx, nil, l.Timeout, time.Time{}, time.Time{}
 	if l.Timeout > 0 {
-		st.deadline = time.Now().Add(l.Timeout)
+		st.timeoutAt = time.Now().Add(l.Timeout)
+		st.deadline = st.timeoutAt
 	}
 	if d, ok := ctx.Deadline(); ok && (st.deadline.IsZero() || d.Before(st.deadline)) {
 		st.deadline = d
@@ -139,7 +141,7 @@ func (g *CoreGuard) Begin(ctx context.Context, l CallLimits) error {
 func (g *CoreGuard) End() error {
 	st := g.st
 	cause := st.cause
-	st.ctx, st.cause, st.timeout, st.deadline = nil, nil, 0, time.Time{}
+	st.ctx, st.cause, st.timeout, st.deadline, st.timeoutAt = nil, nil, 0, time.Time{}, time.Time{}
 	return cause
 }
 
@@ -453,7 +455,9 @@ func (st *coreState) interruption() error {
 		}
 	}
 	if !st.deadline.IsZero() && !time.Now().Before(st.deadline) {
-		if st.timeout > 0 {
+		// The earlier of the timeout and the context's deadline passed:
+		// say which (the context's own timer may not have fired yet).
+		if st.timeout > 0 && !st.timeoutAt.After(st.deadline) {
 			return &TimeoutError{Limit: st.timeout}
 		}
 		return context.DeadlineExceeded

@@ -394,10 +394,30 @@ func TestCoreGuardContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrTimeout) {
 		t.Fatalf("spin past the context deadline: %v", err)
 	}
+	// The earlier of the two says why, even before the context's own timer
+	// fires (a context whose Err stays nil past its deadline).
+	late := lateContext{context.Background(), time.Now().Add(30 * time.Millisecond)}
+	_, err = c.call(t, late, CallLimits{Timeout: time.Minute}, "spin")
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrTimeout) {
+		t.Fatalf("spin past a deadline its context has not noticed: %v", err)
+	}
+	late = lateContext{context.Background(), time.Now().Add(time.Minute)}
+	_, err = c.call(t, late, CallLimits{Timeout: 30 * time.Millisecond}, "spin")
+	if !errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("spin past the timeout, before the context's deadline: %v", err)
+	}
 	if got, err := c.call(t, context.Background(), CallLimits{}, "add", 2, 2); err != nil || got != 4 {
 		t.Fatalf("after cancellation: %d, %v", got, err)
 	}
 }
+
+// lateContext has a deadline but never reports it through Err.
+type lateContext struct {
+	context.Context
+	d time.Time
+}
+
+func (c lateContext) Deadline() (time.Time, bool) { return c.d, true }
 
 func TestCoreErrorInstantiate(t *testing.T) {
 	f := coreEngine(t)
