@@ -233,7 +233,11 @@ const (
 		`{"name":"echo","type":"apply","description":"echoes","config_schema":{"type":"object","properties":{"message":{"type":"string"}}}},` +
 		`{"name":"raw","type":"facts","config_schema":"{\"type\":\"object\"}"},` +
 		`{"name":"diff","type":"logs"},` +
-		`{"name":"fail"},{"name":"kind"},{"name":"count"},{"name":"null-output"}]`
+		`{"name":"fail"},{"name":"kind"},{"name":"count"},{"name":"null-output"},` + fxHostileDefs + `]`
+	// The hostile tasks (see hostileTasks), defined as any others.
+	fxHostileDefs = `{"name":"spin"},{"name":"bomb"},{"name":"oom"},{"name":"deep"},{"name":"crash"},` +
+		`{"name":"past-end"},{"name":"null"},{"name":"no-nul"},{"name":"long"},{"name":"bad-utf8"},` +
+		`{"name":"bad-json"},{"name":"not-object"},{"name":"bad-changed"},{"name":"bad-log"}`
 	fxCollectors = `[{"name":"host","description":"host facts","category":"system","config_schema":{"type":"object"}}]`
 	fxExtensions = `[` +
 		`{"name":"wrap","type":"filter","description":"wraps","category":"text","arguments":["left",{"name":"right","description":"right side","required":true}]},` +

@@ -29,9 +29,10 @@ type legacyInstance struct {
 	broken error
 
 	// State of the running execution, for host functions.
-	ctx     context.Context
-	fn      string // the host function name of the execution ("tasks.execute")
-	hostErr error  // why a host function failed the running call
+	ctx        context.Context
+	fn         string // the host function name of the execution ("tasks.execute")
+	hostErr    error  // why a host function failed the running call
+	memAtStart int64  // the memory's size when the execution began
 }
 
 func (li *legacyInstance) usable() bool { return li.broken == nil }
@@ -122,6 +123,7 @@ func (li *legacyInstance) run(ctx context.Context, fn string, body func() error)
 		return err
 	}
 	li.ctx, li.fn, li.hostErr = ctx, fn, nil
+	li.memAtStart = int64(len(li.g.Memory(li.mem)))
 	err := body()
 	li.g.End()
 	li.ctx, li.hostErr = nil, nil
@@ -191,7 +193,9 @@ func (li *legacyInstance) put(s string) (int32, error) {
 	ptr := uint32(p)
 	switch {
 	case ptr == 0:
-		if li.nearMemoryCap(mem) {
+		// An allocation that cannot fit under the cap, or an allocator
+		// that gave up at it, is the memory limit.
+		if int64(size) > li.rt.p.limits.MaxMemory-int64(len(mem)) || li.atMemoryCap(mem) {
 			return 0, &bindings.Trap{Kind: bindings.TrapMemoryLimit,
 				Message: fmt.Sprintf("allocate(%d) returned a null pointer with memory at %d bytes", size, len(mem))}
 		}
@@ -261,7 +265,7 @@ func (li *legacyInstance) guestError(export string, err error) error {
 	if errors.As(err, &trap) {
 		switch trap.Kind {
 		case bindings.TrapUnreachable, bindings.TrapOutOfBounds, bindings.TrapOther:
-			if li.mem != nil && li.nearMemoryCap(li.g.Memory(li.mem)) {
+			if li.mem != nil && li.atMemoryCap(li.g.Memory(li.mem)) {
 				return &bindings.Trap{Kind: bindings.TrapMemoryLimit,
 					Message: fmt.Sprintf("%s trapped (%s) with memory at %d bytes", export, trap.Message, len(li.g.Memory(li.mem))),
 					Frames:  trap.Frames, OmittedFrames: trap.OmittedFrames}
@@ -271,14 +275,17 @@ func (li *legacyInstance) guestError(export string, err error) error {
 	return err
 }
 
-// nearMemoryCap reports whether mem is within one growth step of
-// max_memory: a step is at least one page and at most a sixteenth of the
-// cap, so that a guest that grows by a page, by a few, or by a sixteenth of
-// what it may have is seen as having hit the cap.
-func (li *legacyInstance) nearMemoryCap(mem []byte) bool {
-	cap := li.rt.p.limits.MaxMemory
-	step := max(int64(wasmPage), cap/16)
-	return cap-int64(len(mem)) < step
+// atMemoryCap reports whether mem is at max_memory, as far as the host can
+// tell, so that a trap there is taken for the guest crashing on a refused
+// memory.grow (wasmtime refuses growth past the cap with -1, which C and
+// Rust allocators turn into a null pointer or an abort). It is when less
+// than a page is left, or when the memory grew during this execution and
+// cannot double (allocators grow by at most doubling, so their next step
+// would have been refused). The trap's own description stays in the error.
+func (li *legacyInstance) atMemoryCap(mem []byte) bool {
+	size := int64(len(mem))
+	headroom := li.rt.p.limits.MaxMemory - size
+	return headroom < wasmPage || (size > li.memAtStart && headroom < size)
 }
 
 // Host functions (env.host_log, env.host_get_timestamp). They run inside a

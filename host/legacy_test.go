@@ -121,6 +121,10 @@ func TestLegacyDefinitions(t *testing.T) {
 		{Name: "diff", Kind: tasks.TaskKindLogs},
 		{Name: "fail"}, {Name: "kind"}, {Name: "count"}, {Name: "null-output"},
 	}
+	for _, n := range []string{"spin", "bomb", "oom", "deep", "crash", "past-end", "null", "no-nul", "long",
+		"bad-utf8", "bad-json", "not-object", "bad-changed", "bad-log"} {
+		wantTasks = append(wantTasks, tasks.TaskDefinition{Name: n})
+	}
 	if got := p.Tasks(); !reflect.DeepEqual(got, wantTasks) {
 		t.Errorf("Tasks =\n%+v\nwant\n%+v", got, wantTasks)
 	}
@@ -223,7 +227,8 @@ func TestLegacyExecuteTask(t *testing.T) {
 	}
 	// The config the host passes is "{}" for an empty one.
 	res, err = p.ExecuteTask(ctx, "fail-not", "  ", false)
-	wantLegacyError(t, err, KindNotFound, `plugin full: tasks.execute: no task named "fail-not" (available: count, diff, echo, fail, kind, null-output, raw)`)
+	wantLegacyError(t, err, KindNotFound, `plugin full: tasks.execute: no task named "fail-not" (available: bad-changed, bad-json, bad-log, bad-utf8, bomb, count, crash, deep, diff, echo, fail, kind, long, `+
+		`no-nul, not-object, null, null-output, oom, past-end, raw, and 1 more)`)
 	if res, err = p.ExecuteTask(ctx, "diff", "", false); err != nil {
 		t.Fatal(err)
 	}
