@@ -46,6 +46,9 @@ type Options struct {
 	Logger *slog.Logger
 	// DisableCache turns the compile cache off.
 	DisableCache bool
+	// CacheDir, if set, is the compile cache's directory instead of
+	// Home/cache (e.g. to share one cache between plugin homes).
+	CacheDir string
 	// EpochTick is how often running calls check their deadline and
 	// context; 0 means 10ms.
 	EpochTick time.Duration
@@ -106,7 +109,10 @@ func New(opts Options) (*Host, error) {
 		plugins: map[string]*Plugin{},
 	}
 	if !opts.DisableCache {
-		h.cache.dir = filepath.Join(home, "cache")
+		h.cache.dir = opts.CacheDir
+		if h.cache.dir == "" {
+			h.cache.dir = filepath.Join(home, "cache")
+		}
 	}
 	if h.linker, err = newComponentLinker(engine); err != nil {
 		engine.Close()
