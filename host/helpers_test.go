@@ -95,6 +95,8 @@ type logRecorder struct {
 	records []slog.Record
 	attrs   []slog.Attr
 	parent  *logRecorder
+	// hook, if set on the root, runs first for every record.
+	hook func(slog.Record)
 }
 
 func (r *logRecorder) root() *logRecorder {
@@ -110,9 +112,12 @@ func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
 	if strings.Contains(rec.Message, "PANIC") {
 		panic("log handler exploded on " + rec.Message)
 	}
+	root := r.root()
+	if root.hook != nil {
+		root.hook(rec)
+	}
 	rec = rec.Clone()
 	rec.AddAttrs(r.attrs...)
-	root := r.root()
 	root.mu.Lock()
 	root.records = append(root.records, rec)
 	root.mu.Unlock()

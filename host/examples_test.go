@@ -1,0 +1,161 @@
+package host
+
+// Tests with the example plugins of examples/, built by
+// `make -f mk/examples.mk examples` into build/examples/. Without them these
+// tests skip, unless DRIFTLESS_REQUIRE_EXAMPLES=1 (make test), which makes
+// a missing example a failure.
+//
+// Compiling the JavaScript example takes seconds: every test shares one
+// compile cache under os.TempDir(), so it is compiled once per machine (per
+// wasmtime version and engine settings, which the cache keys cover).
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
+)
+
+// sharedCacheDir is the compile cache the example tests share.
+func sharedCacheDir() string {
+	return filepath.Join(os.TempDir(), "driftless-host-test-cache")
+}
+
+// exampleWasm returns the binary of build/examples/NAME.wasm, or skips.
+func exampleWasm(t testing.TB, name string) []byte {
+	t.Helper()
+	path := filepath.Join("..", "build", "examples", name+".wasm")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if os.Getenv("DRIFTLESS_REQUIRE_EXAMPLES") == "1" {
+			t.Fatalf("example plugin %s is missing (%v): build it with `make -f mk/examples.mk examples`", name, err)
+		}
+		t.Skipf("example plugin %s is not built (%v): `make -f mk/examples.mk examples` builds it", name, err)
+	}
+	return data
+}
+
+// exampleHost is testHost with the shared compile cache.
+func exampleHost(t testing.TB, toml string) (*Host, *logRecorder) {
+	t.Helper()
+	home := t.TempDir()
+	if toml != "" {
+		if err := os.WriteFile(filepath.Join(home, "plugins.toml"), []byte(toml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &logRecorder{}
+	h, err := New(Options{Home: home, CacheDir: sharedCacheDir(), Logger: slog.New(rec), EpochTick: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h, rec
+}
+
+func TestExampleJS(t *testing.T) {
+	wasm := exampleWasm(t, "js-plugin")
+	h, rec := exampleHost(t, "")
+	ctx := context.Background()
+	p, err := h.LoadBytes(ctx, "js", wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Info().Name != "js-plugin" || len(p.Provides()) != 4 {
+		t.Fatalf("info %+v provides %v", p.Info(), p.Provides())
+	}
+
+	res, err := p.ExecuteTask(ctx, "echo", `{"message":"hi"}`, false)
+	if err != nil || res.Message != "hi" || res.Output != `{"message":"hi"}` {
+		t.Fatalf("echo: %+v %v", res, err)
+	}
+	// The schema is checked before the plugin runs.
+	_, err = p.ExecuteTask(ctx, "echo", `{}`, false)
+	wantError(t, err, KindInvalidConfig, `plugin js: tasks.execute: task "echo": config does not match the config-schema: at (root): missing property 'message'`)
+	// An error the plugin reports.
+	_, err = p.ExecuteTask(ctx, "set-value", `{"key":"","value":"x"}`, false)
+	if KindOf(err) != KindInvalidConfig {
+		t.Fatalf("set-value with an empty key: %v", err)
+	}
+	// host.log reaches the host log with the plugin's name.
+	rec.reset()
+	if _, err := p.ExecuteTask(ctx, "set-value", `{"key":"k","value":"v"}`, false); err != nil {
+		t.Fatal(err)
+	}
+	if lines := rec.lines(); len(lines) != 1 || lines[0].Msg != "set k" || lines[0].Attrs["plugin"] != "js" {
+		t.Errorf("log: %+v", lines)
+	}
+
+	facts, err := p.Collect(ctx, "runtime", "")
+	var v map[string]any
+	if err != nil || json.Unmarshal([]byte(facts), &v) != nil {
+		t.Fatalf("facts: %q %v", facts, err)
+	}
+	out, err := p.ApplyFilter(ctx, "shout", "", `"hey"`, nil)
+	if err != nil || out != `"HEY"` {
+		t.Errorf("shout: %q %v", out, err)
+	}
+
+	// A log filter keeps its instance (and the plugin's state) for its life.
+	f, err := p.OpenFilter(ctx, "min-level", `{"level":"warn"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close(ctx)
+	lv := func(s string) *string { return &s }
+	keep, err := f.Keep(ctx, []logs.LogEntry{{Level: lv("info"), Message: "a"}, {Level: lv("error"), Message: "b"}})
+	if err != nil || len(keep) != 2 || keep[0] || !keep[1] {
+		t.Errorf("keep: %v %v", keep, err)
+	}
+}
+
+// Every example component loads from a plugin home and runs; the cache
+// makes the second host's loads fast.
+func TestExamplesLoadAll(t *testing.T) {
+	names := []string{"js-plugin", "python-plugin", "c-plugin"}
+	wasms := map[string][]byte{}
+	for _, n := range names {
+		wasms[n] = exampleWasm(t, n)
+	}
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "plugins"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for n, w := range wasms {
+		if err := os.WriteFile(filepath.Join(home, "plugins", n+".wasm"), w, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for round := range 2 {
+		h, err := New(Options{Home: home, CacheDir: sharedCacheDir(), Logger: slog.New(&logRecorder{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		ps, err := h.LoadAll(ctx)
+		t.Logf("round %d: LoadAll of %d examples took %v", round, len(ps), time.Since(start))
+		if err != nil || len(ps) != len(names) {
+			t.Fatalf("LoadAll: %d plugins, %v", len(ps), err)
+		}
+		for _, p := range ps {
+			if p.Err() != nil {
+				t.Fatalf("%s: %v", p.Name(), p.Err())
+			}
+		}
+		c, _ := h.Plugin("c-plugin")
+		if res, err := c.ExecuteTask(ctx, "checksum", `{"text":"abc"}`, false); err != nil || res.Output == "" {
+			t.Errorf("c checksum: %+v %v", res, err)
+		}
+		py, _ := h.Plugin("python-plugin")
+		if out, err := py.CallFunction(ctx, "slugify", "", []string{`"Hello, World"`}); err != nil || out != `"hello-world"` {
+			t.Errorf("python slugify: %q %v", out, err)
+		}
+		h.Close()
+	}
+}
