@@ -220,7 +220,7 @@ func (rt *legacyRuntime) checkImports() []string {
 				rt.imports.hostTimestamp = true
 			}
 		case mod == legacyEnv && ft == nil:
-			refuse(name, "the host provides no %s; a legacy plugin defines and exports its own memory", externKind(ty))
+			refuse(name, "the host provides no %s to legacy plugins (only the functions host_log and host_get_timestamp)", externKind(ty))
 		case mod == legacyEnv && hasAnyPrefix(field, []string{"syscall", "system"}):
 			refuse(name, "system calls are not allowed to plugins")
 		case mod == legacyEnv && hasAnyPrefix(field, []string{"fd_", "path_"}):

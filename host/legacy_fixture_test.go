@@ -233,7 +233,7 @@ const (
 		`{"name":"echo","type":"apply","description":"echoes","config_schema":{"type":"object","properties":{"message":{"type":"string"}}}},` +
 		`{"name":"raw","type":"facts","config_schema":"{\"type\":\"object\"}"},` +
 		`{"name":"diff","type":"logs"},` +
-		`{"name":"fail"},{"name":"kind"},{"name":"count"},{"name":"null-output"},` + fxHostileDefs + `]`
+		`{"name":"fail"},{"name":"kind"},{"name":"count"},{"name":"null-output"},{"name":"greet"},` + fxHostileDefs + `]`
 	// The hostile tasks (see hostileTasks), defined as any others.
 	fxHostileDefs = `{"name":"spin"},{"name":"bomb"},{"name":"oom"},{"name":"deep"},{"name":"crash"},` +
 		`{"name":"past-end"},{"name":"null"},{"name":"no-nul"},{"name":"long"},{"name":"bad-utf8"},` +

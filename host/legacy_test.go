@@ -119,7 +119,7 @@ func TestLegacyDefinitions(t *testing.T) {
 		{Name: "echo", Kind: tasks.TaskKindApply, Description: "echoes", ConfigSchema: `{"type":"object","properties":{"message":{"type":"string"}}}`},
 		{Name: "raw", Kind: tasks.TaskKindFacts, ConfigSchema: `{"type":"object"}`},
 		{Name: "diff", Kind: tasks.TaskKindLogs},
-		{Name: "fail"}, {Name: "kind"}, {Name: "count"}, {Name: "null-output"},
+		{Name: "fail"}, {Name: "kind"}, {Name: "count"}, {Name: "null-output"}, {Name: "greet"},
 	}
 	for _, n := range []string{"spin", "bomb", "oom", "deep", "crash", "past-end", "null", "no-nul", "long",
 		"bad-utf8", "bad-json", "not-object", "bad-changed", "bad-log"} {
@@ -227,8 +227,8 @@ func TestLegacyExecuteTask(t *testing.T) {
 	}
 	// The config the host passes is "{}" for an empty one.
 	res, err = p.ExecuteTask(ctx, "fail-not", "  ", false)
-	wantLegacyError(t, err, KindNotFound, `plugin full: tasks.execute: no task named "fail-not" (available: bad-changed, bad-json, bad-log, bad-utf8, bomb, count, crash, deep, diff, echo, fail, kind, long, `+
-		`no-nul, not-object, null, null-output, oom, past-end, raw, and 1 more)`)
+	wantLegacyError(t, err, KindNotFound, `plugin full: tasks.execute: no task named "fail-not" (available: bad-changed, bad-json, bad-log, bad-utf8, bomb, count, crash, deep, diff, echo, fail, greet, kind, `+
+		`long, no-nul, not-object, null, null-output, oom, past-end, and 2 more)`)
 	if res, err = p.ExecuteTask(ctx, "diff", "", false); err != nil {
 		t.Fatal(err)
 	}
