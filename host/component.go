@@ -290,9 +290,16 @@ func deadlineCause(ctx context.Context, start time.Time, timeout time.Duration, 
 // getInstance takes an instance from a pool, waiting at most the plugin's
 // execution timeout for one to come free.
 func getInstance[I instance](ctx context.Context, p *pool[I], pl *Plugin, fn string) (*pooled[I], error) {
-	wctx, cancel := context.WithTimeout(ctx, pl.limits.ExecutionTimeout)
-	defer cancel()
-	pi, err := p.get(wctx)
+	if err := ctx.Err(); err != nil {
+		return nil, limitError(pl.name, fn, pl.limits, err)
+	}
+	// Usually an instance is free: take it without setting up a wait.
+	pi, ok, err := p.tryGet(ctx)
+	if !ok {
+		wctx, cancel := context.WithTimeout(ctx, pl.limits.ExecutionTimeout)
+		defer cancel()
+		pi, err = p.get(wctx)
+	}
 	if err == nil {
 		return pi, nil
 	}

@@ -49,6 +49,23 @@ func (p *pool[I]) get(ctx context.Context) (*pooled[I], error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	return p.take(ctx)
+}
+
+// tryGet is get without waiting: ok is false when max instances are in use.
+func (p *pool[I]) tryGet(ctx context.Context) (pi *pooled[I], ok bool, err error) {
+	select {
+	case p.tokens <- struct{}{}:
+	default:
+		return nil, false, nil
+	}
+	pi, err = p.take(ctx)
+	return pi, true, err
+}
+
+// take returns an idle instance or creates one; the caller holds a token,
+// which take gives back on failure.
+func (p *pool[I]) take(ctx context.Context) (*pooled[I], error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
