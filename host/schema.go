@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -20,7 +21,22 @@ const maxConfigSize = 1 << 20
 type schema struct {
 	compiled *jsonschema.Schema
 	text     string
+
+	// passed remembers configs that passed validation, so that calling a
+	// task or template extension again with the same config (the usual
+	// case) does not parse and validate it again; bounded, and emptied
+	// when full.
+	mu     sync.RWMutex
+	passed map[string]struct{}
+	bytes  int
 }
+
+// Bounds of schema.passed.
+const (
+	maxPassedConfigs = 256
+	maxPassedBytes   = 1 << 20
+	maxPassedConfig  = 16 << 10
+)
 
 // compileSchema compiles a plugin's config-schema. Schemas come from
 // plugins, so they may not reach anything outside themselves: every $ref to
@@ -77,12 +93,19 @@ func (e *SchemaError) Error() string {
 
 // validate checks the JSON text config against s.
 func (s *schema) validate(config string) error {
+	s.mu.RLock()
+	_, ok := s.passed[config]
+	s.mu.RUnlock()
+	if ok {
+		return nil
+	}
 	v, err := parseJSON(config)
 	if err != nil {
 		return err
 	}
 	err = s.compiled.Validate(v)
 	if err == nil {
+		s.remember(config)
 		return nil
 	}
 	var ve *jsonschema.ValidationError
@@ -93,6 +116,19 @@ func (s *schema) validate(config string) error {
 	collectViolations(ve, se)
 	sort.SliceStable(se.Violations, func(i, j int) bool { return se.Violations[i].Path < se.Violations[j].Path })
 	return se
+}
+
+func (s *schema) remember(config string) {
+	if len(config) > maxPassedConfig {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.passed == nil || len(s.passed) >= maxPassedConfigs || s.bytes+len(config) > maxPassedBytes {
+		s.passed, s.bytes = map[string]struct{}{}, 0
+	}
+	s.passed[config] = struct{}{}
+	s.bytes += len(config)
 }
 
 func collectViolations(ve *jsonschema.ValidationError, se *SchemaError) {
