@@ -55,6 +55,17 @@ type Task struct {
 	IgnoreErrors bool           // a failure is reported but does not stop the run
 	CheckMode    *bool          // when set, overrides the run's check mode
 	Register     string         // the variable the result is stored in; "" for none
+
+	keyLines map[string]int // line of each of its keys, where found
+}
+
+// LineOf returns the line of one of the task's keys ("uses", "config",
+// ...), else of its [[tasks]] header; 0 when unknown.
+func (t *Task) LineOf(key string) int {
+	if l := t.keyLines[key]; l > 0 {
+		return l
+	}
+	return t.Line
 }
 
 // Key returns the task's key in messages, e.g. "tasks[2]".
@@ -88,6 +99,15 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Errors lists several problems of one playbook.
 type Errors []*Error
+
+// Unwrap returns the problems, for errors.Is and errors.As.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
 
 func (es Errors) Error() string {
 	parts := make([]string, len(es))
@@ -203,15 +223,15 @@ func (p *parser) playbook(doc map[string]any) *Playbook {
 
 func (p *parser) task(t *Task, m map[string]any) {
 	key := t.Key()
-	line := func(k string) int {
-		if t.Line == 0 {
-			return 0
+	t.keyLines = map[string]int{}
+	if t.Line > 0 {
+		for k := range m {
+			if l := p.keyLine(k, t.Line); l > 0 {
+				t.keyLines[k] = l
+			}
 		}
-		if l := p.keyLine(k, t.Line); l > 0 {
-			return l
-		}
-		return t.Line
 	}
+	line := t.LineOf
 	p.unknownKeys(m, taskKeys, key+".", t.Line)
 	if v, ok := m["uses"]; ok {
 		t.Uses = p.str(v, key+".uses", line("uses"))

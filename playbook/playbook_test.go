@@ -279,7 +279,7 @@ func TestRunTemplateError(t *testing.T) {
 	if !errors.As(rep.Err, &pe) {
 		t.Fatalf("got %v", rep.Err)
 	}
-	if pe.Error() != `play.toml:4: tasks[2].config.a.b: template: Unable to evaluate name "missing"` {
+	if pe.Error() != `play.toml:6: tasks[2].config.a.b: template: Unable to evaluate name "missing"` {
 		t.Errorf("got %q", pe.Error())
 	}
 	if len(f.calls) != 1 || rep.Recap.Failed != 1 {
@@ -305,7 +305,7 @@ func TestCheck(t *testing.T) {
 	if !errors.As(err, &es) || len(es) != 2 {
 		t.Fatalf("got %v", err)
 	}
-	if !strings.HasPrefix(es[0].Error(), `play.toml:3: tasks[2].uses: plugin p: tasks.execute: no task named "nope"`) || es[1].Line != 5 {
+	if !strings.HasPrefix(es[0].Error(), `play.toml:4: tasks[2].uses: plugin p: tasks.execute: no task named "nope"`) || es[1].Line != 6 {
 		t.Errorf("got %v", err)
 	}
 	if host.KindOf(es[0]) != host.KindNotFound {

@@ -127,7 +127,7 @@ func Check(pb *Playbook, r Runner) error {
 	for i := range pb.Tasks {
 		t := &pb.Tasks[i]
 		if err := r.Lookup(t.Plugin, t.Task); err != nil {
-			errs = append(errs, &Error{File: pb.File, Line: t.Line, Key: t.Key() + ".uses", Msg: err.Error(), Err: err})
+			errs = append(errs, &Error{File: pb.File, Line: t.LineOf("uses"), Key: t.Key() + ".uses", Msg: err.Error(), Err: err})
 		}
 	}
 	if len(errs) > 0 {
@@ -207,11 +207,11 @@ func runTask(ctx context.Context, pb *Playbook, t *Task, env *templating.Env, op
 		if te != nil {
 			key = te.File
 		}
-		return fail(&Error{File: pb.File, Line: t.Line, Key: key, Msg: msg, Err: err})
+		return fail(&Error{File: pb.File, Line: t.LineOf("config"), Key: key, Msg: msg, Err: err})
 	}
 	text, err := json.Marshal(config)
 	if err != nil {
-		return fail(&Error{File: pb.File, Line: t.Line, Key: t.Key() + ".config", Msg: "cannot be sent as JSON: " + err.Error(), Err: err})
+		return fail(&Error{File: pb.File, Line: t.LineOf("config"), Key: t.Key() + ".config", Msg: "cannot be sent as JSON: " + err.Error(), Err: err})
 	}
 	out, err := opts.Runner.Execute(ctx, t.Plugin, t.Task, string(text), check)
 	if err != nil {

@@ -167,8 +167,9 @@ func (a *app) writePlayResult(w io.Writer, r *playbook.Result) {
 	}
 	msg := oneLine(r.Message)
 	if r.Status == playbook.StatusFailed {
-		kind, _ := classify(r.Err)
-		msg = kind + ": " + msg
+		if kind, _ := classify(r.Err); kind != string(playbook.StatusFailed) {
+			word += " (" + kind + ")"
+		}
 	}
 	fmt.Fprintf(w, "%s: %s\n", a.paint(word, string(r.Status)), msg)
 	if r.Diff != nil && *r.Diff != "" {

@@ -1,0 +1,223 @@
+package main
+
+// Tests with the example plugins of examples/, running the commands their
+// READMEs document. They need `make -f mk/examples.mk examples`; without
+// the builds they skip (fail under DRIFTLESS_REQUIRE_EXAMPLES=1).
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var jsHomeOnce struct {
+	sync.Once
+	home string
+	out  result
+	err  string
+}
+
+// jsHome returns a plugin home shared by the tests, with the JavaScript
+// example installed through `plugins install` (its ~10 s compilation
+// lands in the shared cache once). Tests must not change it.
+func jsHome(t *testing.T) string {
+	t.Helper()
+	wasm := exampleWasm(t, "js-plugin")
+	jsHomeOnce.Do(func() {
+		home, err := os.MkdirTemp(filepath.Dir(binary), "js-home-")
+		if err == nil {
+			os.MkdirAll(sharedCache, 0o755)
+			err = os.Symlink(sharedCache, filepath.Join(home, "cache"))
+		}
+		if err != nil {
+			jsHomeOnce.err = err.Error()
+			return
+		}
+		jsHomeOnce.home = home
+		jsHomeOnce.out = drift(t, home, "plugins", "install", wasm)
+	})
+	if jsHomeOnce.err != "" {
+		t.Fatal(jsHomeOnce.err)
+	}
+	expect(t, jsHomeOnce.out, 0, "plugins install js-plugin.wasm")
+	return jsHomeOnce.home
+}
+
+// homeWith returns a new home with the given example plugins installed
+// by copying (their compiled code is in the shared cache once any test
+// compiled them).
+func homeWith(t *testing.T, names ...string) string {
+	t.Helper()
+	home := newHome(t)
+	for _, n := range names {
+		data, err := os.ReadFile(exampleWasm(t, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(t, home, n, data)
+	}
+	return home
+}
+
+// TestJSPluginREADME runs what examples/js-plugin/README.md shows.
+func TestJSPluginREADME(t *testing.T) {
+	home := jsHome(t)
+	contains(t, "install", jsHomeOnce.out.stdout, "installed js-plugin 0.1.0 (component)",
+		"tasks: echo, set-value; facts: runtime; templates: shout (filter), greet (function); logs: colon, min-level, bracket")
+
+	doc := runJSON(t, home, 0, "task", "run", "js-plugin.echo", "--config", `{"message": "hello"}`)
+	if doc["status"] != "ok" || doc["message"] != "hello" || doc["output"].(map[string]any)["message"] != "hello" {
+		t.Errorf("echo: %v", doc)
+	}
+	r := runCLI(t, home, 0, "task", "run", "js-plugin.set-value", "--config", `{"key": "motd", "value": "hi", "current": "hello"}`, "--check")
+	contains(t, "set-value --check", r.stdout, "status   changed", `message  would set motd to "hi"`, "diff\n  --- motd\n  +++ motd\n  -hello\n  +hi")
+
+	r = runCLI(t, home, 0, "template", "render", repoPath(t, "examples/js-plugin/greeting.tmpl"))
+	if r.stdout != "Hello, Driftless!\nDEPLOY FINISHED\nDEPLOY FINISHED!!!\n" {
+		t.Errorf("greeting.tmpl rendered %q", r.stdout)
+	}
+	r = cliIn(t, home, "", `{{ "a" | shout(exclamations=2) }} {{ js_plugin__greet(name="Ada") }} {{ facts["js-plugin"].engine }}`, "template", "render", "-")
+	expect(t, r, 0)
+	if r.stdout != "A!! Hello, Ada! javascript" {
+		t.Errorf("keyword arguments and facts: %q", r.stdout)
+	}
+	e := errorOf(t, runJSON(t, home, 2, "task", "run", "js-plugin.set-value", "--config", `{"key": "motd"}`), "invalid-config")
+	contains(t, "schema", e["message"].(string), "value")
+
+	facts := runJSON(t, home, 0, "facts", "collect", "js-plugin.runtime")
+	if f := facts["js-plugin"].(map[string]any); f["engine"] != "javascript" || f["plugin"] != "js-plugin" {
+		t.Errorf("facts: %v", facts)
+	}
+	doc = runJSON(t, home, 0, "plugins", "inspect", "js-plugin")
+	if len(doc["log_components"].([]any)) != 3 || doc["abi"] != "component" {
+		t.Errorf("inspect: %v", doc)
+	}
+	r = runCLI(t, home, 0, "plugins", "doc", "js-plugin.set-value")
+	contains(t, "doc", r.stdout, "= key", "= value", "- current", "supports check mode")
+
+	dir := t.TempDir()
+	play := writeFile(t, dir, "play.toml", `[[tasks]]
+uses = "js-plugin.echo"
+config = { message = "{{ 'deploy' | shout }} on {{ facts.hostname }}" }
+register = "said"
+
+[[tasks]]
+uses = "js-plugin.set-value"
+config = { key = "motd", value = "{{ said.message }}", current = "old" }
+`)
+	doc = runJSON(t, home, 0, "apply", play, "--check")
+	tasks := doc["tasks"].([]any)
+	host, _ := os.Hostname()
+	if m := tasks[0].(map[string]any)["message"]; m != "DEPLOY on "+host {
+		t.Errorf("apply: first message %v", m)
+	}
+	if m := tasks[1].(map[string]any)["message"]; m != `would set motd to "DEPLOY on `+host+`"` {
+		t.Errorf("apply: second message %v", m)
+	}
+}
+
+// TestLegacyPluginREADME runs what examples/legacy-plugin/README.md shows:
+// a legacy JSON-ABI module through the same commands as components.
+func TestLegacyPluginREADME(t *testing.T) {
+	home := newHome(t)
+	r := runCLI(t, home, 0, "plugins", "install", exampleWasm(t, "legacy-plugin"))
+	contains(t, "install", r.stdout, "installed legacy-plugin", "(legacy)", "tasks: echo, greet; facts: legacy; templates: upper (filter)")
+	var list []map[string]any
+	jsonDoc(t, runCLI(t, home, 0, "-o", "json", "plugins", "list"), &list)
+	if len(list) != 1 || list[0]["abi"] != "legacy" || list[0]["error"] != nil {
+		t.Fatalf("list: %v", list)
+	}
+
+	doc := runJSON(t, home, 0, "task", "run", "legacy-plugin.greet", "--config", `{"name": "Ada"}`)
+	if doc["status"] != "changed" || doc["message"] != "Hello, Ada!" || doc["output"].(map[string]any)["greeting"] != "Hello, Ada!" {
+		t.Errorf("greet: %v", doc)
+	}
+	doc = runJSON(t, home, 0, "task", "run", "legacy-plugin.echo", "--config", `{"message": "hi"}`)
+	if doc["status"] != "ok" || doc["message"] != "hi" {
+		t.Errorf("echo: %v", doc)
+	}
+	r = runCLI(t, home, 0, "--log-level", "info", "task", "run", "legacy-plugin.greet", "--config", `{"name": "Bob"}`)
+	contains(t, "plugin log", r.stderr, "plugin=legacy-plugin", "Hello, Bob!")
+	errorOf(t, runJSON(t, home, 2, "task", "run", "legacy-plugin.greet", "--config", `{"name": "Ada"}`, "--check"), "unsupported")
+	errorOf(t, runJSON(t, home, 2, "task", "run", "legacy-plugin.greet", "--config", `{"name": ""}`), "invalid-config")
+
+	facts := runJSON(t, home, 0, "facts", "collect", "legacy-plugin.legacy")
+	if f := facts["legacy-plugin"].(map[string]any); f["abi"] != "legacy-json" {
+		t.Errorf("facts: %v", facts)
+	}
+	r = cliIn(t, home, "", `{{ "abc" | upper }} {{ "abc" | legacy_plugin__upper }} {{ facts["legacy-plugin"].abi }}`, "template", "render", "-")
+	expect(t, r, 0)
+	if r.stdout != "ABC ABC legacy-json" {
+		t.Errorf("template: %q", r.stdout)
+	}
+	// The plugin refuses a value that is not a string: a plugin failure.
+	r = cliIn(t, home, "", "{{ 1 | upper }}", "-o", "json", "template", "render", "-")
+	if r.code != 1 && r.code != 2 {
+		t.Errorf("upper of a number: %s", r)
+	}
+	contains(t, "filter error", r.stdout, `"plugin": "legacy-plugin"`, "templates.apply-filter")
+
+	play := writeFile(t, t.TempDir(), "play.toml", "[[tasks]]\nuses = \"legacy-plugin.greet\"\nconfig = { name = \"{{ 'ada' | upper }}\" }\n")
+	doc = runJSON(t, home, 0, "apply", play)
+	if task := doc["tasks"].([]any)[0].(map[string]any); task["message"] != "Hello, ADA!" {
+		t.Errorf("apply: %v", task)
+	}
+	doc = runJSON(t, home, 0, "apply", play, "--check")
+	if task := doc["tasks"].([]any)[0].(map[string]any); task["status"] != "skipped" {
+		t.Errorf("apply --check: %v", task)
+	}
+}
+
+// TestCPluginREADME runs what examples/c-plugin/README.md shows.
+func TestCPluginREADME(t *testing.T) {
+	home := homeWith(t, "c-plugin")
+	doc := runJSON(t, home, 0, "task", "run", "c-plugin.checksum", "--config", `{"text": "hello"}`, "--check")
+	if out := doc["output"].(map[string]any); out["length"] != float64(5) || out["check_mode"] != true {
+		t.Errorf("checksum: %v", doc)
+	}
+	r := runCLI(t, home, 0, "template", "render", repoPath(t, "examples/c-plugin/banner.tmpl"))
+	if r.stdout != "=-=-=-=-=-=-=-=-=-=\n" {
+		t.Errorf("banner.tmpl rendered %q", r.stdout)
+	}
+}
+
+// TestPythonPluginREADME runs what examples/python-plugin/README.md shows.
+func TestPythonPluginREADME(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles an 18 MB component")
+	}
+	home := homeWith(t, "python-plugin")
+	r := runCLI(t, home, 0, "template", "render", repoPath(t, "examples/python-plugin/greeting.tmpl"))
+	if r.stdout != "hello-world-release-notes-2-0\nhello_world_release_notes_2_0\n" {
+		t.Errorf("greeting.tmpl rendered %q", r.stdout)
+	}
+	facts := runJSON(t, home, 0, "facts", "collect", "python-plugin.python")
+	if f := facts["python-plugin"].(map[string]any); f["engine"] != "python" || strings.TrimSpace(f["python_version"].(string)) == "" {
+		t.Errorf("facts: %v", facts)
+	}
+}
+
+// TestAllExamplesTogether: every example in one home, every filter and
+// function reachable, facts from all collectors.
+func TestAllExamplesTogether(t *testing.T) {
+	jsHome(t) // compiles the JavaScript example into the shared cache
+	home := homeWith(t, "js-plugin", "legacy-plugin", "c-plugin")
+	var list []map[string]any
+	jsonDoc(t, runCLI(t, home, 0, "-o", "json", "plugins", "list"), &list)
+	if len(list) != 3 {
+		t.Fatalf("list: %v", list)
+	}
+	facts := runJSON(t, home, 0, "facts", "collect")
+	for _, k := range []string{"hostname", "js-plugin", "legacy-plugin"} {
+		if _, ok := facts[k]; !ok {
+			t.Errorf("facts lack %s", k)
+		}
+	}
+	r := cliIn(t, home, "", `{{ "ab" | repeat(2, "-") }} {{ "x" | shout }} {{ "y" | upper }} {{ greet("Z") }}`, "template", "render", "-")
+	expect(t, r, 0)
+	if r.stdout != "ab-ab X Y Hello, Z!" {
+		t.Errorf("template: %q", r.stdout)
+	}
+}
