@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -48,8 +49,11 @@ func (o jsonObject) str(key string) (s string, ok bool, err error) {
 	if !ok {
 		return "", false, nil
 	}
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if jsonKind(raw) != "a string" {
 		return "", false, fmt.Errorf("%q is %s, not a string", key, jsonKind(raw))
+	}
+	if s, err = jsonString(raw); err != nil {
+		return "", false, fmt.Errorf("%q: %v", key, err)
 	}
 	return s, true, nil
 }
@@ -60,11 +64,13 @@ func (o jsonObject) boolean(key string, def bool) (bool, error) {
 	if !ok {
 		return def, nil
 	}
-	var b bool
-	if err := json.Unmarshal(raw, &b); err != nil {
-		return false, fmt.Errorf("%q is %s, not a boolean", key, jsonKind(raw))
+	switch string(raw) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
 	}
-	return b, nil
+	return false, fmt.Errorf("%q is %s, not a boolean", key, jsonKind(raw))
 }
 
 // jsonKind names the kind of a JSON value for messages.
@@ -88,30 +94,105 @@ func jsonKind(raw []byte) string {
 	return "a number"
 }
 
-// parseObject parses a JSON object, keeping its members in order. ok is
-// false when text is valid JSON but not an object.
+// parseObject splits a JSON object into its members, in order, without
+// decoding their values. ok is false when text is not an object. text must
+// be valid JSON (every caller checks it first): the scanner relies on it.
 func parseObject(text []byte) (obj jsonObject, ok bool, err error) {
-	if jsonKind(text) != "an object" {
+	i := skipSpace(text, 0)
+	if i >= len(text) || text[i] != '{' {
 		return nil, false, nil
 	}
-	d := json.NewDecoder(bytes.NewReader(text))
-	d.UseNumber()
-	if _, err := d.Token(); err != nil { // {
-		return nil, false, err
-	}
-	for d.More() {
-		tok, err := d.Token()
+	i = skipSpace(text, i+1)
+	for i < len(text) && text[i] != '}' {
+		if text[i] != '"' {
+			return nil, false, errors.New("malformed object")
+		}
+		end := stringEnd(text, i)
+		key, err := jsonString(text[i:end])
 		if err != nil {
 			return nil, false, err
 		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := d.Decode(&raw); err != nil {
-			return nil, false, err
+		i = skipSpace(text, end)
+		if i >= len(text) || text[i] != ':' {
+			return nil, false, errors.New("malformed object")
 		}
-		obj = append(obj, jsonMember{key: key, val: raw})
+		start := skipSpace(text, i+1)
+		end = valueEnd(text, start)
+		obj = append(obj, jsonMember{key: key, val: json.RawMessage(text[start:end])})
+		i = skipSpace(text, end)
+		if i < len(text) && text[i] == ',' {
+			i = skipSpace(text, i+1)
+		}
 	}
 	return obj, true, nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the string that starts at b[i] ('"').
+func stringEnd(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd returns the index after the value that starts at b[i].
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// jsonString decodes a JSON string token; tokens without escapes are
+// taken as they are.
+func jsonString(raw []byte) (string, error) {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // jsonError describes why text is not one JSON value, or "".
