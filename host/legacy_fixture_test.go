@@ -240,7 +240,7 @@ const (
 		`{"name":"bad-json"},{"name":"not-object"},{"name":"bad-changed"},{"name":"bad-log"}`
 	fxCollectors = `[{"name":"host","description":"host facts","category":"system","config_schema":{"type":"object"}}]`
 	fxExtensions = `[` +
-		`{"name":"wrap","type":"filter","description":"wraps","category":"text","arguments":["left",{"name":"right","description":"right side","required":true}]},` +
+		`{"name":"wrap","type":"filter","description":"wraps","category":"text","arguments":["left",{"name":"right","description":"right side","required":true},["pad","padding"]]},` +
 		`{"name":"join","extension_type":"function","config_schema":"{}"}]`
 	fxSources = `[{"name":"canned","description":"canned entries"}]`
 	fxParsers = `[{"name":"plain","config_schema":{"type":"object"}}]`
@@ -371,11 +371,13 @@ func fullFixture(o fxOptions) *legacyFixture {
 	f.fn(`(func (export "execute_log_parser") %s (result i32)
     (if (call $prefix (local.get $line) %s) (then (return %s)))
     (if (call $eq (local.get $line) %s) (then (return %s)))
+    (if (call $eq (local.get $line) %s) (then unreachable))
     (call $reset)
     %s (call $jstr (local.get $line)) %s (call $jstr (local.get $name)) %s %s %s
     (call $done))`, parserParams,
 		f.cstr("#"), f.cstr("null"),
 		f.cstr("bad"), f.cstr(`{"status":"error","message":"cannot parse","kind":"invalid-input"}`),
+		f.cstr("crash"),
 		f.lit(`{"message":`), f.lit(`,"source":`), f.lit(`,"config":`), parserConfig, f.lit(`}`))
 
 	f.fn(`(func (export "execute_log_filter") (param $name i32) (param $config i32) (param $entry i32) (result i32)

@@ -475,7 +475,8 @@ func extensionDefinitions(text string) ([]templates.ExtensionDefinition, error) 
 	return out, nil
 }
 
-// legacyArguments maps "arguments": a list of names, or of objects with
+// legacyArguments maps "arguments": a list of names, of [name,
+// description] pairs (the original host's form), or of objects with
 // "name", "description" and "required" (default false).
 func legacyArguments(raw json.RawMessage) ([]templates.Argument, error) {
 	var items []json.RawMessage
@@ -488,6 +489,12 @@ func legacyArguments(raw json.RawMessage) ([]templates.Argument, error) {
 		switch jsonKind(item) {
 		case "a string":
 			_ = json.Unmarshal(item, &a.Name)
+		case "an array":
+			var pair []string
+			if err := json.Unmarshal(item, &pair); err != nil || len(pair) != 2 {
+				return nil, fmt.Errorf("argument %d is an array, but not a [name, description] pair of strings", i)
+			}
+			a.Name, a.Description = pair[0], pair[1]
 		case "an object":
 			obj, _, err := parseObject(item)
 			if err != nil {
@@ -503,7 +510,7 @@ func legacyArguments(raw json.RawMessage) ([]templates.Argument, error) {
 				return nil, fmt.Errorf("argument %d: %v", i, err)
 			}
 		default:
-			return nil, fmt.Errorf("argument %d is %s, not a name or an object", i, jsonKind(item))
+			return nil, fmt.Errorf("argument %d is %s, not a name, a [name, description] pair or an object", i, jsonKind(item))
 		}
 		if a.Name == "" {
 			return nil, fmt.Errorf("argument %d has no name", i)

@@ -134,7 +134,7 @@ func TestLegacyDefinitions(t *testing.T) {
 	}
 	wantExt := []templates.ExtensionDefinition{
 		{Name: "wrap", Kind: templates.ExtensionKindFilter, Description: "wraps", Category: "text",
-			Arguments: []templates.Argument{{Name: "left"}, {Name: "right", Description: "right side", Required: true}}},
+			Arguments: []templates.Argument{{Name: "left"}, {Name: "right", Description: "right side", Required: true}, {Name: "pad", Description: "padding"}}},
 		{Name: "join", Kind: templates.ExtensionKindFunction, ConfigSchema: "{}"},
 	}
 	if got := p.Extensions(); !reflect.DeepEqual(got, wantExt) {
@@ -420,7 +420,25 @@ func TestLegacyLogStages(t *testing.T) {
 			if got, err := parser.Parse(ctx, nil); err != nil || len(got) != 0 {
 				t.Errorf("parse of no lines: %v, %v", got, err)
 			}
+			// A trap breaks the stage's instance: the stage fails from then
+			// on, as a component's does; other stages are not affected.
+			_, err = parser.Parse(ctx, []string{"fine", "crash"})
+			wantLegacyErrorPrefix(t, err, KindTrap, "plugin logs: logs.parser.parse: wasm trap: wasm `unreachable` instruction executed")
+			_, err = parser.Parse(ctx, []string{"fine"})
+			wantLegacyError(t, err, KindTrap, "plugin logs: logs.parser.parse: instance unusable after an earlier trap")
 			lmust(t, parser.Close(ctx))
+			_, err = parser.Parse(ctx, []string{"fine"})
+			if err == nil || err.Error() != "plugin logs: logs.parser.parse: log stage is closed" {
+				t.Errorf("parse after close: %v", err)
+			}
+			other, err := p.OpenParser(ctx, "plain", "{}")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := other.Parse(ctx, []string{"fine"}); err != nil || got[0].Message != "fine" {
+				t.Errorf("a new parser after the trap: %v, %v", got, err)
+			}
+			lmust(t, other.Close(ctx))
 
 			filter, err := p.OpenFilter(ctx, "no-debug", "")
 			if err != nil {
