@@ -235,7 +235,7 @@ func TestBrokenPlugins(t *testing.T) {
 	}
 	contains(t, "problems", all, "wasi:sockets/tcp@0.2.0", "network", "evil:mischief/all@1.0.0", "metadata")
 	r = runCLI(t, home, 2, "plugins", "validate", evil)
-	contains(t, "validate text", r.stderr, "error: plugin evil: load:", "  - import evil:mischief/all@1.0.0")
+	contains(t, "validate text", r.stderr, "error: plugin evil: load: 4 problems:\n", "  - import evil:mischief/all@1.0.0")
 	errorOf(t, runJSON(t, home, 2, "plugins", "install", evil), "load")
 	if _, err := os.Stat(filepath.Join(home, "plugins", "evil.wasm")); err == nil {
 		t.Error("an invalid plugin was installed")

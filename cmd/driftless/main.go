@@ -66,6 +66,7 @@ type app struct {
 	color          bool // ANSI colours on stdout
 	home           string
 	logger         *slog.Logger
+	helpErr        error          // `help TOPIC` for an unknown topic
 	h              *host.Host     // made on first use by host()
 	all            []*host.Plugin // every installed plugin, once loadAll ran
 	loadedAll      bool
@@ -210,6 +211,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	a.json = globals[flagOutput] == "json"
 	err := cliApp.RunContext(ctx, args)
 	if err == nil {
+		err = a.helpErr
+	}
+	if err == nil {
 		return exitOK
 	}
 	return a.report(err)
@@ -235,6 +239,9 @@ func newApp(a *app) *cli.App {
 		HideHelpCommand:           false,
 		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError:              onUsageError,
+		CommandNotFound: func(c *cli.Context, name string) {
+			a.helpErr = usagef("no help topic %q", name)
+		},
 		Before: func(c *cli.Context) error {
 			switch o := c.String(flagOutput); o {
 			case "text", "json":

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/driftless-dev/driftless/host"
 	"github.com/driftless-dev/driftless/playbook"
 	"github.com/driftless-dev/driftless/templating"
@@ -90,13 +88,21 @@ func classify(err error) (string, int) {
 		kind = "playbook"
 	} else if errors.Is(err, context.Canceled) {
 		kind = string(host.KindCancelled)
-	} else if _, ok := errorsAs[cli.ExitCoder](err); ok {
-		kind = "usage" // urfave's own errors, e.g. help for an unknown topic
+	}
+	if ec, ok := errorsAs[exitCoder](err); ok && ec.ExitCode() > 0 {
+		return kind, ec.ExitCode()
 	}
 	if exit1Kinds[kind] {
 		return kind, exitFailed
 	}
 	return kind, exitInvalid
+}
+
+// exitCoder is an error that decides its own exit code, e.g. `logs run`
+// stopped by ctrl-C after draining (130).
+type exitCoder interface {
+	error
+	ExitCode() int
 }
 
 // errorJSON is the "error" object of JSON output.
@@ -179,7 +185,12 @@ func (a *app) report(err error) int {
 		return code
 	}
 	var b bytes.Buffer
-	b.WriteString("error: " + doc.Message + "\n")
+	msg := doc.Message
+	if he, ok := errorsAs[*host.Error](err); ok && len(doc.Problems) > 1 {
+		// The message joins the problems; they follow one per line.
+		msg = fmt.Sprintf("plugin %s: %s: %d problems:", he.Plugin, he.Func, len(doc.Problems))
+	}
+	b.WriteString("error: " + msg + "\n")
 	if len(doc.Violations) > 1 {
 		for _, v := range doc.Violations {
 			fmt.Fprintf(&b, "  at %s: %s\n", v.Path, v.Message)
