@@ -32,6 +32,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/driftless-dev/driftless/host"
 	"github.com/driftless-dev/driftless/templating"
 )
 
@@ -121,7 +122,6 @@ var (
 	topKeys  = []string{"name", "gather_facts", "vars", "tasks"}
 	taskKeys = []string{"name", "uses", "config", "ignore_errors", "check_mode", "register"}
 
-	pluginName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 	identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
@@ -240,7 +240,7 @@ func (p *parser) task(t *Task, m map[string]any) {
 			switch {
 			case !found || task == "":
 				p.fail(line("uses"), key+".uses", "%q is not PLUGIN.TASK (e.g. \"js-plugin.echo\")", t.Uses)
-			case !pluginName.MatchString(plugin):
+			case host.CheckName(plugin) != nil:
 				p.fail(line("uses"), key+".uses", "%q is not a plugin name (letters, digits, '-' and '_')", plugin)
 			case strings.ContainsAny(task, " \t./"):
 				p.fail(line("uses"), key+".uses", "%q is not a task name (no spaces, dots or slashes)", task)

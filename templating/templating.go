@@ -91,13 +91,6 @@ func (x Extension) Qualified() string {
 	return Ident(x.Plugin.Name()) + "__" + Ident(x.Definition.Name)
 }
 
-func (x Extension) what() string {
-	if x.Filter() {
-		return "filter"
-	}
-	return "function"
-}
-
 // Binding is one template name and what it calls: one extension, or
 // several when the name is ambiguous (then calling it is an error).
 type Binding struct {

@@ -133,7 +133,7 @@ func apply(c *cli.Context) error {
 	}
 	if rep.Err != nil {
 		if !a.json {
-			if _, failedTask := errorsAsTaskFailure(rep); !failedTask {
+			if !stoppedByTask(rep) {
 				// The run stopped for another reason (the context ended):
 				// say it, since no task result did.
 				fmt.Fprintf(a.stderr, "error: %v\n", rep.Err)
@@ -144,12 +144,11 @@ func apply(c *cli.Context) error {
 	return nil
 }
 
-// errorsAsTaskFailure returns the failed task result that stopped a run.
-func errorsAsTaskFailure(rep playbook.Report) (*playbook.Result, bool) {
-	if n := len(rep.Results); n > 0 && rep.Results[n-1].Status == playbook.StatusFailed && !rep.Results[n-1].Ignored {
-		return &rep.Results[n-1], true
-	}
-	return nil, false
+// stoppedByTask reports whether a task's failure stopped the run (its
+// result says why).
+func stoppedByTask(rep playbook.Report) bool {
+	n := len(rep.Results)
+	return n > 0 && rep.Results[n-1].Status == playbook.StatusFailed && !rep.Results[n-1].Ignored
 }
 
 func banner(w io.Writer, title string) {

@@ -129,7 +129,7 @@ func TestPluginsLifecycle(t *testing.T) {
 	r = runCLI(t, home, 0, "plugins", "list")
 	contains(t, "list text", r.stdout, "NAME", "ABI", "VERSION", "PROVIDES", "fixture", "component", "1.0.0", "wrap (filter)", "pack (function)")
 
-	doc = run2JSON(t, home, 0, "plugins", "inspect", "fixture")
+	doc = runJSON(t, home, 0, "plugins", "inspect", "fixture")
 	for _, k := range []string{"name", "version", "description", "abi", "path", "size", "sha256", "provides", "interface", "tasks", "collectors", "template_extensions", "log_components", "limits"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("inspect JSON lacks %s", k)
@@ -182,12 +182,6 @@ func TestPluginsLifecycle(t *testing.T) {
 	contains(t, "remove", r.stdout, "removed fixture")
 	errorOf(t, runJSON(t, home, 2, "plugins", "remove", "fixture"), "not-found")
 	runCLI(t, home, 0, "plugins", "list")
-}
-
-// run2JSON is runJSON for commands whose documents are large.
-func run2JSON(t *testing.T, home string, code int, args ...string) map[string]any {
-	t.Helper()
-	return runJSON(t, home, code, args...)
 }
 
 func TestBrokenPlugins(t *testing.T) {

@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -135,8 +134,8 @@ func (a *app) installedPath(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !validName.MatchString(name) {
-		return "", &host.Error{Plugin: name, Kind: host.KindNotFound, Msg: "no such plugin: plugin names use letters, digits, '-' and '_'"}
+	if err := host.CheckName(name); err != nil {
+		return "", &host.Error{Plugin: name, Kind: host.KindNotFound, Msg: "no such plugin: " + err.Error()}
 	}
 	path := filepath.Join(h.PluginDir(), name+".wasm")
 	if _, err := os.Stat(path); err == nil {
@@ -166,9 +165,6 @@ func (a *app) installedNames() []string {
 	sort.Strings(names)
 	return names
 }
-
-// validName is the host's rule for plugin names (host/file.go).
-var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 
 func (a *app) close() {
 	if a.h != nil {

@@ -224,15 +224,6 @@ func prettyJSON(text, indent string) string {
 	return b.String()
 }
 
-// compactJSON returns JSON text on one line.
-func compactJSON(text string) string {
-	var b bytes.Buffer
-	if err := json.Compact(&b, []byte(text)); err != nil {
-		return text
-	}
-	return b.String()
-}
-
 // indent prefixes every line of s.
 func indent(s, prefix string) string {
 	s = strings.TrimRight(s, "\n")

@@ -423,16 +423,14 @@ func bytesText(n int64) string {
 // validateAs runs the host's load checks on file as the plugin name
 // (name "" means the file's own name).
 func validateAs(ctx context.Context, h *host.Host, file, name string) (*host.Plugin, error) {
-	if st, err := os.Stat(file); err != nil {
-		return nil, &cliError{kind: "usage", msg: fmt.Sprintf("cannot read %s: %v", file, unwrapPathError(err)), err: err}
-	} else if st.IsDir() {
-		return nil, &cliError{kind: "usage", msg: fmt.Sprintf("%s is a directory, not a plugin file", file)}
+	if err := checkFile(file, "plugin file"); err != nil {
+		return nil, err
 	}
 	if name == "" || name == strings.TrimSuffix(filepath.Base(file), ".wasm") {
 		return h.Validate(ctx, file)
 	}
-	if !validName.MatchString(name) {
-		return nil, usagef("invalid plugin name %q: use letters, digits, '-' and '_', starting with a letter or digit", name)
+	if err := host.CheckName(name); err != nil {
+		return nil, usagef("--name: %v", err)
 	}
 	dir, err := os.MkdirTemp("", "driftless-validate-")
 	if err != nil {
@@ -448,6 +446,19 @@ func validateAs(ctx context.Context, h *host.Host, file, name string) (*host.Plu
 		return nil, err
 	}
 	return h.Validate(ctx, link)
+}
+
+// checkFile fails with a usage error when the file named on the command
+// line cannot be read or is a directory; what names what it should be.
+func checkFile(file, what string) error {
+	st, err := os.Stat(file)
+	if err != nil {
+		return &cliError{kind: "usage", msg: fmt.Sprintf("cannot read %s: %v", file, unwrapPathError(err)), err: err}
+	}
+	if st.IsDir() {
+		return usagef("%s is a directory, not a %s", file, what)
+	}
+	return nil
 }
 
 func unwrapPathError(err error) error {
@@ -514,8 +525,8 @@ func pluginsInstall(c *cli.Context) error {
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(file), ".wasm")
 	}
-	if !validName.MatchString(name) {
-		return usagef("invalid plugin name %q: use letters, digits, '-' and '_', starting with a letter or digit (or give --name)", name)
+	if err := host.CheckName(name); err != nil {
+		return usagef("%v (or give --name)", err)
 	}
 	dest := filepath.Join(h.PluginDir(), name+".wasm")
 	_, statErr := os.Stat(dest)
@@ -523,10 +534,8 @@ func pluginsInstall(c *cli.Context) error {
 	if exists && !c.Bool("force") {
 		return usagef("plugin %s is already installed (%s); use --force to replace it", name, dest)
 	}
-	if st, err := os.Stat(file); err != nil {
-		return &cliError{kind: "usage", msg: fmt.Sprintf("cannot read %s: %v", file, unwrapPathError(err)), err: err}
-	} else if st.IsDir() {
-		return usagef("%s is a directory, not a plugin file", file)
+	if err := checkFile(file, "plugin file"); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(h.PluginDir(), 0o755); err != nil {
 		return err

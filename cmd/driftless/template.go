@@ -111,10 +111,8 @@ func templateRender(c *cli.Context) error {
 		if src, err = io.ReadAll(io.LimitReader(os.Stdin, 16<<20)); err != nil {
 			return err
 		}
-	} else if st, err := os.Stat(file); err != nil {
-		return &cliError{kind: "usage", msg: fmt.Sprintf("cannot read %s: %v", file, unwrapPathError(err)), err: err}
-	} else if st.IsDir() {
-		return usagef("%s is a directory, not a template", file)
+	} else if err := checkFile(file, "template"); err != nil {
+		return err
 	}
 	plugins, err := a.loadAll(c.Context)
 	if err != nil {
