@@ -284,3 +284,57 @@ func TestLegacyLevels(t *testing.T) {
 		}
 	}
 }
+
+// Compiled modules go through the compile cache like components, under
+// their own kind, with the same verification.
+func TestLegacyCompileCache(t *testing.T) {
+	h, logs := newLegacyHost(t, "")
+	wasm := fullFixture(defaultFx()).wasm(t)
+	loadLegacy(t, h, "cached", wasm)
+	if n, err := h.cache.entries(); err != nil || n != 1 {
+		t.Fatalf("%d cache entries, %v; want 1", n, err)
+	}
+	key := h.cache.key("module", wasm, engineFingerprint())
+	if key == h.cache.key("component", wasm, engineFingerprint()) {
+		t.Fatal("modules and components share cache keys")
+	}
+	path := h.cache.path(key)
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another host on the same home uses the entry (it is not rewritten).
+	other := func() *Host {
+		h2, err := New(Options{Home: h.Home(), Config: &Config{}, Logger: h.logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(h2.Close)
+		return h2
+	}
+	p := loadLegacy(t, other(), "cached", wasm)
+	if after, _ := os.Stat(path); !after.ModTime().Equal(before.ModTime()) {
+		t.Error("the cache entry was rewritten instead of used")
+	}
+	if res, err := p.ExecuteTask(context.Background(), "echo", `{"message":"from cache"}`, false); err != nil || res.Output != `{"message":"from cache"}` {
+		t.Fatalf("a plugin loaded from the cache: %+v, %v", res, err)
+	}
+	// A corrupt entry is removed and rebuilt, never loaded.
+	data, _ := os.ReadFile(path)
+	data[len(data)-1] ^= 0xff
+	lmust(t, os.WriteFile(path, data, 0o644))
+	loadLegacy(t, other(), "cached", wasm)
+	if h.cache.get(key) == nil {
+		t.Error("the corrupt entry was not rebuilt")
+	}
+	// An entry that verifies but that wasmtime refuses is replaced, with a
+	// warning.
+	lmust(t, h.cache.put(key, []byte("not compiled code")))
+	loadLegacy(t, other(), "cached", wasm)
+	if !strings.Contains(logs.String(), "compile cache entry refused by wasmtime; recompiling") {
+		t.Errorf("no warning about the refused entry:\n%s", logs.String())
+	}
+	if got := h.cache.get(key); got == nil || string(got) == "not compiled code" {
+		t.Error("the refused entry was not rebuilt")
+	}
+}
