@@ -321,3 +321,23 @@ func TestResultOutputJSON(t *testing.T) {
 		t.Errorf("output %s: %v", rep.Results[0].Output, err)
 	}
 }
+
+// FuzzParse: any input parses or fails with errors; never a panic.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"[[tasks]]\nuses = \"a.b\"\n",
+		"name = 1\n[vars]\nx = [1, {a = 2}]\n[[tasks]]\nuses = \"a.b\"\nconfig = { x = \"{{ y }}\" }\nregister = \"r\"\n",
+		"tasks = [{uses = \"a.b\"}]\n", "[[tasks]]\n[[tasks]]\nuses = 3\n", "[tasks]\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pb, err := Parse("fuzz.toml", data)
+		if (pb == nil) == (err == nil) {
+			t.Fatalf("Parse returned %v and %v", pb, err)
+		}
+		if err != nil && err.Error() == "" {
+			t.Fatal("empty error")
+		}
+	})
+}

@@ -37,6 +37,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if noTestsRun() {
+		os.Exit(m.Run()) // fuzzing (make fuzz): no binary needed
+	}
 	dir, err := os.MkdirTemp("", "driftless-cli-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -62,6 +65,17 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// noTestsRun reports whether this process only fuzzes: a fuzz worker, or
+// -run '^$'.
+func noTestsRun() bool {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.fuzzworker") || a == "-test.run=^$" {
+			return true
+		}
+	}
+	return false
 }
 
 // newHome makes an empty plugin home whose cache is the shared one.
