@@ -55,7 +55,7 @@ func TestCompileCache(t *testing.T) {
 		t.Fatal(name)
 	}
 	good := entryPath()
-	if !strings.HasPrefix(string(good), "DRIFTLESS-CACHE-2\n"+key+"\n") {
+	if !strings.HasPrefix(string(good), "DRIFTLESS-CACHE-3\n"+key+"\n") {
 		t.Fatalf("entry header %q", good[:100])
 	}
 	if n, err := h.cache.entries(); err != nil || n != 1 {
@@ -100,6 +100,11 @@ func TestCompileCache(t *testing.T) {
 	}
 	flip := append([]byte(nil), good...)
 	flip[len(flip)-100] ^= 0x40
+	hdr := len(cacheMagic) + len(key) + 1 // then length (8 bytes), CRC-32C (4)
+	wrongSum := entry(key, make([]byte, 4096))
+	wrongSum[hdr+8] ^= 1
+	wrongLen := append([]byte(nil), good...)
+	wrongLen[hdr] ^= 1
 	bKey := h.cache.key("component", b, engineFingerprint())
 	for _, c := range []struct {
 		name string
@@ -108,10 +113,11 @@ func TestCompileCache(t *testing.T) {
 	}{
 		{"a flipped byte", flip, false},
 		{"truncated", good[:len(good)/2], false},
-		{"header only", good[:len(cacheMagic)+len(key)+1], false},
+		{"header only", good[:hdr+12], false},
 		{"empty", nil, false},
-		{"garbage with a valid header and a wrong checksum", append([]byte(cacheMagic+key+"\n"), make([]byte, 4096)...), false},
-		{"the first version's layout", append([]byte("DRIFTLESS-CACHE-1\n"), good[len(cacheMagic)+len(key)+1:]...), false},
+		{"garbage with a valid header and a wrong checksum", wrongSum, false},
+		{"a wrong length", wrongLen, false},
+		{"an older format", append([]byte("DRIFTLESS-CACHE-2\n"), good[len(cacheMagic):]...), false},
 		{"beta's entry renamed to alpha's key", entry(bKey, betaCode), false},
 		{"garbage with a valid header and checksum", entry(key, []byte("\x7fELF not really")), true},
 		{"code compiled with other engine settings", entry(key, otherCode), true},

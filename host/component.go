@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -58,7 +59,7 @@ func (ci *componentInstance) usable() bool { return !ci.broken && ci.inst.Trappe
 func (ci *componentInstance) close() { ci.store.Close() }
 
 func newComponentRuntime(ctx context.Context, h *Host, p *Plugin, wasm []byte) (*componentRuntime, error) {
-	comp, err := h.compileComponent(wasm)
+	comp, err := h.compileComponent(wasm, p.digest)
 	if err != nil {
 		return nil, err
 	}
@@ -103,9 +104,10 @@ func (rt *componentRuntime) check() error {
 	return nil
 }
 
-// compileComponent compiles wasm, or loads it from the compile cache.
-func (h *Host) compileComponent(wasm []byte) (*bindings.Component, error) {
-	key := h.cache.key("component", wasm, engineFingerprint())
+// compileComponent compiles wasm, whose SHA-256 is digest, or loads it from
+// the compile cache.
+func (h *Host) compileComponent(wasm []byte, digest [sha256.Size]byte) (*bindings.Component, error) {
+	key := h.cache.keySum("component", digest, engineFingerprint())
 	if data := h.cache.get(key); data != nil {
 		c, err := bindings.DeserializeComponent(h.engine, data)
 		if err == nil {

@@ -36,6 +36,7 @@ type Plugin struct {
 	err    error
 	size   int
 	sum    string
+	digest [sha256.Size]byte // sum, raw
 
 	defs    definitions
 	schemas map[string]*schema // "task/NAME", "collector/NAME", "extension/NAME", "log/NAME"
@@ -94,8 +95,8 @@ type (
 // definitions; every problem found is reported.
 func (p *Plugin) init(ctx context.Context, h *Host, wasm []byte) error {
 	p.size = len(wasm)
-	sum := sha256.Sum256(wasm)
-	p.sum = hex.EncodeToString(sum[:])
+	p.digest = sha256.Sum256(wasm)
+	p.sum = hex.EncodeToString(p.digest[:])
 	abi, err := sniff(wasm)
 	if err != nil {
 		return loadError(p.name, err)
