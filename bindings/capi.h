@@ -90,6 +90,9 @@ extern void wasmtime_pooling_allocation_config_table_elements_set(
 extern void wasmtime_pooling_allocation_strategy_set(
     wasm_config_t *cfg, const wasmtime_pooling_allocation_config_t *c);
 extern void wasmtime_config_wasm_component_model_set(wasm_config_t *cfg, bool on);
+extern void wasmtime_config_signals_based_traps_set(wasm_config_t *cfg, bool on);
+extern void wasmtime_config_memory_reservation_set(wasm_config_t *cfg, uint64_t bytes);
+extern void wasmtime_config_memory_guard_size_set(wasm_config_t *cfg, uint64_t bytes);
 extern void wasmtime_engine_increment_epoch(wasm_engine_t *engine);
 
 // ---- stores ------------------------------------------------------------------

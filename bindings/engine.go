@@ -60,7 +60,19 @@ type EngineConfig struct {
 
 	// CraneliftOptLevel, if set, is "none", "speed" or "speed_and_size".
 	CraneliftOptLevel string
+
+	// DisableSignalsBasedTraps makes compiled code check memory bounds and
+	// other trap conditions explicitly instead of relying on guard pages
+	// and signal handlers (SIGSEGV, SIGILL, SIGFPE). Code runs somewhat
+	// slower; use it where wasmtime cannot own those signals, e.g. under
+	// valgrind (see docs/bindings.md). Traps are reported the same way.
+	DisableSignalsBasedTraps bool
 }
+
+// noSignalsForTests makes every engine run without signal-based traps and
+// without large memory reservations. Only the package's tests set it (from
+// DRIFTLESS_BINDINGS_NO_SIGNALS=1), to run under valgrind.
+var noSignalsForTests bool
 
 // PoolingConfig sizes the pooling allocator. Zero fields keep wasmtime's
 // defaults.
@@ -120,6 +132,16 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	// wasmtime.Config keeps its wasm_config_t* as its only field.
 	cptr := *(**C.wasm_config_t)(unsafe.Pointer(wc))
 	C.wasmtime_config_wasm_component_model_set(cptr, true)
+	if cfg.DisableSignalsBasedTraps || noSignalsForTests {
+		C.wasmtime_config_signals_based_traps_set(cptr, false)
+	}
+	if noSignalsForTests {
+		// Under valgrind the address space is too small for wasmtime's
+		// default 4 GiB reservation per memory; explicit bounds checks
+		// need neither the reservation nor guard pages.
+		C.wasmtime_config_memory_reservation_set(cptr, 0)
+		C.wasmtime_config_memory_guard_size_set(cptr, 0)
+	}
 	if cfg.PoolingAllocator {
 		p := C.wasmtime_pooling_allocation_config_new()
 		setPooling(p, cfg.Pooling)

@@ -6,6 +6,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/cgo"
 	"runtime/debug"
 	"sort"
@@ -62,9 +63,12 @@ type hostResource struct {
 	drop ResourceDestructor
 }
 
-// NewLinker returns an empty linker for e.
+// NewLinker returns an empty linker for e. Close it when done; a linker
+// that is garbage collected without Close is closed then.
 func (e *Engine) NewLinker() *Linker {
-	return &Linker{engine: e, root: newNode()}
+	l := &Linker{engine: e, root: newNode()}
+	runtime.SetFinalizer(l, (*Linker).Close)
+	return l
 }
 
 func newNode() *linkerNode {
@@ -184,11 +188,12 @@ func (l *Linker) HasWASI() bool {
 func (l *Linker) Close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	runtime.SetFinalizer(l, nil)
 	if l.built != nil {
 		C.wasmtime_component_linker_delete(l.built)
 		l.built = nil
-		l.closed = true
 	}
+	l.closed = true
 }
 
 // Defines reports whether the linker defines an item with this import name
