@@ -261,6 +261,7 @@ func sameShape(a, b *Type) bool {
 type identityInst struct {
 	wat       string
 	typ       *Type
+	linker    *Linker
 	store     *Store
 	inst      *Instance
 	id, via   *Func
@@ -300,6 +301,7 @@ func identityFor(tb testing.TB, t *Type) *identityInst {
 		for _, ii := range identityCache.m {
 			ii.store.Close()
 			ii.inst.Component().Close()
+			ii.linker.Close()
 		}
 		clear(identityCache.m)
 	}
@@ -312,8 +314,8 @@ func identityFor(tb testing.TB, t *Type) *identityInst {
 	if err != nil {
 		tb.Fatalf("type %s: compile: %v\n%s", t, err, wat)
 	}
-	ii := &identityInst{wat: wat, typ: t}
 	l := e.NewLinker()
+	ii := &identityInst{wat: wat, typ: t, linker: l}
 	err = l.Instance("test:fuzz/host").DefineFunc("host-a", func(ctx context.Context, p, r []Val) error {
 		ii.hostCalls++
 		ii.gotParam = p[0]

@@ -1,0 +1,5 @@
+//go:build !asan
+
+package bindings
+
+const underASan = false
