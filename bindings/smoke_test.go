@@ -109,11 +109,16 @@ func TestSmoke(t *testing.T) {
 		t.Fatalf("want unreachable, got %v", err)
 	}
 	_, err = boom.Call(ctx)
-	t.Logf("boom again: %v", err)
+	var ite *InstanceTrappedError
+	if !errors.As(err, &ite) || !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("boom again: %v", err)
+	}
 	inst, _ = l.Instantiate(s, c)
 	tw, _ := inst.Func("call-twice")
 	v, err := tw.Call(ctx, U32(21))
-	t.Logf("twice: %v %v", v, err)
+	if err != nil || v.U32() != 42 {
+		t.Fatalf("twice: %v %v", v, err)
+	}
 }
 
 func TestSmokeTimeout(t *testing.T) {
@@ -168,6 +173,9 @@ func TestSmokeTimeout(t *testing.T) {
 	if !errors.As(err, &hp) {
 		t.Fatalf("want host panic, got %v", err)
 	}
-	v, err = tw.Call(context.Background(), U32(5))
-	t.Logf("after panic: %v %v", v, err)
+	_, err = tw.Call(context.Background(), U32(5))
+	var ite *InstanceTrappedError
+	if !errors.As(err, &ite) || !errors.As(err, &hp) {
+		t.Fatalf("after panic: %v", err)
+	}
 }

@@ -1,0 +1,366 @@
+package bindings
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// Each benchmark measures an operation of this package beside the raw C
+// API doing the same work (baseline.go), in the same run:
+//
+//	bindings      this package's API, what embedders call
+//	raw-cgo       one cgo call per C API call sequence, arguments prepared
+//	              once, results deleted in C (what a Go program calling the
+//	              C API directly pays at least)
+//	raw-cgo-copy  raw-cgo, plus copying a string result into Go and
+//	              deleting it with a second cgo call (the naive way to get
+//	              the result out)
+//	raw-c-loop    the C API called in a loop in C: no cgo at all
+//
+// docs/PERFORMANCE.md has the figures and how to reproduce them.
+
+type benchEnv struct {
+	engine *Engine
+	smoke  *Component // smokeWAT: noop, echo, call-twice
+	ident  *Component // identity functions for benchRecord and benchVariant
+	linker *Linker
+}
+
+var (
+	benchOnce sync.Once
+	bench     benchEnv
+	benchErr  error
+
+	benchRecordT = &Type{Kind: KindRecord, Fields: []FieldType{
+		{"id", &Type{Kind: KindU64}},
+		{"name", &Type{Kind: KindString}},
+		{"score", &Type{Kind: KindF64}},
+		{"tags", &Type{Kind: KindList, Elem: &Type{Kind: KindString}}},
+		{"done", &Type{Kind: KindBool}},
+	}}
+	benchRecord = Record([]string{"id", "name", "score", "tags", "done"},
+		[]Val{U64(42), String("driftless"), F64(0.5), List(String("a"), String("bc")), Bool(true)})
+	benchVariantT = &Type{Kind: KindVariant, Cases: []CaseType{
+		{"text", &Type{Kind: KindString}},
+		{"code", &Type{Kind: KindU32}},
+		{"pair", &Type{Kind: KindTuple, Elems: []*Type{{Kind: KindS64}, {Kind: KindF32}}}},
+		{"none", nil},
+	}}
+	benchVariant = VariantWith("pair", Tuple(S64(-5), F32(1.5)))
+)
+
+func benchSetup(b *testing.B) *benchEnv {
+	b.Helper()
+	benchOnce.Do(func() {
+		e, err := NewEngine(EngineConfig{})
+		if err != nil {
+			benchErr = err
+			return
+		}
+		bench.engine = e
+		for _, c := range []struct {
+			dst *(*Component)
+			wat string
+		}{{&bench.smoke, smokeWAT}, {&bench.ident, identityWAT([]*Type{benchRecordT, benchVariantT})}} {
+			wasm, err := wasmtime.Wat2Wasm(c.wat)
+			if err != nil {
+				benchErr = err
+				return
+			}
+			if *c.dst, err = NewComponent(e, wasm); err != nil {
+				benchErr = err
+				return
+			}
+		}
+		l := e.NewLinker()
+		twice := func(ctx context.Context, p, r []Val) error {
+			r[0] = U32(p[0].U32() * 2)
+			return nil
+		}
+		echo := func(ctx context.Context, p, r []Val) error {
+			r[0] = p[0]
+			return nil
+		}
+		if err := l.Instance("test:host/env").DefineFunc("twice", twice); err != nil {
+			benchErr = err
+			return
+		}
+		for _, n := range []string{"host-a", "host-b"} {
+			if err := l.Instance("test:fuzz/host").DefineFunc(n, echo); err != nil {
+				benchErr = err
+				return
+			}
+		}
+		bench.linker = l
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return &bench
+}
+
+// benchFunc instantiates c in a new store and returns its export fn.
+func benchFunc(b *testing.B, c *Component, fn string) *Func {
+	b.Helper()
+	env := benchSetup(b)
+	s, err := env.engine.NewStore(StoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	inst, err := env.linker.Instantiate(s, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := inst.Func(fn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// benchCall runs the bindings / raw-cgo / raw-cgo-copy / raw-c-loop
+// variants of one call, after checking once that the call returns want.
+func benchCall(b *testing.B, c *Component, fn string, args []Val, want Val) {
+	ctx := context.Background()
+	b.Run("bindings", func(b *testing.B) {
+		f := benchFunc(b, c, fn)
+		got, err := f.Call(ctx, args...)
+		if err != nil || (want.IsValid() && !Equal(got, want)) {
+			b.Fatalf("%s: %v, %v", fn, got, err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := f.Call(ctx, args...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("raw-cgo", func(b *testing.B) {
+		f := benchFunc(b, c, fn)
+		b.ReportAllocs()
+		b.ResetTimer()
+		if err := baselineCgoCall(f, args, b.N); err != nil {
+			b.Fatal(err)
+		}
+	})
+	if want.Kind() == KindString {
+		b.Run("raw-cgo-copy", func(b *testing.B) {
+			f := benchFunc(b, c, fn)
+			b.ReportAllocs()
+			b.ResetTimer()
+			last, err := baselineCgoCallCopy(f, args, b.N)
+			if err != nil || last != want.Str() {
+				b.Fatal(err)
+			}
+		})
+	}
+	b.Run("raw-c-loop", func(b *testing.B) {
+		f := benchFunc(b, c, fn)
+		b.ResetTimer()
+		if err := baselineCall(f, args, b.N); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkNoop(b *testing.B) {
+	benchCall(b, benchSetup(b).smoke, "noop", nil, Val{})
+}
+
+func BenchmarkEcho(b *testing.B) {
+	for _, n := range []int{16, 1 << 10, 64 << 10} {
+		s := String(strings.Repeat("é", n/2))
+		b.Run(byteSize(n), func(b *testing.B) {
+			benchCall(b, benchSetup(b).smoke, "echo", []Val{s}, s)
+		})
+	}
+}
+
+func byteSize(n int) string {
+	if n >= 1024 {
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func BenchmarkRecord(b *testing.B) {
+	benchCall(b, benchSetup(b).ident, "id-a", []Val{benchRecord}, benchRecord)
+}
+
+func BenchmarkVariant(b *testing.B) {
+	benchCall(b, benchSetup(b).ident, "id-b", []Val{benchVariant}, benchVariant)
+}
+
+// BenchmarkHostCall: the guest calls a host function once per call
+// (test:host/env#twice). raw-c-callback defines it in C, raw-go-callback
+// as a C function calling the smallest Go function.
+func BenchmarkHostCall(b *testing.B) {
+	env := benchSetup(b)
+	ctx := context.Background()
+	b.Run("bindings", func(b *testing.B) {
+		f := benchFunc(b, env.smoke, "call-twice")
+		if v, err := f.Call(ctx, U32(21)); err != nil || v.U32() != 42 {
+			b.Fatal(v, err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := f.Call(ctx, U32(21)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, goCallback := range []bool{false, true} {
+		name := "raw-cgo-c-callback"
+		if goCallback {
+			name = "raw-cgo-go-callback"
+		}
+		b.Run(name, func(b *testing.B) {
+			l, err := newBaselineLinker(env.engine, goCallback)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			s, err := env.engine.NewStore(StoreOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			inst, err := l.instantiate(s, env.smoke)
+			if err != nil {
+				b.Fatal(err)
+			}
+			f, err := inst.Func("call-twice")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if v, err := f.Call(ctx, U32(21)); err != nil || v.U32() != 42 {
+				b.Fatal(v, err)
+			}
+			b.ResetTimer()
+			if err := baselineCgoCall(f, []Val{U32(21)}, b.N); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkInstantiate: a new store and an instance of the small (cached,
+// compiled) smoke component in it, then the store is closed.
+func BenchmarkInstantiate(b *testing.B) {
+	env := benchSetup(b)
+	b.Run("bindings", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s, err := env.engine.NewStore(StoreOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := env.linker.Instantiate(s, env.smoke); err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	})
+	b.Run("raw-cgo", func(b *testing.B) {
+		l, err := newBaselineLinker(env.engine, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		b.ResetTimer()
+		for range b.N {
+			if err := l.instantiateFresh(env.engine, env.smoke, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// largeWAT is a component with n core functions of some arithmetic each
+// and one export: big enough for compilation to take a while.
+func largeWAT(n int) string {
+	var sb strings.Builder
+	sb.WriteString("(component\n  (core module $m\n")
+	for i := range n {
+		fmt.Fprintf(&sb, `    (func $f%d (param $x i32) (result i32) (local $i i32) (local $acc i32)
+      (local.set $acc (i32.const %d))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $x)))
+        (local.set $acc (i32.xor (i32.mul (local.get $acc) (i32.const 31)) (i32.add (local.get $i) (i32.const %d))))
+        (local.set $acc (i32.rotl (local.get $acc) (i32.and (local.get $i) (i32.const 7))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (local.get $acc))
+`, i, i, i*7+1)
+	}
+	sb.WriteString("    (func (export \"run\") (param i32) (result i32)")
+	for i := range n {
+		fmt.Fprintf(&sb, " (call $f%d (local.get 0))", i)
+		if i > 0 {
+			sb.WriteString(" (i32.add)")
+		}
+	}
+	sb.WriteString(")\n  )\n  (core instance $i (instantiate $m))\n")
+	sb.WriteString("  (func (export \"run\") (param \"n\" u32) (result u32) (canon lift (core func $i \"run\")))\n)\n")
+	return sb.String()
+}
+
+// BenchmarkCompileVsDeserialize compiles a component with 2,000 functions,
+// and loads the compiled form Serialize made of it, from memory and from a
+// file: what the compile cache saves.
+func BenchmarkCompileVsDeserialize(b *testing.B) {
+	env := benchSetup(b)
+	wasm, err := wasmtime.Wat2Wasm(largeWAT(2000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := NewComponent(env.engine, wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ser, err := c.Serialize()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.Close()
+	path := filepath.Join(b.TempDir(), "large.cwasm")
+	if err := os.WriteFile(path, ser, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("compile", func(b *testing.B) {
+		for b.Loop() {
+			c, err := NewComponent(env.engine, wasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	b.Run("deserialize", func(b *testing.B) {
+		for b.Loop() {
+			c, err := DeserializeComponent(env.engine, ser)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	b.Run("deserialize-file", func(b *testing.B) {
+		for b.Loop() {
+			c, err := DeserializeComponentFile(env.engine, path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	b.ReportMetric(float64(len(wasm)), "wasm-bytes")
+}
