@@ -34,11 +34,12 @@ type LogOutput struct {
 }
 
 type stage[S interface{ close(context.Context) error }] struct {
-	p    *Plugin
-	name string
-	fn   string
-	s    S
-	once sync.Once
+	p      *Plugin
+	name   string
+	fn     string
+	s      S
+	once   sync.Once
+	closed bool
 }
 
 // Plugin returns the plugin the stage belongs to.
@@ -50,8 +51,19 @@ func (s *stage[S]) Name() string { return s.name }
 // Close drops the plugin's resource and frees the stage's instance.
 func (s *stage[S]) Close(ctx context.Context) error {
 	var err error
-	s.once.Do(func() { err = s.p.callError(s.fn+".drop", s.s.close(ctx)) })
+	s.once.Do(func() {
+		s.closed = true
+		err = s.p.callError(s.fn+".drop", s.s.close(ctx))
+	})
 	return err
+}
+
+// usable fails calls into a closed stage (its instance is gone).
+func (s *stage[S]) usable(fn string) error {
+	if s.closed {
+		return &Error{Plugin: s.p.name, Func: s.fn + "." + fn, Kind: KindFailed, Msg: "log stage is closed"}
+	}
+	return nil
 }
 
 func (s *stage[S]) badOutput(format string, args ...any) error {
@@ -135,6 +147,9 @@ func (p *Plugin) OpenOutput(ctx context.Context, name, config string) (*LogOutpu
 // Next returns up to max entries; an empty result means the source is
 // exhausted.
 func (s *LogSource) Next(ctx context.Context, max int) ([]logs.LogEntry, error) {
+	if err := s.usable("next"); err != nil {
+		return nil, err
+	}
 	if max <= 0 || max > MaxBatch {
 		return nil, fmt.Errorf("host: LogSource.Next: max %d is out of range 1..%d", max, MaxBatch)
 	}
@@ -152,6 +167,9 @@ func (s *LogSource) Next(ctx context.Context, max int) ([]logs.LogEntry, error) 
 // Parse parses lines; the result has one element per line, nil where the
 // parser dropped the line.
 func (s *LogParser) Parse(ctx context.Context, lines []string) ([]*logs.LogEntry, error) {
+	if err := s.usable("parse"); err != nil {
+		return nil, err
+	}
 	if len(lines) > MaxBatch {
 		return nil, fmt.Errorf("host: LogParser.Parse: %d lines, more than %d", len(lines), MaxBatch)
 	}
@@ -168,6 +186,9 @@ func (s *LogParser) Parse(ctx context.Context, lines []string) ([]*logs.LogEntry
 
 // Keep returns one decision per entry, in order.
 func (s *LogFilter) Keep(ctx context.Context, entries []logs.LogEntry) ([]bool, error) {
+	if err := s.usable("keep"); err != nil {
+		return nil, err
+	}
 	if len(entries) > MaxBatch {
 		return nil, fmt.Errorf("host: LogFilter.Keep: %d entries, more than %d", len(entries), MaxBatch)
 	}
@@ -184,6 +205,9 @@ func (s *LogFilter) Keep(ctx context.Context, entries []logs.LogEntry) ([]bool, 
 
 // Write renders entries; the host delivers the returned records.
 func (s *LogOutput) Write(ctx context.Context, entries []logs.LogEntry) ([]string, error) {
+	if err := s.usable("write"); err != nil {
+		return nil, err
+	}
 	if len(entries) > MaxBatch {
 		return nil, fmt.Errorf("host: LogOutput.Write: %d entries, more than %d", len(entries), MaxBatch)
 	}
