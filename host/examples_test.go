@@ -60,7 +60,8 @@ func exampleHost(t testing.TB, toml string) (*Host, *logRecorder) {
 
 func TestExampleJS(t *testing.T) {
 	wasm := exampleWasm(t, "js-plugin")
-	h, rec := exampleHost(t, "")
+	// Every pooled call on a fresh instance: a log stage is not pooled.
+	h, rec := exampleHost(t, "[security]\nmax_calls_per_instance = 1\n")
 	ctx := context.Background()
 	p, err := h.LoadBytes(ctx, "js", wasm)
 	if err != nil {
@@ -108,10 +109,22 @@ func TestExampleJS(t *testing.T) {
 	}
 	defer f.Close(ctx)
 	lv := func(s string) *string { return &s }
-	keep, err := f.Keep(ctx, []logs.LogEntry{{Level: lv("info"), Message: "a"}, {Level: lv("error"), Message: "b"}})
-	if err != nil || len(keep) != 2 || keep[0] || !keep[1] {
-		t.Errorf("keep: %v %v", keep, err)
+	for i := range 3 {
+		keep, err := f.Keep(ctx, []logs.LogEntry{{Level: lv("info"), Message: "a"}, {Level: lv("error"), Message: "b"}})
+		if err != nil || len(keep) != 2 || keep[0] || !keep[1] {
+			t.Errorf("keep %d: %v %v", i, keep, err)
+		}
+		// Pooled calls in between, each on a new instance, leave the
+		// stage's instance (and the filter's level in it) alone.
+		if _, err := p.ExecuteTask(ctx, "echo", `{"message":"between"}`, false); err != nil {
+			t.Fatal(err)
+		}
 	}
+	if err := f.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Keep(ctx, nil)
+	wantError(t, err, KindFailed, "plugin js: logs.filter.keep: log stage is closed")
 }
 
 // Every example component loads from a plugin home and runs; the cache
