@@ -73,6 +73,9 @@ func DeserializeComponent(e *Engine, data []byte) (*Component, error) {
 // which wasmtime maps into memory instead of copying. The same trust rules
 // apply.
 func DeserializeComponentFile(e *Engine, path string) (*Component, error) {
+	if strings.IndexByte(path, 0) >= 0 {
+		return nil, &Error{Op: "deserialize", Message: "path contains a NUL byte"}
+	}
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
 	var p *C.wasmtime_component_t

@@ -76,6 +76,7 @@ func TestCompileSerializeDeserialize(t *testing.T) {
 		{"deserialize wasm", func() (*Component, error) { return DeserializeComponent(e, wasm) }},
 		{"deserialize truncated", func() (*Component, error) { return DeserializeComponent(e, ser[:len(ser)/2]) }},
 		{"deserialize missing file", func() (*Component, error) { return DeserializeComponentFile(e, filepath.Join(dir, "none")) }},
+		{"deserialize NUL in path", func() (*Component, error) { return DeserializeComponentFile(e, serPath+"\x00.x") }},
 	}
 	for _, b := range bad {
 		if c, err := b.fn(); err == nil || c != nil {

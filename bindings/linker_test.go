@@ -150,6 +150,16 @@ func TestWASISealedAndConfigured(t *testing.T) {
 	if _, err := e.NewStore(StoreOptions{WASI: &WASIConfig{Dirs: []PreopenDir{{HostPath: "/does/not/exist", GuestPath: "/x"}}}}); err == nil {
 		t.Fatal("missing preopen directory accepted")
 	}
+	for _, w := range []*WASIConfig{
+		{Args: []string{"a\x00b"}},
+		{Env: [][2]string{{"K\x00", "V"}}},
+		{Env: [][2]string{{"K=1", "V"}}},
+		{Dirs: []PreopenDir{{HostPath: "/tmp\x00", GuestPath: "/x"}}},
+	} {
+		if _, err := e.NewStore(StoreOptions{WASI: w}); err == nil {
+			t.Errorf("WASI config %+v accepted", w)
+		}
+	}
 }
 
 // unknownWAT imports functions and instances a linker may or may not define.

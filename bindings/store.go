@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/cgo"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -215,6 +216,23 @@ func (s *Store) Close() {
 }
 
 func (s *Store) setWASI(w *WASIConfig) error {
+	// The C API takes NUL-terminated strings: a NUL inside one would cut it
+	// short silently.
+	for _, a := range w.Args {
+		if strings.IndexByte(a, 0) >= 0 {
+			return fmt.Errorf("bindings: WASI argument %q contains a NUL byte", a)
+		}
+	}
+	for _, kv := range w.Env {
+		if strings.IndexByte(kv[0], 0) >= 0 || strings.IndexByte(kv[1], 0) >= 0 || kv[0] == "" || strings.Contains(kv[0], "=") {
+			return fmt.Errorf("bindings: WASI environment variable %q is not a valid name=value pair", kv[0])
+		}
+	}
+	for _, d := range w.Dirs {
+		if strings.IndexByte(d.HostPath, 0) >= 0 || strings.IndexByte(d.GuestPath, 0) >= 0 {
+			return fmt.Errorf("bindings: WASI directory %q contains a NUL byte", d.HostPath)
+		}
+	}
 	cfg := C.wasi_config_new()
 	fail := func(err error) error {
 		C.wasi_config_delete(cfg)
