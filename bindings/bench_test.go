@@ -286,6 +286,46 @@ func BenchmarkInstantiate(b *testing.B) {
 			}
 		}
 	})
+	// Most of the cost above is the kernel mapping and unmapping the
+	// instance's linear memory (a 4 GiB reservation): the pooling allocator
+	// reuses preallocated slots instead.
+	b.Run("bindings-pooling", func(b *testing.B) {
+		e, err := NewEngine(EngineConfig{PoolingAllocator: true, Pooling: PoolingConfig{
+			TotalComponentInstances: 16, TotalCoreInstances: 16, TotalMemories: 16, TotalTables: 16, TotalStacks: 16,
+		}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer e.Close()
+		wasm, err := wasmtime.Wat2Wasm(smokeWAT)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := NewComponent(e, wasm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		l := e.NewLinker()
+		defer l.Close()
+		if err := l.Instance("test:host/env").DefineFunc("twice", func(ctx context.Context, p, r []Val) error {
+			r[0] = U32(p[0].U32() * 2)
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			s, err := e.NewStore(StoreOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := l.Instantiate(s, c); err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	})
 }
 
 // largeWAT is a component with n core functions of some arithmetic each
