@@ -1,0 +1,100 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/driftless-dev/driftless/host"
+)
+
+// repoRoot is the repository root, from this file's location.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// requireExample returns the path of a built example plugin, or skips the
+// test (fails under DRIFTLESS_REQUIRE_EXAMPLES=1) when it is missing.
+func requireExample(t testing.TB, name, target string) string {
+	t.Helper()
+	p := filepath.Join(repoRoot(), "build", "examples", name)
+	if _, err := os.Stat(p); err != nil {
+		msg := p + " is not built; run `make -f mk/examples.mk " + target + "` (make test builds it)"
+		if os.Getenv("DRIFTLESS_REQUIRE_EXAMPLES") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return p
+}
+
+// testCacheHome is a plugin home kept across test runs for its compile
+// cache only (the tests pass their own Config and load plugins from
+// bytes): the JavaScript example takes tens of seconds to compile.
+func testCacheHome() string {
+	return filepath.Join(os.TempDir(), "driftless-pipeline-test-home")
+}
+
+// newHost returns a host with default limits or cfg, closed with the test.
+func newHost(t testing.TB, cfg *host.Config) *host.Host {
+	t.Helper()
+	if cfg == nil {
+		cfg = &host.Config{}
+	}
+	h, err := host.New(host.Options{Home: testCacheHome(), Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+// watlogsWasm is testdata/watlogs.wat compiled.
+var watlogs struct {
+	once sync.Once
+	wasm []byte
+	err  error
+}
+
+func watlogsWasm(t testing.TB) []byte {
+	t.Helper()
+	watlogs.once.Do(func() {
+		src, err := os.ReadFile(filepath.Join(repoRoot(), "pipeline", "testdata", "watlogs.wat"))
+		if err != nil {
+			watlogs.err = err
+			return
+		}
+		watlogs.wasm, watlogs.err = wasmtime.Wat2Wasm(string(src))
+	})
+	if watlogs.err != nil {
+		t.Fatal(watlogs.err)
+	}
+	return watlogs.wasm
+}
+
+// loadWatlogs loads the WAT plugin into h as "watlogs".
+func loadWatlogs(t testing.TB, h *host.Host) {
+	t.Helper()
+	if _, err := h.LoadBytes(context.Background(), "watlogs", watlogsWasm(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loadJS loads the JavaScript example into h as "js-plugin", or skips.
+func loadJS(t testing.TB, h *host.Host) {
+	t.Helper()
+	path := requireExample(t, "js-plugin.wasm", "example-js")
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.LoadBytes(context.Background(), "js-plugin", wasm); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,135 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestJSExample runs examples/js-plugin/pipeline.toml as its README says:
+// file source → colon (JavaScript parser) → min-level warn → bracket.
+func TestJSExample(t *testing.T) {
+	h := newHost(t, nil)
+	loadJS(t, h)
+	dir := filepath.Join(repoRoot(), "examples", "js-plugin")
+	cfg, err := LoadConfig(filepath.Join(dir, "pipeline.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Check(h); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	st, err := Run(context.Background(), h, cfg, Options{Stdout: &out, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[WARN] cache directory missing, using memory\n[ERROR] upstream timed out after 30s\n[WARN] disk 91% full\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if st.LinesIn != 7 || st.DroppedParser != 1 || st.DroppedFilters != 3 || st.LinesOut != 3 {
+		t.Errorf("stats: %+v", st)
+	}
+	checkBalance(t, st)
+}
+
+// TestJSStagesWithBuiltins: the JavaScript filter and output between
+// built-in stages, over many batches, in order; its parser keeps the
+// source's name; a WAT and a JavaScript stage in one pipeline.
+func TestJSStagesWithBuiltins(t *testing.T) {
+	h := newHost(t, nil)
+	loadJS(t, h)
+	loadWatlogs(t, h)
+	dir := t.TempDir()
+	levels := []string{"DEBUG", "info", "Warning", "ERROR", "fatal"}
+	var in, want strings.Builder
+	for i := range 3000 {
+		lv := levels[i%len(levels)]
+		fmt.Fprintf(&in, `{"level":%q,"msg":"event %d"}`+"\n", lv, i)
+		if i%len(levels) >= 2 {
+			fmt.Fprintf(&want, "[%s] event %d\n", strings.ToUpper(*normLevel(lv)), i)
+		}
+	}
+	writeTemp(t, dir, "in.json", in.String())
+	st, out, err := run(t, h, `
+[pipeline]
+batch_size = 256
+[[sources]]
+type = "file"
+path = "in.json"
+[parser]
+type = "json"
+[[filters]]
+plugin = "js-plugin"
+name = "min-level"
+config = { level = "warn" }
+[[filters]]
+plugin = "watlogs"
+name = "poison"
+[[outputs]]
+plugin = "js-plugin"
+name = "bracket"
+`, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != want.String() {
+		t.Errorf("output differs (%d bytes, want %d)", len(out), want.Len())
+	}
+	if st.LinesOut != 1800 || st.DroppedFilters != 1200 {
+		t.Errorf("stats: %+v", st)
+	}
+
+	// The JavaScript parser drops what it does not understand; its
+	// entries get the source's name.
+	writeTemp(t, dir, "colon.log", "WARN: a\nno level here\nerror: b\n")
+	st, out, err = run(t, h, `
+[[sources]]
+type = "file"
+path = "colon.log"
+[parser]
+plugin = "js-plugin"
+name = "colon"
+[[outputs]]
+type = "stdout"
+format = "json"
+`, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"level":"warn","message":"a","source":"colon.log"}` + "\n" + `{"level":"error","message":"b","source":"colon.log"}` + "\n"; out != want {
+		t.Errorf("colon output:\n%s\nwant:\n%s", out, want)
+	}
+	if st.DroppedParser != 1 {
+		t.Errorf("stats: %+v", st)
+	}
+}
+
+// TestJSErrors: the JavaScript components' errors as the pipeline reports
+// them: a config its schema refuses is a configuration error, a source
+// it does not have is one too.
+func TestJSErrors(t *testing.T) {
+	h := newHost(t, nil)
+	loadJS(t, h)
+	_, _, err := run(t, h, `[[sources]]
+type = "stdin"
+[[filters]]
+plugin = "js-plugin"
+name = "min-level"
+config = { level = "warn", extra = 1 }
+[[outputs]]
+plugin = "js-plugin"
+name = "bracket"
+`, t.TempDir())
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Problems[0].Key != "filters[0].config" || ce.Problems[0].Line != 6 {
+		t.Errorf("refused config: %v", err)
+	}
+	if !strings.Contains(err.Error(), "p.toml:6: filters[0].config: plugin js-plugin: logs.open-filter") {
+		t.Errorf("message: %v", err)
+	}
+}
