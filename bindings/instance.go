@@ -134,7 +134,7 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 
 	rc := C.dl_call(s.cx, &f.fn, boolInt(s.engine.config.ConsumeFuel), C.uint64_t(s.fuel()),
 		boolInt(s.engine.config.EpochInterruption),
-		(*C.dl_val_t)(unsafe.Pointer(cargs)), C.size_t(len(args)), C.size_t(nres), slot)
+		(*C.dl_val_t)(unsafe.Pointer(cargs)), C.size_t(len(args)), C.size_t(nres), C.uintptr_t(uintptr(unsafe.Pointer(slot))))
 
 	var result Val
 	var err error

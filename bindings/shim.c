@@ -34,7 +34,8 @@ void dl_slot_free(dl_slot_t *slot) {
 
 int dl_call(wasmtime_context_t *cx, const dl_func_t *f, int set_fuel, uint64_t fuel,
             int set_epoch, const dl_val_t *args, size_t nargs, size_t nresults,
-            dl_slot_t *slot) {
+            uintptr_t slot_addr) {
+  dl_slot_t *slot = (dl_slot_t *)slot_addr;
   slot->err = NULL;
   if (set_fuel) {
     slot->err = wasmtime_context_set_fuel(cx, fuel);

@@ -37,9 +37,13 @@ void dl_slot_free(dl_slot_t *slot);
 // store does not keep a big string alive until its next call).
 void dl_slot_clear(dl_slot_t *slot);
 
+// dl_call sets the fuel and the epoch deadline if asked, calls f with args
+// and runs post-return. The slot (a dl_slot_t *) is passed as an integer:
+// it is C memory, and an integer spares the cgo pointer check that a
+// pointer to a struct holding pointers would cost on every call.
 int dl_call(wasmtime_context_t *cx, const dl_func_t *f, int set_fuel, uint64_t fuel,
             int set_epoch, const dl_val_t *args, size_t nargs, size_t nresults,
-            dl_slot_t *slot);
+            uintptr_t slot);
 
 wasmtime_store_t *dl_store_new(wasm_engine_t *engine, uintptr_t handle, int epoch_callback);
 
