@@ -170,7 +170,16 @@ func logsRun(c *cli.Context) error {
 		if showStats && !a.json {
 			fmt.Fprintln(a.stderr, "stats: "+st.Summary())
 		}
-		return pipelineError(runErr)
+		err := pipelineError(runErr)
+		if a.json && cfg.WritesStdout() {
+			// stdout holds records: the error document goes to stderr,
+			// like the stats would.
+			if _, done := errorsAs[*reported](err); !done {
+				writeJSON(a.stderr, map[string]any{"error": errorDoc(err)})
+			}
+			return &reported{err: err}
+		}
+		return err
 	}
 	if a.json {
 		// The stats are the command's JSON result: on stdout, unless an

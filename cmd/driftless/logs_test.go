@@ -185,16 +185,14 @@ type = "stdout"
 		contains(t, c.line, r.stderr, "error: filters[0] (filter poison of plugin watlogs): plugin watlogs: logs.filter.keep: "+c.msg)
 		r = cliIn(t, home, dir, "ok\n"+c.line+"\n", "-o", "json", "logs", "run", "p.toml")
 		expect(t, r, 1, "-o json logs run with "+c.line)
+		// The output writes records to stdout: the error document goes
+		// to stderr.
 		var doc map[string]any
-		// The records of the batches before the failure may precede the
-		// error document on stdout: the error is the last line.
-		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		start := len(lines) - 1
-		for start > 0 && !strings.HasPrefix(lines[start], "{") {
-			start--
+		if err := json.Unmarshal([]byte(r.stderr), &doc); err != nil {
+			t.Fatalf("stderr is not the error document: %v\n%s", err, r)
 		}
-		if err := json.Unmarshal([]byte(strings.Join(lines[start:], "\n")), &doc); err != nil {
-			t.Fatalf("no error document: %v\n%s", err, r)
+		if strings.Contains(r.stdout, "{") {
+			t.Errorf("stdout holds more than records:\n%s", r.stdout)
 		}
 		e := errorOf(t, doc, c.kind)
 		if e["plugin"] != "watlogs" || e["function"] != "logs.filter.keep" {
