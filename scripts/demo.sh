@@ -16,7 +16,7 @@ mkdir -p "${XDG_CACHE_HOME:-$HOME/.cache}/driftless/demo-cache"
 ln -s "${XDG_CACHE_HOME:-$HOME/.cache}/driftless/demo-cache" "$home/cache"
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
-run() { step "driftless $*"; "$bin" "$@"; }
+run() { step "driftless ${*@Q}"; "$bin" "$@"; }
 
 run plugins install "$wasm"
 run plugins list
