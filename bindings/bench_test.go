@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
@@ -56,7 +58,7 @@ var (
 	benchVariant = VariantWith("pair", Tuple(S64(-5), F32(1.5)))
 )
 
-func benchSetup(b *testing.B) *benchEnv {
+func benchSetup(b testing.TB) *benchEnv {
 	b.Helper()
 	benchOnce.Do(func() {
 		e, err := NewEngine(EngineConfig{})
@@ -407,4 +409,108 @@ func BenchmarkCompileVsDeserialize(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(len(wasm)), "wasm-bytes")
+}
+
+// TestBenchRatio measures this package against the raw C API on a shared,
+// noisy machine: it alternates rounds of calls through the bindings and
+// through the raw baseline, so that load hits both alike, and reports the
+// median time per call of each and the median of the per-round ratios.
+// Run with DRIFTLESS_BENCH_RATIO=1 (docs/PERFORMANCE.md).
+func TestBenchRatio(t *testing.T) {
+	if os.Getenv("DRIFTLESS_BENCH_RATIO") == "" {
+		t.Skip("set DRIFTLESS_BENCH_RATIO=1 to measure")
+	}
+	env := benchSetup(t)
+	ctx := context.Background()
+	type side struct {
+		name string
+		run  func(n int) error
+	}
+	callF := func(f *Func, args []Val) func(int) error {
+		return func(n int) error {
+			for range n {
+				if _, err := f.Call(ctx, args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	instFunc := func(c *Component, fn string) *Func {
+		s, err := env.engine.NewStore(StoreOptions{})
+		must(t, err)
+		t.Cleanup(s.Close)
+		inst, err := env.linker.Instantiate(s, c)
+		must(t, err)
+		f, err := inst.Func(fn)
+		must(t, err)
+		return f
+	}
+	cases := []struct {
+		name       string
+		c          *Component
+		fn         string
+		args       []Val
+		n          int
+		copyResult bool
+	}{
+		{"noop", env.smoke, "noop", nil, 4000, false},
+		{"echo 16 B", env.smoke, "echo", []Val{String(strings.Repeat("x", 16))}, 2000, true},
+		{"echo 1 KiB", env.smoke, "echo", []Val{String(strings.Repeat("abcdefgh", 128))}, 2000, true},
+		{"echo 64 KiB", env.smoke, "echo", []Val{String(strings.Repeat("abcdefgh", 8192))}, 100, true},
+		{"echo 1 KiB non-ASCII", env.smoke, "echo", []Val{String(strings.Repeat("é", 512))}, 2000, true},
+		{"record", env.ident, "id-a", []Val{benchRecord}, 1000, false},
+		{"variant", env.ident, "id-b", []Val{benchVariant}, 2000, false},
+		{"host callback", env.smoke, "call-twice", []Val{U32(21)}, 2000, false},
+	}
+	const rounds = 31
+	for _, c := range cases {
+		ours := instFunc(c.c, c.fn)
+		raw := instFunc(c.c, c.fn)
+		sides := []side{{"bindings", callF(ours, c.args)}, {"raw-cgo", func(n int) error { return baselineCgoCall(raw, c.args, n) }}}
+		if c.copyResult {
+			sides = append(sides, side{"raw-cgo-copy", func(n int) error { _, err := baselineCgoCallCopy(raw, c.args, n); return err }})
+		}
+		if c.name == "host callback" {
+			l, err := newBaselineLinker(env.engine, true)
+			must(t, err)
+			defer l.Close()
+			s, err := env.engine.NewStore(StoreOptions{})
+			must(t, err)
+			defer s.Close()
+			inst, err := l.instantiate(s, env.smoke)
+			must(t, err)
+			rf, err := inst.Func("call-twice")
+			must(t, err)
+			sides[1] = side{"raw-cgo (Go callback)", func(n int) error { return baselineCgoCall(rf, c.args, n) }}
+		}
+		per := make([][]float64, len(sides))
+		ratios := make([][]float64, len(sides))
+		for r := range rounds {
+			times := make([]float64, len(sides))
+			for i, sd := range sides {
+				start := time.Now()
+				must(t, sd.run(c.n))
+				times[i] = float64(time.Since(start).Nanoseconds()) / float64(c.n)
+			}
+			if r == 0 {
+				continue // warm-up
+			}
+			for i := range sides {
+				per[i] = append(per[i], times[i])
+				ratios[i] = append(ratios[i], times[0]/times[i])
+			}
+		}
+		line := fmt.Sprintf("%-22s bindings %8.0f ns/op", c.name, median(per[0]))
+		for i := 1; i < len(sides); i++ {
+			line += fmt.Sprintf(" | %s %8.0f ns/op, ratio %.2f", sides[i].name, median(per[i]), median(ratios[i]))
+		}
+		t.Log(line)
+	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -327,6 +327,157 @@ func (s *Store) get(src *cVal) (Val, error) {
 	return Val{}, fmt.Errorf("bindings: unknown value kind %d from wasmtime", src.kind)
 }
 
+// getT reads a C value of type t, the type wasmtime produced it for: like
+// get, but names of record fields, enum and variant cases and flags come
+// from the type instead of being copied out of C memory (no allocation per
+// name, and record values share the type's slice of field names). Where
+// the value does not match t, it falls back to get.
+func (s *Store) getT(src *cVal, t *Type) (Val, error) {
+	if t == nil || src.kind < cKind(KindString) {
+		return s.get(src)
+	}
+	switch src.kind {
+	case cKind(KindList):
+		if t.Kind != KindList || src.a == 0 {
+			break
+		}
+		cs := unsafe.Slice((*cVal)(src.b), int(src.a))
+		out := make([]Val, len(cs))
+		for i := range cs {
+			v, err := s.getT(&cs[i], t.Elem)
+			if err != nil {
+				return Val{}, err
+			}
+			out[i] = v
+		}
+		return Val{kind: KindList, elems: out}, nil
+	case cKind(KindTuple):
+		if t.Kind != KindTuple || int(src.a) != len(t.Elems) || src.a == 0 {
+			break
+		}
+		cs := unsafe.Slice((*cVal)(src.b), int(src.a))
+		out := make([]Val, len(cs))
+		for i := range cs {
+			v, err := s.getT(&cs[i], t.Elems[i])
+			if err != nil {
+				return Val{}, err
+			}
+			out[i] = v
+		}
+		return Val{kind: KindTuple, elems: out}, nil
+	case cKind(KindRecord):
+		if t.Kind != KindRecord || int(src.a) != len(t.Fields) || src.a == 0 {
+			break
+		}
+		fs := unsafe.Slice((*cField)(src.b), int(src.a))
+		for i := range fs {
+			if cView(fs[i].nameLen, fs[i].name) != t.Fields[i].Name {
+				return s.get(src)
+			}
+		}
+		vals := make([]Val, len(fs))
+		for i := range fs {
+			v, err := s.getT(&fs[i].val, t.Fields[i].Type)
+			if err != nil {
+				return Val{}, err
+			}
+			vals[i] = v
+		}
+		return Val{kind: KindRecord, names: t.recordNames(), elems: vals}, nil
+	case cKind(KindVariant):
+		if t.Kind != KindVariant {
+			break
+		}
+		name := cView(src.a, src.b)
+		for _, c := range t.Cases {
+			if c.Name != name {
+				continue
+			}
+			if src.c == nil {
+				return Val{kind: KindVariant, str: c.Name}, nil
+			}
+			p, err := s.getT((*cVal)(src.c), c.Type)
+			if err != nil {
+				return Val{}, err
+			}
+			return Val{kind: KindVariant, str: c.Name, elems: []Val{p}}, nil
+		}
+	case cKind(KindEnum):
+		if t.Kind != KindEnum {
+			break
+		}
+		name := cView(src.a, src.b)
+		for _, n := range t.Names {
+			if n == name {
+				return Val{kind: KindEnum, str: n}, nil
+			}
+		}
+	case cKind(KindOption):
+		if t.Kind != KindOption {
+			break
+		}
+		pp := *src.ptrA()
+		if pp == nil {
+			return None(), nil
+		}
+		p, err := s.getT((*cVal)(pp), t.Elem)
+		if err != nil {
+			return Val{}, err
+		}
+		return Some(p), nil
+	case cKind(KindResult):
+		if t.Kind != KindResult {
+			break
+		}
+		v := Val{kind: KindResult}
+		pt := t.Err
+		if *(*uint8)(unsafe.Pointer(&src.a)) != 0 {
+			v.bits, pt = 1, t.Ok
+		}
+		if src.b != nil {
+			p, err := s.getT((*cVal)(src.b), pt)
+			if err != nil {
+				return Val{}, err
+			}
+			v.elems = []Val{p}
+		}
+		return v, nil
+	case cKind(KindFlags):
+		if t.Kind != KindFlags {
+			break
+		}
+		n := int(src.a)
+		if n == 0 {
+			return Val{kind: KindFlags}, nil
+		}
+		names := make([]string, 0, n)
+		for _, b := range unsafe.Slice((*cBytes)(src.b), n) {
+			name := cView(b.size, b.data)
+			found := false
+			for _, tn := range t.Names {
+				if tn == name {
+					names, found = append(names, tn), true
+					break
+				}
+			}
+			if !found {
+				return s.get(src)
+			}
+		}
+		return Val{kind: KindFlags, names: names}, nil
+	}
+	return s.get(src)
+}
+
+// cView returns C bytes as a string without copying, for comparisons only:
+// it must not outlive the C value.
+func cView(n uintptr, data unsafe.Pointer) string {
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(data), int(n))
+}
+
 func (s *Store) getList(n uintptr, data unsafe.Pointer) ([]Val, error) {
 	if n == 0 {
 		return nil, nil

@@ -142,7 +142,7 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 	case C.DL_CALL_OK, C.DL_CALL_POST_FAILED:
 		if nres == 1 {
 			res := (*cVal)(unsafe.Pointer(&slot.result))
-			result, err = s.get(res)
+			result, err = s.getT(res, f.ty.Result)
 			if large(res) {
 				C.dl_slot_clear(slot)
 			}

@@ -557,8 +557,16 @@ func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t)
 			err = berr
 		}
 	}()
+	ft := s.hostTypes[f]
+	if ft != nil && len(ft.Params) != len(cargs) {
+		ft = nil
+	}
 	for i := range cargs {
-		v, err := s.get(&cargs[i])
+		var pt *Type
+		if ft != nil {
+			pt = ft.Params[i].Type
+		}
+		v, err := s.getT(&cargs[i], pt)
 		if err != nil {
 			return err
 		}
@@ -576,7 +584,6 @@ func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t)
 	if err != nil {
 		return err
 	}
-	ft := s.hostTypes[f]
 	for i, r := range results {
 		if !r.IsValid() {
 			return fmt.Errorf("host function %s did not set result %d", f.name, i)

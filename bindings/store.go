@@ -97,6 +97,7 @@ type Store struct {
 	// State of the call in progress.
 	ctx      context.Context
 	cbCtx    context.Context // ctx with the store attached, made at the first callback
+	bgCtx    context.Context // context.Background() with the store attached
 	deadline time.Time
 	hostErr  error // why a host callback or the epoch callback failed the call
 	depth    int
@@ -355,10 +356,15 @@ func (s *Store) endCall(prevCtx context.Context, prevDeadline time.Time, prevErr
 func (s *Store) callbackContext() context.Context {
 	if s.cbCtx == nil {
 		ctx := s.ctx
-		if ctx == nil {
-			ctx = context.Background()
+		if ctx == nil || ctx == context.Background() {
+			// The common case: made once per store.
+			if s.bgCtx == nil {
+				s.bgCtx = context.WithValue(context.Background(), storeKey{}, s)
+			}
+			s.cbCtx = s.bgCtx
+		} else {
+			s.cbCtx = context.WithValue(ctx, storeKey{}, s)
 		}
-		s.cbCtx = context.WithValue(ctx, storeKey{}, s)
 	}
 	return s.cbCtx
 }

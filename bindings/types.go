@@ -22,6 +22,22 @@ type Type struct {
 	Elems  []*Type     // tuple
 	Ok     *Type       // result; nil when the ok case has no payload
 	Err    *Type       // result; nil when the error case has no payload
+
+	// fieldNames are the names of Fields, made once by reflection, which
+	// record values read from wasmtime share.
+	fieldNames []string
+}
+
+// recordNames returns the field names of a record type.
+func (t *Type) recordNames() []string {
+	if t.fieldNames != nil {
+		return t.fieldNames
+	}
+	names := make([]string, len(t.Fields))
+	for i, f := range t.Fields {
+		names[i] = f.Name
+	}
+	return names
 }
 
 // FieldType is one field of a record type.
@@ -510,6 +526,7 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 				t.Fields = append(t.Fields, FieldType{Name: C.GoStringN(name, C.int(nlen)), Type: ft})
 			}
 		}
+		t.fieldNames = t.recordNames()
 	case C.DL_TYPE_TUPLE:
 		t.Kind = KindTuple
 		n := int(C.wasmtime_component_tuple_type_types_count((*C.wasmtime_component_tuple_type_t)(vt.of)))
