@@ -18,15 +18,19 @@ type instance interface {
 // at once; a caller waits (bounded by its context) for one to come free.
 // An instance is recycled after a trap or limit, and after maxCalls calls,
 // so that no guest state grows forever and no broken instance is reused.
-// A pool is safe for concurrent use.
+// A pool is safe for concurrent use; taking and giving back an instance
+// costs one lock each when no caller has to wait.
 type pool[I instance] struct {
 	create   func(ctx context.Context) (I, error)
+	max      int
 	maxCalls int
 
-	tokens chan struct{} // one per instance in use or being created
-	mu     sync.Mutex
-	idle   []*pooled[I]
-	closed bool
+	mu      sync.Mutex
+	idle    []*pooled[I]
+	busy    int           // instances in use or being created
+	waiting int           // callers waiting for busy to drop below max
+	freed   chan struct{} // closed (and replaced) when busy drops while callers wait
+	closed  bool
 }
 
 type pooled[I instance] struct {
@@ -35,7 +39,7 @@ type pooled[I instance] struct {
 }
 
 func newPool[I instance](max, maxCalls int, create func(context.Context) (I, error)) *pool[I] {
-	return &pool[I]{create: create, maxCalls: maxCalls, tokens: make(chan struct{}, max)}
+	return &pool[I]{create: create, max: max, maxCalls: maxCalls, freed: make(chan struct{})}
 }
 
 // errPoolClosed is returned by get after close.
@@ -44,66 +48,89 @@ var errPoolClosed = &Error{Kind: KindFailed, Msg: "plugin was unloaded"}
 // get returns an idle instance or creates one. It waits while max
 // instances are in use, until ctx ends.
 func (p *pool[I]) get(ctx context.Context) (*pooled[I], error) {
-	select {
-	case p.tokens <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	for {
+		pi, ok, err := p.tryGet(ctx)
+		if ok || err != nil {
+			return pi, err
+		}
+		p.mu.Lock()
+		if p.busy < p.max || p.closed {
+			p.mu.Unlock()
+			continue
+		}
+		freed := p.freed
+		p.waiting++
+		p.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+		}
+		p.mu.Lock()
+		p.waiting--
+		p.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return p.take(ctx)
 }
 
 // tryGet is get without waiting: ok is false when max instances are in use.
 func (p *pool[I]) tryGet(ctx context.Context) (pi *pooled[I], ok bool, err error) {
-	select {
-	case p.tokens <- struct{}{}:
-	default:
-		return nil, false, nil
-	}
-	pi, err = p.take(ctx)
-	return pi, true, err
-}
-
-// take returns an idle instance or creates one; the caller holds a token,
-// which take gives back on failure.
-func (p *pool[I]) take(ctx context.Context) (*pooled[I], error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		<-p.tokens
-		return nil, errPoolClosed
+		return nil, false, errPoolClosed
 	}
+	if p.busy >= p.max {
+		p.mu.Unlock()
+		return nil, false, nil
+	}
+	p.busy++
 	if n := len(p.idle); n > 0 {
-		pi := p.idle[n-1]
+		pi = p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		return pi, nil
+		return pi, true, nil
 	}
 	p.mu.Unlock()
 	inst, err := p.create(ctx)
 	if err != nil {
-		<-p.tokens
-		return nil, err
+		p.release(nil)
+		return nil, true, err
 	}
-	return &pooled[I]{inst: inst}, nil
+	return &pooled[I]{inst: inst}, true, nil
 }
 
 // put gives an instance back after a call; unusable or worn-out instances
 // are closed instead of kept.
 func (p *pool[I]) put(pi *pooled[I]) {
 	pi.calls++
-	keep := pi.inst.usable() && pi.calls < p.maxCalls
+	if pi.inst.usable() && pi.calls < p.maxCalls {
+		if !p.release(pi) {
+			pi.inst.close() // the pool was closed meanwhile
+		}
+		return
+	}
+	// Closed before its place is given up: never more than max instances.
+	pi.inst.close()
+	p.release(nil)
+}
+
+// release ends the use of an instance, keeping pi (if not nil) idle unless
+// the pool is closed; it reports whether pi was kept.
+func (p *pool[I]) release(pi *pooled[I]) (kept bool) {
 	p.mu.Lock()
-	if keep && !p.closed {
+	if pi != nil && !p.closed {
 		p.idle = append(p.idle, pi)
-		keep = true
-	} else {
-		keep = false
+		kept = true
+	}
+	p.busy--
+	if p.waiting > 0 {
+		close(p.freed)
+		p.freed = make(chan struct{})
 	}
 	p.mu.Unlock()
-	if !keep {
-		pi.inst.close()
-	}
-	<-p.tokens
+	return kept
 }
 
 // close closes the idle instances; instances in use are closed when put
@@ -113,10 +140,21 @@ func (p *pool[I]) close() {
 	p.closed = true
 	idle := p.idle
 	p.idle = nil
+	if p.waiting > 0 { // they get errPoolClosed
+		close(p.freed)
+		p.freed = make(chan struct{})
+	}
 	p.mu.Unlock()
 	for _, pi := range idle {
 		pi.inst.close()
 	}
+}
+
+// inUse returns the number of instances in use, for tests.
+func (p *pool[I]) inUse() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.busy
 }
 
 // size returns the number of idle instances, for tests.

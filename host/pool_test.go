@@ -108,4 +108,25 @@ func TestPoolBusy(t *testing.T) {
 	})
 	echo(t, p, "freed")
 	wg.Wait()
+
+	// A caller waiting when the plugin is unloaded is told at once.
+	held, err = rt.pool.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() {
+		time.Sleep(50 * time.Millisecond)
+		h.Unload("single")
+	})
+	start = time.Now()
+	_, err = p.ExecuteTask(context.Background(), "echo", "{}", false)
+	wantError(t, err, KindFailed, "plugin single: tasks.execute: plugin was unloaded")
+	if took := time.Since(start); took > 150*time.Millisecond {
+		t.Errorf("the waiting caller learnt of the unload after %v", took)
+	}
+	wg.Wait()
+	rt.pool.put(held)
+	if n := rt.pool.inUse(); n != 0 {
+		t.Errorf("%d instances in use", n)
+	}
 }

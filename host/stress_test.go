@@ -117,8 +117,8 @@ func TestStressConcurrentPlugins(t *testing.T) {
 	// Every instance went back to its pool (none leaked by a trap), and the
 	// plugins still work.
 	for _, tg := range targets {
-		if rt, ok := tg.p.rt.(*componentRuntime); ok && len(rt.pool.tokens) != 0 {
-			t.Errorf("%s: %d instances still taken", tg.p.Name(), len(rt.pool.tokens))
+		if rt, ok := tg.p.rt.(*componentRuntime); ok && rt.pool.inUse() != 0 {
+			t.Errorf("%s: %d instances still taken", tg.p.Name(), rt.pool.inUse())
 		}
 		if !tg.js {
 			echo(t, tg.p, "after")
