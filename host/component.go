@@ -265,8 +265,7 @@ func (rt *componentRuntime) with(ctx context.Context, fn string, f func(*compone
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	err = deadlineCause(ctx, start, rt.p.limits.ExecutionTimeout, f(pi.inst))
+	err = deadlineCause(ctx, f(pi.inst))
 	if err != nil && !isPluginError(err) {
 		pi.inst.broken = true
 	}
@@ -278,12 +277,15 @@ func (rt *componentRuntime) with(ctx context.Context, fn string, f func(*compone
 // deadline. A store enforces one deadline, the earlier of the plugin's
 // execution timeout and the context's deadline; when the context's came
 // first but its timer had not fired yet, bindings reports the interruption
-// as the plugin's timeout, which would blame the wrong limit.
-func deadlineCause(ctx context.Context, start time.Time, timeout time.Duration, err error) error {
+// as the plugin's timeout, which would blame the wrong limit. (Had the
+// plugin's timeout come first, the context's deadline would still be ahead:
+// the call ends within one epoch tick of its deadline, and a caller's
+// deadline less than a tick after the plugin's is a tie either way.)
+func deadlineCause(ctx context.Context, err error) error {
 	if err == nil || !errors.Is(err, bindings.ErrTimeout) {
 		return err
 	}
-	if d, ok := ctx.Deadline(); ok && d.Before(start.Add(timeout)) {
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
 		return context.DeadlineExceeded
 	}
 	return err
@@ -403,10 +405,9 @@ func (s *componentStage) close(ctx context.Context) error {
 	return err
 }
 
-// fail marks the stage's instance broken when err, from a call started at
-// start, is not the plugin's own.
-func (s *componentStage) fail(ctx context.Context, start time.Time, err error) error {
-	err = deadlineCause(ctx, start, s.ci.store.CallLimits().Timeout, err)
+// fail marks the stage's instance broken when err is not the plugin's own.
+func (s *componentStage) fail(ctx context.Context, err error) error {
+	err = deadlineCause(ctx, err)
 	if err != nil && !isPluginError(err) {
 		s.ci.broken = true
 	}
@@ -419,9 +420,8 @@ type componentSource struct {
 }
 
 func (s *componentSource) next(ctx context.Context, max uint32) ([]logs.LogEntry, error) {
-	start := time.Now()
 	out, err := s.r.Next(ctx, max)
-	return out, s.fail(ctx, start, err)
+	return out, s.fail(ctx, err)
 }
 
 type componentParser struct {
@@ -430,9 +430,8 @@ type componentParser struct {
 }
 
 func (s *componentParser) parse(ctx context.Context, lines []string) ([]*logs.LogEntry, error) {
-	start := time.Now()
 	out, err := s.r.Parse(ctx, lines)
-	return out, s.fail(ctx, start, err)
+	return out, s.fail(ctx, err)
 }
 
 type componentFilter struct {
@@ -441,9 +440,8 @@ type componentFilter struct {
 }
 
 func (s *componentFilter) keep(ctx context.Context, entries []logs.LogEntry) ([]bool, error) {
-	start := time.Now()
 	out, err := s.r.Keep(ctx, entries)
-	return out, s.fail(ctx, start, err)
+	return out, s.fail(ctx, err)
 }
 
 type componentOutput struct {
@@ -452,9 +450,8 @@ type componentOutput struct {
 }
 
 func (s *componentOutput) write(ctx context.Context, entries []logs.LogEntry) ([]string, error) {
-	start := time.Now()
 	out, err := s.r.Write(ctx, entries)
-	return out, s.fail(ctx, start, err)
+	return out, s.fail(ctx, err)
 }
 
 func (rt *componentRuntime) openSource(ctx context.Context, name, config string) (sourceStage, error) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -39,7 +40,8 @@ type pluginLog struct {
 	mu         sync.Mutex
 	limiter    *rate.Limiter
 	suppressed int
-	since      time.Time // when the first of the suppressed messages came
+	since      time.Time   // when the first of the suppressed messages came
+	pending    atomic.Bool // suppressed > 0, read without the lock by flush
 }
 
 // noticeInterval is how often, at most, a plugin logging over its rate
@@ -66,6 +68,7 @@ func (p *pluginLog) log(ctx context.Context, level slog.Level, msg string) {
 	if !p.limiter.Allow() {
 		if p.suppressed == 0 {
 			p.since = time.Now()
+			p.pending.Store(true)
 		}
 		p.suppressed++
 		p.mu.Unlock()
@@ -83,6 +86,9 @@ func (p *pluginLog) log(ctx context.Context, level slog.Level, msg string) {
 // flush reports the messages suppressed and not yet reported. The host
 // calls it at the end of every call into the plugin.
 func (p *pluginLog) flush(ctx context.Context) {
+	if !p.pending.Load() {
+		return
+	}
 	p.mu.Lock()
 	if p.suppressed == 0 {
 		p.mu.Unlock()
@@ -97,6 +103,7 @@ func (p *pluginLog) flush(ctx context.Context) {
 func (p *pluginLog) takeSuppressed() int {
 	n := p.suppressed
 	p.suppressed = 0
+	p.pending.Store(false)
 	return n
 }
 
