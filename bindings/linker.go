@@ -443,8 +443,18 @@ func asyncKind(t *Type) Kind {
 // Instantiate instantiates c in s with the linker's definitions. Imports the
 // linker does not satisfy are reported by name before wasmtime is asked.
 func (l *Linker) Instantiate(s *Store, c *Component) (*Instance, error) {
+	return l.InstantiateContext(context.Background(), s, c)
+}
+
+// InstantiateContext is Instantiate with a context: the component's start
+// functions (and any host function they call) run under ctx and the
+// store's CallLimits, like a call, and ctx's cancellation interrupts them.
+func (l *Linker) InstantiateContext(ctx context.Context, s *Store, c *Component) (*Instance, error) {
 	if err := s.usable(); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &Trap{Kind: TrapInterrupted, Cause: err}
 	}
 	if err := l.CheckImports(c); err != nil {
 		return nil, err
@@ -466,7 +476,7 @@ func (l *Linker) Instantiate(s *Store, c *Component) (*Instance, error) {
 	}
 	var inst C.dl_instance_t
 	// Instantiation runs guest start functions: it is a call like any other.
-	prevCtx, prevDeadline, prevErr := s.beginCall(context.Background())
+	prevCtx, prevDeadline, prevErr := s.beginCall(ctx)
 	if s.engine.config.ConsumeFuel {
 		if err := takeError("fuel", C.wasmtime_context_set_fuel(s.cx, C.uint64_t(s.fuel()))); err != nil {
 			s.endCall(prevCtx, prevDeadline, prevErr)

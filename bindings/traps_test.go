@@ -306,3 +306,39 @@ func TestReentryRefused(t *testing.T) {
 		t.Fatal("the outer call failed but the instance is not marked")
 	}
 }
+
+// A component whose core module's start function never returns: its
+// instantiation is bounded like a call, by the context, the timeout and fuel.
+func TestInstantiateInterrupted(t *testing.T) {
+	e, err := NewEngine(EngineConfig{ConsumeFuel: true, EpochInterruption: true, EpochTick: 2 * time.Millisecond})
+	must(t, err)
+	defer e.Close()
+	c := compileWAT(t, e, `(component
+  (core module $m (func $spin (loop $l (br $l))) (start $spin))
+  (core instance $i (instantiate $m)))`)
+	l := e.NewLinker()
+	defer l.Close()
+	run := func(ctx context.Context, limits CallLimits) error {
+		s, err := e.NewStore(StoreOptions{Call: limits})
+		must(t, err)
+		defer s.Close()
+		_, err = l.InstantiateContext(ctx, s, c)
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if err := run(ctx, CallLimits{}); !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("context deadline: %v", err)
+	}
+	if err := run(context.Background(), CallLimits{Timeout: 20 * time.Millisecond}); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("timeout: %v", err)
+	}
+	if err := run(context.Background(), CallLimits{Fuel: 10_000}); !errors.Is(err, ErrFuelExhausted) {
+		t.Fatalf("fuel: %v", err)
+	}
+	cancelled, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if err := run(cancelled, CallLimits{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled before: %v", err)
+	}
+}
