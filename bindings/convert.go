@@ -371,7 +371,7 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		}
 		fs := unsafe.Slice((*cField)(src.b), int(src.a))
 		for i := range fs {
-			if cView(fs[i].nameLen, fs[i].name) != t.Fields[i].Name {
+			if !cEqual(fs[i].nameLen, fs[i].name, t.Fields[i].Name) {
 				return s.get(src)
 			}
 		}
@@ -388,9 +388,8 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		if t.Kind != KindVariant {
 			break
 		}
-		name := cView(src.a, src.b)
 		for _, c := range t.Cases {
-			if c.Name != name {
+			if !cEqual(src.a, src.b, c.Name) {
 				continue
 			}
 			if src.c == nil {
@@ -406,9 +405,8 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		if t.Kind != KindEnum {
 			break
 		}
-		name := cView(src.a, src.b)
 		for _, n := range t.Names {
-			if n == name {
+			if cEqual(src.a, src.b, n) {
 				return Val{kind: KindEnum, str: n}, nil
 			}
 		}
@@ -452,10 +450,9 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		}
 		names := make([]string, 0, n)
 		for _, b := range unsafe.Slice((*cBytes)(src.b), n) {
-			name := cView(b.size, b.data)
 			found := false
 			for _, tn := range t.Names {
-				if tn == name {
+				if cEqual(b.size, b.data, tn) {
 					names, found = append(names, tn), true
 					break
 				}
@@ -469,13 +466,24 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 	return s.get(src)
 }
 
-// cView returns C bytes as a string without copying, for comparisons only:
-// it must not outlive the C value.
-func cView(n uintptr, data unsafe.Pointer) string {
-	if n == 0 {
-		return ""
+// cEqual reports whether the C bytes (n, data) are s. It compares byte by
+// byte on purpose: Go's string comparison loads whole words, reading past
+// the end of short C buffers (harmless, but it makes valgrind report the
+// comparison as depending on undefined bytes).
+func cEqual(n uintptr, data unsafe.Pointer, s string) bool {
+	if int(n) != len(s) {
+		return false
 	}
-	return unsafe.String((*byte)(data), int(n))
+	if n == 0 {
+		return true
+	}
+	b := unsafe.Slice((*byte)(data), int(n))
+	for i := range b {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Store) getList(n uintptr, data unsafe.Pointer) ([]Val, error) {

@@ -194,7 +194,9 @@ func TestTrapInterrupted(t *testing.T) {
 	if !errors.As(err, &te) || te.Limit != 30*time.Millisecond {
 		t.Fatalf("timeout cause: %v", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 2*time.Second && !noSignalsForTests {
+		// (Under valgrind, which runs one thread at a time, the ticker
+		// goroutine may wait long for its turn.)
 		t.Fatalf("timeout took %v", d)
 	}
 	// The context's deadline.
