@@ -171,9 +171,10 @@ func logsRun(c *cli.Context) error {
 			fmt.Fprintln(a.stderr, "stats: "+st.Summary())
 		}
 		err := pipelineError(runErr)
-		if a.json && cfg.WritesStdout() {
-			// stdout holds records: the error document goes to stderr,
-			// like the stats would.
+		if a.json && cfg.WritesStdout() && st.Duration > 0 {
+			// The pipeline ran (its stages opened) and stdout holds
+			// records: the error document goes to stderr, like the stats
+			// would. Errors found before it ran go to stdout as usual.
 			if _, done := errorsAs[*reported](err); !done {
 				writeJSON(a.stderr, map[string]any{"error": errorDoc(err)})
 			}
