@@ -130,7 +130,7 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 	slot := s.slot()
 	prevBase := s.cbBase
 	s.cbBase = s.arena.mark()
-	prevCtx, prevDeadline, prevErr := s.beginCall(ctx)
+	prev := s.beginCall(ctx)
 
 	rc := C.dl_call(s.cx, &f.fn, boolInt(s.engine.config.ConsumeFuel), C.uint64_t(s.fuel()),
 		boolInt(s.engine.config.EpochInterruption),
@@ -167,7 +167,7 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 			}
 		}
 	}
-	s.endCall(prevCtx, prevDeadline, prevErr)
+	s.endCall(prev)
 	s.cbBase = prevBase
 	s.arena.release(mark)
 	if err != nil && rc != C.DL_CALL_FUEL_FAILED {

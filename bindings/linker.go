@@ -476,10 +476,10 @@ func (l *Linker) InstantiateContext(ctx context.Context, s *Store, c *Component)
 	}
 	var inst C.dl_instance_t
 	// Instantiation runs guest start functions: it is a call like any other.
-	prevCtx, prevDeadline, prevErr := s.beginCall(ctx)
+	prev := s.beginCall(ctx)
 	if s.engine.config.ConsumeFuel {
 		if err := takeError("fuel", C.wasmtime_context_set_fuel(s.cx, C.uint64_t(s.fuel()))); err != nil {
-			s.endCall(prevCtx, prevDeadline, prevErr)
+			s.endCall(prev)
 			return nil, err
 		}
 	}
@@ -488,7 +488,7 @@ func (l *Linker) InstantiateContext(ctx context.Context, s *Store, c *Component)
 	}
 	cerr := C.wasmtime_component_linker_instantiate(cl, s.cx, c.ptr, &inst)
 	err = s.callError("instantiate", cerr)
-	s.endCall(prevCtx, prevDeadline, prevErr)
+	s.endCall(prev)
 	if err != nil {
 		return nil, err
 	}

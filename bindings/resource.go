@@ -179,7 +179,7 @@ func (r *Resource) Drop(ctx context.Context) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	prevCtx, prevDeadline, prevErr := s.beginCall(ctx)
+	prev := s.beginCall(ctx)
 	var err error
 	if s.engine.config.ConsumeFuel {
 		err = takeError("fuel", C.wasmtime_context_set_fuel(s.cx, C.uint64_t(s.fuel())))
@@ -190,7 +190,7 @@ func (r *Resource) Drop(ctx context.Context) error {
 		}
 		err = s.callError("resource drop", C.wasmtime_component_resource_any_drop(s.cx, r.ptr))
 	}
-	s.endCall(prevCtx, prevDeadline, prevErr)
+	s.endCall(prev)
 	r.free()
 	r.state = resourceDropped
 	return err

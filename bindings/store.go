@@ -99,8 +99,11 @@ type Store struct {
 	cbCtx    context.Context // ctx with the store attached, made at the first callback
 	bgCtx    context.Context // context.Background() with the store attached
 	deadline time.Time
-	hostErr  error // why a host callback or the epoch callback failed the call
-	depth    int
+	// deadlineIsCtx tells whether deadline is the context's (else the
+	// store's Timeout).
+	deadlineIsCtx bool
+	hostErr       error // why a host callback or the epoch callback failed the call
+	depth         int
 
 	resources map[*Resource]struct{}
 	borrows   []*Resource // borrowed handles of the running host calls, innermost last
@@ -327,8 +330,8 @@ func StoreFromContext(ctx context.Context) *Store {
 }
 
 // beginCall records the state of a call about to enter the guest.
-func (s *Store) beginCall(ctx context.Context) (prevCtx context.Context, prevDeadline time.Time, prevErr error) {
-	prevCtx, prevDeadline, prevErr = s.ctx, s.deadline, s.hostErr
+func (s *Store) beginCall(ctx context.Context) (prev callState) {
+	prev = callState{s.ctx, s.deadline, s.deadlineIsCtx, s.hostErr}
 	s.ctx = ctx
 	s.cbCtx = nil
 	s.hostErr = nil
@@ -336,17 +339,28 @@ func (s *Store) beginCall(ctx context.Context) (prevCtx context.Context, prevDea
 	if s.call.Timeout > 0 {
 		s.deadline = time.Now().Add(s.call.Timeout)
 	}
+	s.deadlineIsCtx = false
 	if d, ok := ctx.Deadline(); ok && (s.deadline.IsZero() || d.Before(s.deadline)) {
-		// The context's own deadline is enforced by the same epoch check.
+		// The context's own deadline is enforced by the same epoch check;
+		// remember which of the two it is, to blame the right one.
 		s.deadline = d
+		s.deadlineIsCtx = true
 	}
 	s.depth++
 	return
 }
 
-func (s *Store) endCall(prevCtx context.Context, prevDeadline time.Time, prevErr error) {
+// callState is what a nested call saves of the call it runs inside.
+type callState struct {
+	ctx           context.Context
+	deadline      time.Time
+	deadlineIsCtx bool
+	hostErr       error
+}
+
+func (s *Store) endCall(prev callState) {
 	s.depth--
-	s.ctx, s.deadline, s.hostErr = prevCtx, prevDeadline, prevErr
+	s.ctx, s.deadline, s.deadlineIsCtx, s.hostErr = prev.ctx, prev.deadline, prev.deadlineIsCtx, prev.hostErr
 	s.cbCtx = nil
 }
 
@@ -377,10 +391,10 @@ func (s *Store) interruption() error {
 		}
 	}
 	if !s.deadline.IsZero() && !time.Now().Before(s.deadline) {
-		if s.call.Timeout > 0 {
-			return &TimeoutError{Limit: s.call.Timeout}
+		if s.deadlineIsCtx {
+			return context.DeadlineExceeded
 		}
-		return context.DeadlineExceeded
+		return &TimeoutError{Limit: s.call.Timeout}
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/driftless-dev/driftless/bindings"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/facts"
@@ -265,29 +264,11 @@ func (rt *componentRuntime) with(ctx context.Context, fn string, f func(*compone
 	if err != nil {
 		return err
 	}
-	err = deadlineCause(ctx, f(pi.inst))
+	err = f(pi.inst)
 	if err != nil && !isPluginError(err) {
 		pi.inst.broken = true
 	}
 	rt.pool.put(pi)
-	return err
-}
-
-// deadlineCause corrects the cause of a call interrupted at the caller's
-// deadline. A store enforces one deadline, the earlier of the plugin's
-// execution timeout and the context's deadline; when the context's came
-// first but its timer had not fired yet, bindings reports the interruption
-// as the plugin's timeout, which would blame the wrong limit. (Had the
-// plugin's timeout come first, the context's deadline would still be ahead:
-// the call ends within one epoch tick of its deadline, and a caller's
-// deadline less than a tick after the plugin's is a tie either way.)
-func deadlineCause(ctx context.Context, err error) error {
-	if err == nil || !errors.Is(err, bindings.ErrTimeout) {
-		return err
-	}
-	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-		return context.DeadlineExceeded
-	}
 	return err
 }
 
@@ -407,7 +388,6 @@ func (s *componentStage) close(ctx context.Context) error {
 
 // fail marks the stage's instance broken when err is not the plugin's own.
 func (s *componentStage) fail(ctx context.Context, err error) error {
-	err = deadlineCause(ctx, err)
 	if err != nil && !isPluginError(err) {
 		s.ci.broken = true
 	}
