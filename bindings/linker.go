@@ -320,12 +320,16 @@ func (l *Linker) CheckImports(c *Component) error {
 	var ie ImportError
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defined := map[int]bool{}
+	for _, imp := range ct.Imports {
+		l.root.definedResources(imp, defined)
+	}
 	for _, imp := range ct.Imports {
 		switch {
 		case l.wasi && strings.HasPrefix(imp.Name, "wasi:"):
 			// wasmtime provides these; instantiation reports versions it lacks.
 		default:
-			if why := l.root.missing(imp); len(why) > 0 {
+			if why := l.root.missing(imp, defined); len(why) > 0 {
 				ie.Missing = append(ie.Missing, why...)
 			}
 		}
@@ -339,8 +343,26 @@ func (l *Linker) CheckImports(c *Component) error {
 	return &ie
 }
 
+// definedResources adds to set the resources of imp that n defines.
+func (n *linkerNode) definedResources(imp ItemDef, set map[int]bool) {
+	switch imp.Item.Kind {
+	case ItemResource:
+		if _, ok := n.resources[imp.Name]; ok {
+			set[imp.Item.resource] = true
+		}
+	case ItemInstance:
+		if child, ok := n.instances[imp.Name]; ok {
+			for _, e := range imp.Item.Exports {
+				child.definedResources(e, set)
+			}
+		}
+	}
+}
+
 // missing returns the names within item that node n does not define.
-func (n *linkerNode) missing(imp ItemDef) []string {
+// A resource that an interface uses from another one (`use a.{r}`) is
+// imported twice as one type; defining it once (in set) satisfies both.
+func (n *linkerNode) missing(imp ItemDef, defined map[int]bool) []string {
 	switch imp.Item.Kind {
 	case ItemFunc:
 		if _, ok := n.funcs[imp.Name]; ok {
@@ -348,18 +370,27 @@ func (n *linkerNode) missing(imp ItemDef) []string {
 		}
 		return []string{imp.Name}
 	case ItemResource:
-		if _, ok := n.resources[imp.Name]; ok {
+		if _, ok := n.resources[imp.Name]; ok || defined[imp.Item.resource] {
 			return nil
 		}
 		return []string{imp.Name}
 	case ItemInstance:
 		child, ok := n.instances[imp.Name]
 		if !ok {
-			return []string{imp.Name}
+			// An interface of types only (records, enums, ... that other
+			// interfaces use) needs nothing from the host: wasmtime
+			// instantiates the component without the instance defined.
+			child = &linkerNode{}
+			for _, e := range imp.Item.Exports {
+				if len(child.missing(e, defined)) > 0 {
+					return []string{imp.Name}
+				}
+			}
+			return nil
 		}
 		var out []string
 		for _, e := range imp.Item.Exports {
-			for _, m := range child.missing(e) {
+			for _, m := range child.missing(e, defined) {
 				out = append(out, imp.Name+"#"+m)
 			}
 		}

@@ -407,3 +407,68 @@ func TestExportLookupCaching(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A component importing an interface that holds only types (as plugins
+// import driftless:plugin/types) needs nothing from the host.
+func TestTypesOnlyImport(t *testing.T) {
+	e, err := NewEngine(EngineConfig{})
+	must(t, err)
+	c := compileWAT(t, e, `(component
+  (type $point (record (field "x" u32) (field "y" u32)))
+  (import "test:x/types" (instance $types
+    (type $p (record (field "x" u32) (field "y" u32)))
+    (export "point" (type (eq $p)))
+    (type $e (enum "a" "b"))
+    (export "kind" (type (eq $e)))))
+  (core module $M (func (export "f") (result i32) (i32.const 7)))
+  (core instance $m (instantiate $M))
+  (func (export "f") (result u32) (canon lift (core func $m "f")))
+)`)
+	l := e.NewLinker()
+	if err := l.CheckImports(c); err != nil {
+		t.Fatalf("types-only import reported: %v", err)
+	}
+	s, err := e.NewStore(StoreOptions{})
+	must(t, err)
+	defer s.Close()
+	inst, err := l.Instantiate(s, c)
+	must(t, err)
+	if v := call(t, inst, "f"); v.U32() != 7 {
+		t.Fatalf("f = %s", v)
+	}
+}
+
+// An interface that uses another's resource (`use a.{r}`) imports it again
+// as the same type: the host defines it once, where it is declared.
+func TestImportedResourceUsedElsewhere(t *testing.T) {
+	e, err := NewEngine(EngineConfig{})
+	must(t, err)
+	c := compileWAT(t, e, `(component
+  (import "test:x/a" (instance $a
+    (export "r" (type (sub resource)))))
+  (alias export $a "r" (type $r))
+  (import "test:x/b" (instance $b
+    (alias outer 1 $r (type $ro))
+    (export "r" (type (eq $ro)))))
+  (core module $M (func (export "f") (result i32) (i32.const 7)))
+  (core instance $m (instantiate $M))
+  (func (export "f") (result u32) (canon lift (core func $m "f")))
+)`)
+	var ie *ImportError
+	if err := e.NewLinker().CheckImports(c); !errors.As(err, &ie) || strings.Join(ie.Missing, ",") != "test:x/a,test:x/b" {
+		t.Fatalf("undefined resource: got %v", err)
+	}
+	l := e.NewLinker()
+	must(t, l.Instance("test:x/a").DefineResource("r", NewResourceType("r"), nil))
+	if err := l.CheckImports(c); err != nil {
+		t.Fatalf("resource defined where declared, reported: %v", err)
+	}
+	s, err := e.NewStore(StoreOptions{})
+	must(t, err)
+	defer s.Close()
+	inst, err := l.Instantiate(s, c)
+	must(t, err)
+	if v := call(t, inst, "f"); v.U32() != 7 {
+		t.Fatalf("f = %s", v)
+	}
+}

@@ -105,6 +105,11 @@ type Item struct {
 	Func    *FuncType // ItemFunc
 	Exports []ItemDef // ItemInstance: the instance's items, in order
 	Type    *Type     // ItemType
+
+	// resource numbers the distinct resource types of one component's
+	// imports and exports from 1 (ItemResource): an interface that uses
+	// another's resource exports it again under the same number.
+	resource int
 }
 
 // ItemDef is a named item.
@@ -340,6 +345,7 @@ type namedType struct {
 type namedResource struct {
 	name string
 	ty   *C.wasmtime_component_resource_type_t // owned clone
+	id   int                                   // Item.resource
 }
 
 func (r *reflector) close() {
@@ -399,8 +405,15 @@ func (r *reflector) items(e itemEntries) []ItemDef {
 		it := &e.items[i]
 		if it.kind == C.DL_ITEM_RESOURCE {
 			rt := (*C.wasmtime_component_resource_type_t)(itemPtr(it))
-			r.resources = append(r.resources, namedResource{e.names[i], C.wasmtime_component_resource_type_clone(rt)})
-			out[i] = ItemDef{e.names[i], &Item{Kind: ItemResource}}
+			id := len(r.resources) + 1
+			for _, n := range r.resources {
+				if C.wasmtime_component_resource_type_equal(n.ty, rt) {
+					id = n.id
+					break
+				}
+			}
+			r.resources = append(r.resources, namedResource{e.names[i], C.wasmtime_component_resource_type_clone(rt), id})
+			out[i] = ItemDef{e.names[i], &Item{Kind: ItemResource, resource: id}}
 		}
 	}
 	for i := range e.items {
