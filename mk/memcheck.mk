@@ -19,6 +19,11 @@
 #                      runs engines without signal-based traps
 #                      (DRIFTLESS_BINDINGS_NO_SIGNALS=1: valgrind cannot
 #                      pass wasmtime's SIGSEGV/SIGILL/SIGFPE traps through).
+#                      valgrind runs one thread at a time; --fair-sched=yes
+#                      hands the CPU round-robin, so a guest spinning until
+#                      another thread interrupts it (the epoch ticker, a
+#                      cancel) cannot starve that thread (without it, one run
+#                      hung past its 30-minute timeout).
 #                      Suppressions, each justified: bindings/testdata/valgrind.supp.
 #   memcheck-leak      TestLeakManyCalls with a million calls (every kind of
 #                      value, host callbacks, resources, traps, store
@@ -31,8 +36,8 @@ MEMCHECK_DIR := build/memcheck
 MEMCHECK_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 MEMCHECK_LEAK_CALLS ?= 1000000
 # Tests that measure wall-clock time and cannot hold under valgrind, which
-# runs one thread at a time (the epoch ticker waits for its turn): they run
-# in memcheck-asan and in plain `go test`.
+# runs one thread at a time and ~50x slower: they run in memcheck-asan and in
+# plain `go test`.
 MEMCHECK_VALGRIND_SKIP ?= ^TestCoreGuardTimeout$$
 
 .PHONY: memcheck memcheck-asan memcheck-valgrind memcheck-leak memcheck-tools
@@ -56,9 +61,9 @@ memcheck-valgrind: memcheck-tools
 	@mkdir -p $(MEMCHECK_ROOT)/$(MEMCHECK_DIR)
 	cd $(MEMCHECK_ROOT) && $(GO) test -tags=valgrind -c -o $(MEMCHECK_DIR)/bindings.valgrind.test ./bindings/
 	cd $(MEMCHECK_ROOT)/bindings && GODEBUG=asyncpreemptoff=1 DRIFTLESS_BINDINGS_NO_SIGNALS=1 \
-		valgrind --tool=memcheck --error-exitcode=97 --leak-check=no --num-callers=40 \
+		valgrind --tool=memcheck --fair-sched=yes --error-exitcode=97 --leak-check=no --num-callers=40 \
 		--suppressions=testdata/valgrind.supp \
-		../$(MEMCHECK_DIR)/bindings.valgrind.test -test.count=1 -test.timeout=30m \
+		../$(MEMCHECK_DIR)/bindings.valgrind.test -test.count=1 -test.timeout=10m \
 		-test.skip '$(MEMCHECK_VALGRIND_SKIP)'
 
 memcheck-leak:
