@@ -124,7 +124,10 @@ func vjKey(s string, i int) int {
 // vjString scans the string starting at s[i] == '"'; it returns the
 // index after it, or -1.
 func vjString(s string, i int) int {
-	for i++; i < len(s); i++ {
+	for i++; ; i++ {
+		if i = stringRun(s, i); i >= len(s) {
+			return -1
+		}
 		switch c := s[i]; {
 		case c == '"':
 			return i + 1
@@ -152,7 +155,6 @@ func vjString(s string, i int) int {
 			}
 		}
 	}
-	return -1
 }
 
 // vjNumber scans the number starting at s[i]; it returns the index after

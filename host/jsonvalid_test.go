@@ -14,6 +14,52 @@ var jsonCases = []string{
 	`"abc`, `"\x"`, `"\u12"`, `"\u12g4"`, "\"a\nb\"", "\"\x00\"", `"\`, `{} {}`, `1 2`, `[] x`, "\v1", "1\f",
 	"\"\xff\"", strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 	strings.Repeat(`{"a":`, 50) + "1" + strings.Repeat("}", 50),
+	// Long strings, read eight bytes at a time, with the byte that ends the
+	// run at every offset of a word.
+	`"0123456789abcdef0123456789"`, `"0123456789abcdef\\0123456789"`, "\"0123456789abcde\x1f0123456789\"",
+	"\"0123456\xc3\xa9789abcdef\x7f\x80\xff 0123\"", `["0123456789abcdef","0123456789abcdef"]`, `"01234567\"`,
+}
+
+// stringRun finds the same byte as a byte loop, wherever it sits.
+func TestStringRun(t *testing.T) {
+	naive := func(s string, i int) int {
+		for ; i < len(s); i++ {
+			if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+		return i
+	}
+	for _, stop := range []byte{'"', '\\', 0, 0x1f, '\n'} {
+		for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', 0x20, 0x7f, 0x80, 0xa2, 0xdc, 0xff} {
+			for n := 0; n < 40; n++ {
+				for at := 0; at <= n; at++ {
+					b := []byte(strings.Repeat(string([]byte{fill}), n))
+					if at < n {
+						b[at] = stop
+					}
+					for from := 0; from <= min(n, 9); from++ {
+						if got, want := stringRun(string(b), from), naive(string(b), from); got != want {
+							t.Fatalf("stringRun(%q, %d) = %d, want %d", b, from, got, want)
+						}
+						if got, want := stringRun(b, from), naive(string(b), from); got != want {
+							t.Fatalf("stringRun([]byte %q, %d) = %d, want %d", b, from, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkValidJSON(b *testing.B) {
+	doc := `{"message":"hello","pad":"` + strings.Repeat("x", 990) + `"}`
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if !validJSON(doc) {
+			b.Fatal("invalid")
+		}
+	}
 }
 
 func TestValidJSON(t *testing.T) {

@@ -137,6 +137,10 @@ func skipSpace(b []byte, i int) int {
 // stringEnd returns the index after the string that starts at b[i] ('"').
 func stringEnd(b []byte, i int) int {
 	for i++; i < len(b); i++ {
+		i = stringRun(b, i)
+		if i >= len(b) {
+			break
+		}
 		switch b[i] {
 		case '\\':
 			i++
