@@ -415,8 +415,47 @@ func ambiguous(b Binding) *extensionError {
 }
 
 // arguments converts positional and keyword arguments to JSON texts in
-// the extension's argument order.
+// the extension's argument order. An extension that declares its arguments
+// gets at most those, and every required one; one that declares none gets
+// whatever the template passes (legacy plugins rarely declare theirs).
 func arguments(x Extension, params *exec.VarArgs) ([]string, error) {
+	args, err := argumentsJSON(x, params)
+	if err != nil {
+		return nil, err
+	}
+	decl := x.Definition.Arguments
+	if len(decl) == 0 {
+		return args, nil
+	}
+	if len(args) > len(decl) {
+		names := make([]string, len(decl))
+		for i, a := range decl {
+			names[i] = Ident(a.Name)
+		}
+		return nil, fmt.Errorf("takes at most %d arguments (%s), got %d", len(decl), strings.Join(names, ", "), len(args))
+	}
+	for i, a := range decl {
+		if a.Required && !given(params, i, a.Name) {
+			return nil, fmt.Errorf("argument %s is required", Ident(a.Name))
+		}
+	}
+	return args, nil
+}
+
+// given reports whether the template passed the extension's argument i,
+// named name, by position or keyword.
+func given(params *exec.VarArgs, i int, name string) bool {
+	if i < len(params.Args) {
+		return true
+	}
+	_, ok := params.KwArgs[name]
+	if !ok {
+		_, ok = params.KwArgs[Ident(name)]
+	}
+	return ok
+}
+
+func argumentsJSON(x Extension, params *exec.VarArgs) ([]string, error) {
 	args := make([]string, 0, len(params.Args))
 	for i, a := range params.Args {
 		j, err := toJSON(a)

@@ -99,11 +99,22 @@ func TestPluginFiltersAndFunctions(t *testing.T) {
 }
 
 func TestKeywordArgumentErrors(t *testing.T) {
-	env := New(loadPlugins(t, nil, extPlugin("p", wrap, args)))
+	need := testplugin.Extension{Name: "need", Function: true, Do: testplugin.Echo(""),
+		Args: []testplugin.Arg{{Name: "a", Required: true}, {Name: "b-arg", Required: true}, {Name: "c"}}}
+	env := New(loadPlugins(t, nil, extPlugin("p", wrap, args, need)))
+	for _, ok := range []string{`{{ need(1, 2) | tojson }}`, `{{ need(1, b_arg=2, c=3) | tojson }}`, `{{ need(b_arg=2, a=None) | tojson }}`} {
+		if _, err := env.RenderString(context.Background(), "t", ok, nil); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
 	for src, want := range map[string]string{
 		`{{ 1 | wrap(third=1) }}`:    "filter wrap: no argument named third (arguments: first, second_arg)",
 		`{{ 1 | wrap(2, first=1) }}`: "argument first is given twice",
 		`{{ args(x=1) }}`:            "function args: no argument named x (it declares no arguments)",
+		`{{ 1 | wrap(1, 2, 3) }}`:    "filter wrap: takes at most 2 arguments (first, second_arg), got 3",
+		`{{ need(b_arg=1) }}`:        "function need: argument a is required",
+		`{{ need() }}`:               "function need: argument a is required",
+		`{{ need(1) }}`:              "function need: argument b_arg is required",
 	} {
 		_, err := env.RenderString(context.Background(), "t", src, nil)
 		if err == nil || !strings.Contains(err.Error(), want) {

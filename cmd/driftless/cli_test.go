@@ -366,6 +366,9 @@ execution_timeout_secs = 20
 // TestInterrupt: ctrl-C cancels the running plugin call.
 func TestInterrupt(t *testing.T) {
 	home := fixtureHome(t)
+	// Enough fuel that the spin outlasts the wait below on a fast machine
+	// (10⁹, the default, lasts about a second).
+	writeFile(t, home, "plugins.toml", "[security]\nfuel_limit = 1_000_000_000_000\n")
 	cmd := exec.Command(binary, "-o", "json", "task", "run", "fixture.spin")
 	cmd.Env = append(os.Environ(), "DRIFTLESS_HOME="+home)
 	var out bytes.Buffer
