@@ -6,9 +6,10 @@
 // Lives here (not in an example) so that its imports resolve against tools/npm/node_modules.
 //
 // Two things this wrapper does that the componentize-js CLI does not:
-//  * preview2-shim may start with no preopened directories (0.26 does); componentize-js reads the
-//    WIT files through that shim, which fails with "failed to find a pre-opened file
-//    descriptor" unless the root is preopened first (_setPreopens).
+//  * preview2-shim may start with no preopened directories: the pinned 0.17.9 (package.json)
+//    preopens / when it is imported, but other versions start with none. componentize-js reads
+//    the WIT files through that shim, which then fails with "failed to find a pre-opened file
+//    descriptor"; setting the root preopen here first (_setPreopens) works with either.
 //  * The WASI features the Driftless host does not provide are switched off: `http` and
 //    `fetch-event` would make the component import wasi:http, which the host refuses.
 //    `stdio`, `random` and `clocks` stay (console.* goes to wasi:cli stderr/stdout).
