@@ -51,6 +51,7 @@ func cKind(k Kind) uint8 { return uint8(k - 1) }
 type arena struct {
 	chunks []arenaChunk
 	cur    int
+	err    error // the first invalid value a Writer met (see Lowerer)
 }
 
 type arenaChunk struct {
@@ -143,6 +144,11 @@ func (a *arena) bytes(s string) unsafe.Pointer {
 
 // put writes v into dst. v has passed check.
 func (a *arena) put(dst *cVal, v Val) {
+	if v.low != nil {
+		*dst = cVal{}
+		v.low.l.Lower(Writer{a, dst})
+		return
+	}
 	dst.kind = cKind(v.kind)
 	dst.a, dst.b, dst.c = 0, nil, nil
 	switch v.kind {

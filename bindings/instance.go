@@ -122,7 +122,10 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 	}
 
 	mark := s.arena.mark()
-	cargs := s.arena.list(args)
+	cargs, err := s.putArgs(f, mark, args)
+	if err != nil {
+		return Val{}, err
+	}
 	nres := 0
 	if f.ty.Result != nil {
 		nres = 1
@@ -137,7 +140,6 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 		(*C.dl_val_t)(unsafe.Pointer(cargs)), C.size_t(len(args)), C.size_t(nres), C.uintptr_t(uintptr(unsafe.Pointer(slot))))
 
 	var result Val
-	var err error
 	switch rc {
 	case C.DL_CALL_OK, C.DL_CALL_POST_FAILED:
 		if nres == 1 {
@@ -189,6 +191,30 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 		}
 	}
 	return result, err
+}
+
+// putArgs writes the arguments of a call to f into the arena. What a
+// Lowerer refuses, or a panic inside one, fails the call before anything
+// reaches wasmtime, with the arena as it was at mark.
+func (s *Store) putArgs(f *Func, mark arenaMark, args []Val) (cargs *cVal, err error) {
+	defer func() {
+		if err != nil {
+			s.arena.release(mark)
+		}
+		if p := recover(); p != nil {
+			s.arena.err = nil
+			s.arena.release(mark)
+			panic(p)
+		}
+	}()
+	cargs = s.arena.vals(len(args))
+	for i := range args {
+		s.arena.put(&unsafe.Slice(cargs, len(args))[i], args[i])
+		if err := s.arena.takeErr(); err != nil {
+			return nil, &ArgumentError{Func: f.name, Param: f.ty.Params[i].Name, Err: err}
+		}
+	}
+	return cargs, nil
 }
 
 // InstanceTrappedError is returned by calls into an instance in which an

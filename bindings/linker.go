@@ -646,11 +646,30 @@ func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t)
 	s.arena.release(s.cbBase)
 	cs := s.arena.vals(nrets)
 	if nrets > 0 {
-		for i, r := range results {
-			s.arena.put(&unsafe.Slice(cs, nrets)[i], r)
+		if err := s.putResults(f, cs, results); err != nil {
+			return err
 		}
 	}
 	*out = (*C.dl_val_t)(unsafe.Pointer(cs))
+	return nil
+}
+
+// putResults writes a host function's results into cs. What a Lowerer
+// refuses, or its panic, becomes the host function's error: a panic must
+// not unwind through wasmtime's frames.
+func (s *Store) putResults(f *hostFunc, cs *cVal, results []Val) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.arena.err = nil
+			err = &HostPanicError{Func: f.name, Value: p, Stack: bound(string(debug.Stack()), 8192)}
+		}
+	}()
+	for i, r := range results {
+		s.arena.put(&unsafe.Slice(cs, len(results))[i], r)
+	}
+	if err := s.arena.takeErr(); err != nil {
+		return fmt.Errorf("host function %s result: %w", f.name, err)
+	}
 	return nil
 }
 

@@ -76,6 +76,7 @@ type Val struct {
 	elems []Val    // list, tuple, record values; option, result, variant payload (0 or 1)
 	names []string // record field names; flags that are set
 	res   *Resource
+	low   *lowering // a value written when it crosses (Lowered)
 }
 
 // Bool returns a bool value.
@@ -185,6 +186,9 @@ func (v Val) Kind() Kind { return v.kind }
 func (v Val) IsValid() bool { return v.kind != 0 }
 
 func (v Val) must(k Kind) {
+	if v.low != nil {
+		panic(fmt.Sprintf("bindings: %s accessor called on a Lowered value, which has no Go content", k))
+	}
 	if v.kind != k {
 		panic(fmt.Sprintf("bindings: %s accessor called on a %s value", k, v.kind))
 	}
@@ -232,7 +236,7 @@ func (v Val) Str() string { v.must(KindString); return v.str }
 // Elems returns the elements of a list or tuple. The slice must not be
 // modified.
 func (v Val) Elems() []Val {
-	if v.kind != KindList && v.kind != KindTuple {
+	if v.kind != KindList && v.kind != KindTuple || v.low != nil {
 		v.must(KindList)
 	}
 	return v.elems
@@ -258,7 +262,7 @@ func (v Val) Field(name string) (Val, bool) {
 
 // Case returns the case name of a variant or enum.
 func (v Val) Case() string {
-	if v.kind != KindEnum {
+	if v.kind != KindEnum || v.low != nil {
 		v.must(KindVariant)
 	}
 	return v.str
@@ -269,6 +273,9 @@ func (v Val) Case() string {
 func (v Val) Payload() (Val, bool) {
 	switch v.kind {
 	case KindVariant, KindOption, KindResult:
+		if v.low != nil {
+			v.must(v.kind)
+		}
 	default:
 		v.must(KindVariant)
 	}
@@ -295,6 +302,9 @@ func (v Val) Resource() *Resource { v.must(KindResource); return v.res }
 // contents, recursively. Floats compare by bits, so NaN equals the same NaN.
 // Flags compare as sets. Resources compare by handle identity.
 func Equal(a, b Val) bool {
+	if a.low != nil || b.low != nil {
+		return a.low == b.low && a.kind == b.kind // no content to compare
+	}
 	if a.kind != b.kind || a.bits != b.bits || a.str != b.str || len(a.elems) != len(b.elems) {
 		return false
 	}
@@ -341,6 +351,10 @@ func (v Val) String() string {
 }
 
 func (v Val) format(b *strings.Builder) {
+	if v.low != nil {
+		b.WriteString("<lowered " + v.kind.String() + ">")
+		return
+	}
 	switch v.kind {
 	case KindBool:
 		b.WriteString(strconv.FormatBool(v.bits != 0))
@@ -434,6 +448,9 @@ func signExtend(v Val) int64 {
 // every argument and host-callback result before conversion, with the
 // store they go to.
 func (v Val) check(s *Store) error {
+	if v.low != nil {
+		return nil // the Writer checks what it writes
+	}
 	switch v.kind {
 	case 0:
 		return fmt.Errorf("invalid zero Val")
@@ -503,6 +520,9 @@ func (v Val) checkType(t *Type, s *Store) error {
 			return fmt.Errorf("invalid zero Val where %s is expected", t)
 		}
 		return fmt.Errorf("%s value where %s is expected", v.kind, t)
+	}
+	if v.low != nil {
+		return nil // the Writer checks what it writes; wasmtime the kinds
 	}
 	switch t.Kind {
 	case KindChar, KindString, KindOwn, KindBorrow:

@@ -324,6 +324,19 @@ func (f *file) lowerHelper(name string, t wit.Type) {
 		}
 		fmt.Fprintf(&s, "}\npanic(%s.Faultf(\"invalid %s%s value %%#v (nil, or not one of its case types)\", x))\n", f.std("witrt"), ref, q.typeNames[td])
 	case *wit.List:
+		if f.writable(k.Type) {
+			// Lists are where values pile up (a batch of log entries):
+			// written straight into the call's C values, without a Val
+			// tree for bindings to walk twice.
+			wt := "witWrite" + f.typeKey(t)
+			if !f.hasHelper(wt) {
+				f.helper(wt, "")
+				f.helpers[wt] = fmt.Sprintf("type %s %s\n\nfunc (x %s) Lower(w %s.Writer) {\n%s}",
+					wt, gt, wt, b, f.writeListBody(k))
+			}
+			fmt.Fprintf(&s, "return %s.Lowered(%s.KindList, %s(x))\n", b, b, wt)
+			break
+		}
 		fmt.Fprintf(&s, "if len(x) == 0 {\nreturn %s.List()\n}\nvals := make([]%s.Val, len(x))\nfor i := range x {\nvals[i] = %s\n}\nreturn %s.List(vals...)\n",
 			b, b, f.lower(k.Type, "x[i]"), b)
 	case *wit.Option:
@@ -451,4 +464,156 @@ func (p *goPackage) cxExportsField(q *goPackage) string {
 		}
 	}
 	return name
+}
+
+// writable reports whether values of t can be written through a
+// bindings.Writer: everything but resources (handles need the store's
+// checks) and error-context.
+func (f *file) writable(t wit.Type) bool {
+	if t == nil {
+		return true
+	}
+	if _, ok := t.(wit.ErrorContext); ok {
+		return false
+	}
+	td, ok := t.(*wit.TypeDef)
+	if !ok {
+		return true
+	}
+	if hasResource(td) {
+		return false
+	}
+	ok = true
+	walkType(td, func(d *wit.TypeDef) {
+		if _, ec := kindOf(d).(wit.ErrorContext); ec {
+			ok = false
+		}
+	})
+	return ok
+}
+
+// write returns a Go statement writing the Go expression x of type t
+// through the bindings.Writer expression w.
+func (f *file) write(t wit.Type, w, x string) string {
+	switch t.(type) {
+	case wit.Bool:
+		return w + ".Bool(" + x + ")"
+	case wit.S8:
+		return w + ".S8(" + x + ")"
+	case wit.U8:
+		return w + ".U8(" + x + ")"
+	case wit.S16:
+		return w + ".S16(" + x + ")"
+	case wit.U16:
+		return w + ".U16(" + x + ")"
+	case wit.S32:
+		return w + ".S32(" + x + ")"
+	case wit.U32:
+		return w + ".U32(" + x + ")"
+	case wit.S64:
+		return w + ".S64(" + x + ")"
+	case wit.U64:
+		return w + ".U64(" + x + ")"
+	case wit.F32:
+		return w + ".F32(" + x + ")"
+	case wit.F64:
+		return w + ".F64(" + x + ")"
+	case wit.Char:
+		return w + ".Char(" + x + ")"
+	case wit.String:
+		return w + ".String(" + x + ")"
+	}
+	td := t.(*wit.TypeDef)
+	if r := resolveAlias(td); r != wit.Type(td) {
+		if _, prim := r.(wit.Primitive); prim {
+			return f.write(r, w, x)
+		}
+	}
+	name := "write" + f.typeKey(t)
+	f.writeHelper(name, t)
+	return fmt.Sprintf("%s(%s, %s)", name, w, x)
+}
+
+func (f *file) writeListBody(k *wit.List) string {
+	return "p := w.List(len(x))\nfor i := range x {\n" + f.write(k.Type, "p.At(i)", "x[i]") + "\n}\n"
+}
+
+func (f *file) writeHelper(name string, t wit.Type) {
+	if f.hasHelper(name) {
+		return
+	}
+	f.helper(name, "")
+	b := f.std("bindings")
+	gt := f.goType(t)
+	var s strings.Builder
+	fmt.Fprintf(&s, "func %s(w %s.Writer, x %s) {\n", name, b, gt)
+	switch k := kindOf(t).(type) {
+	case *wit.Record:
+		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
+		q := f.pkg.g.pkgOf(td)
+		fmt.Fprintf(&s, "p := w.Record(%s)\n", f.fieldNamesVar(td, k))
+		for i, fld := range k.Fields {
+			s.WriteString(f.write(fld.Type, fmt.Sprintf("p.At(%d)", i), "x."+q.fieldName[td][i]) + "\n")
+		}
+	case *wit.Enum:
+		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
+		q := f.pkg.g.pkgOf(td)
+		ref := f.pkgRef(q)
+		s.WriteString("switch x {\n")
+		for i, c := range k.Cases {
+			fmt.Fprintf(&s, "case %s%s:\nw.Enum(%q)\nreturn\n", ref, q.caseNames[td][i], c.Name)
+		}
+		fmt.Fprintf(&s, "}\npanic(%s.Faultf(\"invalid %s%s value %%d\", x))\n", f.std("witrt"), ref, q.typeNames[td])
+	case *wit.Flags:
+		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
+		q := f.pkg.g.pkgOf(td)
+		ref := f.pkgRef(q)
+		all := strings.Join(prefixAll(ref, q.caseNames[td]), " | ")
+		fmt.Fprintf(&s, "if x&^(%s) != 0 {\npanic(%s.Faultf(\"invalid %s%s value %%#x\", uint64(x)))\n}\n", all, f.std("witrt"), ref, q.typeNames[td])
+		s.WriteString("var set []string\n")
+		for i, c := range k.Flags {
+			fmt.Fprintf(&s, "if x&%s%s != 0 {\nset = append(set, %q)\n}\n", ref, q.caseNames[td][i], c.Name)
+		}
+		s.WriteString("w.Flags(set)\n")
+	case *wit.Variant:
+		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
+		q := f.pkg.g.pkgOf(td)
+		ref := f.pkgRef(q)
+		s.WriteString("switch c := x.(type) {\n")
+		for i, c := range k.Cases {
+			fmt.Fprintf(&s, "case %s%s:\n", ref, q.caseNames[td][i])
+			if c.Type == nil {
+				fmt.Fprintf(&s, "_ = c\nw.Variant(%q)\nreturn\n", c.Name)
+			} else {
+				fmt.Fprintf(&s, "%s\nreturn\n", f.write(c.Type, fmt.Sprintf("w.VariantWith(%q)", c.Name), "c.Value"))
+			}
+		}
+		fmt.Fprintf(&s, "}\npanic(%s.Faultf(\"invalid %s%s value %%#v (nil, or not one of its case types)\", x))\n", f.std("witrt"), ref, q.typeNames[td])
+	case *wit.List:
+		s.WriteString(f.writeListBody(k))
+	case *wit.Option:
+		fmt.Fprintf(&s, "if x == nil {\nw.None()\nreturn\n}\n%s\n", f.write(k.Type, "w.Some()", "*x"))
+	case *wit.Tuple:
+		fmt.Fprintf(&s, "p := w.Tuple(%d)\n", len(k.Types))
+		for i, et := range k.Types {
+			s.WriteString(f.write(et, fmt.Sprintf("p.At(%d)", i), fmt.Sprintf("x.F%d", i)) + "\n")
+		}
+	case *wit.Result:
+		s.WriteString("if x.IsErr {\n")
+		if k.Err != nil {
+			s.WriteString(f.write(k.Err, "w.ResultWith(false)", "x.Err") + "\n")
+		} else {
+			s.WriteString("w.Result(false)\n")
+		}
+		s.WriteString("return\n}\n")
+		if k.OK != nil {
+			s.WriteString(f.write(k.OK, "w.ResultWith(true)", "x.OK") + "\n")
+		} else {
+			s.WriteString("w.Result(true)\n")
+		}
+	default:
+		panic(fmt.Sprintf("witgen: cannot write %T", k))
+	}
+	s.WriteString("}")
+	f.helpers[name] = s.String()
 }

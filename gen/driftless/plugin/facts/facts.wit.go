@@ -196,23 +196,8 @@ func liftTypesPluginError(v bindings.Val) types.PluginError {
 	}
 }
 
-func lowerCollectorDefinition(x CollectorDefinition) bindings.Val {
-	return bindings.Record(witFieldsCollectorDefinition, []bindings.Val{
-		bindings.String(x.Name),
-		bindings.String(x.Description),
-		bindings.String(x.ConfigSchema),
-	})
-}
-
 func lowerListCollectorDefinition(x []CollectorDefinition) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerCollectorDefinition(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListCollectorDefinition(x))
 }
 
 func lowerTypesErrorKind(x types.ErrorKind) bindings.Val {
@@ -241,3 +226,19 @@ func lowerTypesPluginError(x types.PluginError) bindings.Val {
 var witFieldsCollectorDefinition = []string{"name", "description", "config-schema"}
 
 var witFieldsTypesPluginError = []string{"kind", "message"}
+
+type witWriteListCollectorDefinition []CollectorDefinition
+
+func (x witWriteListCollectorDefinition) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeCollectorDefinition(p.At(i), x[i])
+	}
+}
+
+func writeCollectorDefinition(w bindings.Writer, x CollectorDefinition) {
+	p := w.Record(witFieldsCollectorDefinition)
+	p.At(0).String(x.Name)
+	p.At(1).String(x.Description)
+	p.At(2).String(x.ConfigSchema)
+}

@@ -1221,120 +1221,24 @@ func liftTypesPluginError(v bindings.Val) types.PluginError {
 	}
 }
 
-func lowerComponentDefinition(x ComponentDefinition) bindings.Val {
-	return bindings.Record(witFieldsComponentDefinition, []bindings.Val{
-		bindings.String(x.Name),
-		lowerComponentKind(x.Kind),
-		bindings.String(x.Description),
-		bindings.String(x.ConfigSchema),
-	})
-}
-
-func lowerComponentKind(x ComponentKind) bindings.Val {
-	switch x {
-	case ComponentKindSource:
-		return bindings.Enum("source")
-	case ComponentKindParser:
-		return bindings.Enum("parser")
-	case ComponentKindFilter:
-		return bindings.Enum("filter")
-	case ComponentKindOutput:
-		return bindings.Enum("output")
-	}
-	panic(witrt.Faultf("invalid ComponentKind value %d", x))
-}
-
 func lowerListBool(x []bool) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = bindings.Bool(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListBool(x))
 }
 
 func lowerListComponentDefinition(x []ComponentDefinition) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerComponentDefinition(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListComponentDefinition(x))
 }
 
 func lowerListLogEntry(x []LogEntry) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerLogEntry(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListLogEntry(x))
 }
 
 func lowerListOptionLogEntry(x []*LogEntry) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerOptionLogEntry(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListOptionLogEntry(x))
 }
 
 func lowerListString(x []string) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = bindings.String(x[i])
-	}
-	return bindings.List(vals...)
-}
-
-func lowerListTuple2StringString(x []struct {
-	F0 string
-	F1 string
-}) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerTuple2StringString(x[i])
-	}
-	return bindings.List(vals...)
-}
-
-func lowerLogEntry(x LogEntry) bindings.Val {
-	return bindings.Record(witFieldsLogEntry, []bindings.Val{
-		bindings.U64(x.Timestamp),
-		lowerOptionString(x.Level),
-		bindings.String(x.Message),
-		bindings.String(x.Source),
-		lowerListTuple2StringString(x.Fields),
-	})
-}
-
-func lowerOptionLogEntry(x *LogEntry) bindings.Val {
-	if x == nil {
-		return bindings.None()
-	}
-	return bindings.Some(lowerLogEntry(*x))
-}
-
-func lowerOptionString(x *string) bindings.Val {
-	if x == nil {
-		return bindings.None()
-	}
-	return bindings.Some(bindings.String(*x))
+	return bindings.Lowered(bindings.KindList, witWriteListString(x))
 }
 
 func lowerOwnFilter(cx *witCx, x *Filter) bindings.Val {
@@ -1381,13 +1285,6 @@ func lowerOwnSource(cx *witCx, x *Source) bindings.Val {
 	return bindings.ResourceVal(r)
 }
 
-func lowerTuple2StringString(x struct {
-	F0 string
-	F1 string
-}) bindings.Val {
-	return bindings.Tuple(bindings.String(x.F0), bindings.String(x.F1))
-}
-
 func lowerTypesErrorKind(x types.ErrorKind) bindings.Val {
 	switch x {
 	case types.ErrorKindInvalidConfig:
@@ -1416,3 +1313,118 @@ var witFieldsComponentDefinition = []string{"name", "kind", "description", "conf
 var witFieldsLogEntry = []string{"timestamp", "level", "message", "source", "fields"}
 
 var witFieldsTypesPluginError = []string{"kind", "message"}
+
+type witWriteListBool []bool
+
+func (x witWriteListBool) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).Bool(x[i])
+	}
+}
+
+type witWriteListComponentDefinition []ComponentDefinition
+
+func (x witWriteListComponentDefinition) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeComponentDefinition(p.At(i), x[i])
+	}
+}
+
+type witWriteListLogEntry []LogEntry
+
+func (x witWriteListLogEntry) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeLogEntry(p.At(i), x[i])
+	}
+}
+
+type witWriteListOptionLogEntry []*LogEntry
+
+func (x witWriteListOptionLogEntry) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeOptionLogEntry(p.At(i), x[i])
+	}
+}
+
+type witWriteListString []string
+
+func (x witWriteListString) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).String(x[i])
+	}
+}
+
+func writeComponentDefinition(w bindings.Writer, x ComponentDefinition) {
+	p := w.Record(witFieldsComponentDefinition)
+	p.At(0).String(x.Name)
+	writeComponentKind(p.At(1), x.Kind)
+	p.At(2).String(x.Description)
+	p.At(3).String(x.ConfigSchema)
+}
+
+func writeComponentKind(w bindings.Writer, x ComponentKind) {
+	switch x {
+	case ComponentKindSource:
+		w.Enum("source")
+		return
+	case ComponentKindParser:
+		w.Enum("parser")
+		return
+	case ComponentKindFilter:
+		w.Enum("filter")
+		return
+	case ComponentKindOutput:
+		w.Enum("output")
+		return
+	}
+	panic(witrt.Faultf("invalid ComponentKind value %d", x))
+}
+
+func writeListTuple2StringString(w bindings.Writer, x []struct {
+	F0 string
+	F1 string
+}) {
+	p := w.List(len(x))
+	for i := range x {
+		writeTuple2StringString(p.At(i), x[i])
+	}
+}
+
+func writeLogEntry(w bindings.Writer, x LogEntry) {
+	p := w.Record(witFieldsLogEntry)
+	p.At(0).U64(x.Timestamp)
+	writeOptionString(p.At(1), x.Level)
+	p.At(2).String(x.Message)
+	p.At(3).String(x.Source)
+	writeListTuple2StringString(p.At(4), x.Fields)
+}
+
+func writeOptionLogEntry(w bindings.Writer, x *LogEntry) {
+	if x == nil {
+		w.None()
+		return
+	}
+	writeLogEntry(w.Some(), *x)
+}
+
+func writeOptionString(w bindings.Writer, x *string) {
+	if x == nil {
+		w.None()
+		return
+	}
+	w.Some().String(*x)
+}
+
+func writeTuple2StringString(w bindings.Writer, x struct {
+	F0 string
+	F1 string
+}) {
+	p := w.Tuple(2)
+	p.At(0).String(x.F0)
+	p.At(1).String(x.F1)
+}

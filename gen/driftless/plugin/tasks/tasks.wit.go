@@ -263,14 +263,7 @@ func liftTypesPluginError(v bindings.Val) types.PluginError {
 }
 
 func lowerListTaskDefinition(x []TaskDefinition) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerTaskDefinition(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListTaskDefinition(x))
 }
 
 func lowerOptionString(x *string) bindings.Val {
@@ -278,28 +271,6 @@ func lowerOptionString(x *string) bindings.Val {
 		return bindings.None()
 	}
 	return bindings.Some(bindings.String(*x))
-}
-
-func lowerTaskDefinition(x TaskDefinition) bindings.Val {
-	return bindings.Record(witFieldsTaskDefinition, []bindings.Val{
-		bindings.String(x.Name),
-		lowerTaskKind(x.Kind),
-		bindings.String(x.Description),
-		bindings.String(x.ConfigSchema),
-		bindings.Bool(x.SupportsCheckMode),
-	})
-}
-
-func lowerTaskKind(x TaskKind) bindings.Val {
-	switch x {
-	case TaskKindApply:
-		return bindings.Enum("apply")
-	case TaskKindFacts:
-		return bindings.Enum("facts")
-	case TaskKindLogs:
-		return bindings.Enum("logs")
-	}
-	panic(witrt.Faultf("invalid TaskKind value %d", x))
 }
 
 func lowerTaskResult(x TaskResult) bindings.Val {
@@ -339,3 +310,36 @@ var witFieldsTaskDefinition = []string{"name", "kind", "description", "config-sc
 var witFieldsTaskResult = []string{"changed", "message", "output", "diff"}
 
 var witFieldsTypesPluginError = []string{"kind", "message"}
+
+type witWriteListTaskDefinition []TaskDefinition
+
+func (x witWriteListTaskDefinition) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeTaskDefinition(p.At(i), x[i])
+	}
+}
+
+func writeTaskDefinition(w bindings.Writer, x TaskDefinition) {
+	p := w.Record(witFieldsTaskDefinition)
+	p.At(0).String(x.Name)
+	writeTaskKind(p.At(1), x.Kind)
+	p.At(2).String(x.Description)
+	p.At(3).String(x.ConfigSchema)
+	p.At(4).Bool(x.SupportsCheckMode)
+}
+
+func writeTaskKind(w bindings.Writer, x TaskKind) {
+	switch x {
+	case TaskKindApply:
+		w.Enum("apply")
+		return
+	case TaskKindFacts:
+		w.Enum("facts")
+		return
+	case TaskKindLogs:
+		w.Enum("logs")
+		return
+	}
+	panic(witrt.Faultf("invalid TaskKind value %d", x))
+}

@@ -328,66 +328,12 @@ func liftTypesPluginError(v bindings.Val) types.PluginError {
 	}
 }
 
-func lowerArgument(x Argument) bindings.Val {
-	return bindings.Record(witFieldsArgument, []bindings.Val{
-		bindings.String(x.Name),
-		bindings.String(x.Description),
-		bindings.Bool(x.Required),
-	})
-}
-
-func lowerExtensionDefinition(x ExtensionDefinition) bindings.Val {
-	return bindings.Record(witFieldsExtensionDefinition, []bindings.Val{
-		bindings.String(x.Name),
-		lowerExtensionKind(x.Kind),
-		bindings.String(x.Description),
-		bindings.String(x.Category),
-		lowerListArgument(x.Arguments),
-		bindings.String(x.ConfigSchema),
-	})
-}
-
-func lowerExtensionKind(x ExtensionKind) bindings.Val {
-	switch x {
-	case ExtensionKindFilter:
-		return bindings.Enum("filter")
-	case ExtensionKindFunction:
-		return bindings.Enum("function")
-	}
-	panic(witrt.Faultf("invalid ExtensionKind value %d", x))
-}
-
-func lowerListArgument(x []Argument) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerArgument(x[i])
-	}
-	return bindings.List(vals...)
-}
-
 func lowerListExtensionDefinition(x []ExtensionDefinition) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerExtensionDefinition(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListExtensionDefinition(x))
 }
 
 func lowerListString(x []types.JSON) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = bindings.String(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListString(x))
 }
 
 func lowerTypesErrorKind(x types.ErrorKind) bindings.Val {
@@ -418,3 +364,57 @@ var witFieldsArgument = []string{"name", "description", "required"}
 var witFieldsExtensionDefinition = []string{"name", "kind", "description", "category", "arguments", "config-schema"}
 
 var witFieldsTypesPluginError = []string{"kind", "message"}
+
+type witWriteListExtensionDefinition []ExtensionDefinition
+
+func (x witWriteListExtensionDefinition) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeExtensionDefinition(p.At(i), x[i])
+	}
+}
+
+type witWriteListString []types.JSON
+
+func (x witWriteListString) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).String(x[i])
+	}
+}
+
+func writeArgument(w bindings.Writer, x Argument) {
+	p := w.Record(witFieldsArgument)
+	p.At(0).String(x.Name)
+	p.At(1).String(x.Description)
+	p.At(2).Bool(x.Required)
+}
+
+func writeExtensionDefinition(w bindings.Writer, x ExtensionDefinition) {
+	p := w.Record(witFieldsExtensionDefinition)
+	p.At(0).String(x.Name)
+	writeExtensionKind(p.At(1), x.Kind)
+	p.At(2).String(x.Description)
+	p.At(3).String(x.Category)
+	writeListArgument(p.At(4), x.Arguments)
+	p.At(5).String(x.ConfigSchema)
+}
+
+func writeExtensionKind(w bindings.Writer, x ExtensionKind) {
+	switch x {
+	case ExtensionKindFilter:
+		w.Enum("filter")
+		return
+	case ExtensionKindFunction:
+		w.Enum("function")
+		return
+	}
+	panic(witrt.Faultf("invalid ExtensionKind value %d", x))
+}
+
+func writeListArgument(w bindings.Writer, x []Argument) {
+	p := w.List(len(x))
+	for i := range x {
+		writeArgument(p.At(i), x[i])
+	}
+}

@@ -1280,58 +1280,19 @@ func lowerEverything(x Everything) bindings.Val {
 }
 
 func lowerListListString(x [][]string) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerListString(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListListString(x))
 }
 
 func lowerListSharedPair(x []shared.Pair) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerSharedPair(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListSharedPair(x))
 }
 
 func lowerListSharedPoint(x []shared.Point) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerSharedPoint(x[i])
-	}
-	return bindings.List(vals...)
-}
-
-func lowerListString(x []string) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = bindings.String(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListSharedPoint(x))
 }
 
 func lowerListU8(x []uint8) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = bindings.U8(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListU8(x))
 }
 
 func lowerOptionOptionString(x **string) bindings.Val {
@@ -1507,14 +1468,7 @@ func lowerSharedShape(x shared.Shape) bindings.Val {
 }
 
 func lowerSharedWords(x shared.Words) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = bindings.String(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteSharedWords(x))
 }
 
 func lowerTuple3U8StringSharedPoint(x struct {
@@ -1542,3 +1496,67 @@ var witFieldsEverything = []string{"b", "s8v", "u8v", "s16v", "u16v", "s32v", "u
 var witFieldsSharedFailure = []string{"code", "reason"}
 
 var witFieldsSharedPoint = []string{"x", "y"}
+
+type witWriteListListString [][]string
+
+func (x witWriteListListString) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeListString(p.At(i), x[i])
+	}
+}
+
+type witWriteListSharedPair []shared.Pair
+
+func (x witWriteListSharedPair) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeSharedPair(p.At(i), x[i])
+	}
+}
+
+type witWriteListSharedPoint []shared.Point
+
+func (x witWriteListSharedPoint) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeSharedPoint(p.At(i), x[i])
+	}
+}
+
+type witWriteListU8 []uint8
+
+func (x witWriteListU8) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).U8(x[i])
+	}
+}
+
+type witWriteSharedWords shared.Words
+
+func (x witWriteSharedWords) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).String(x[i])
+	}
+}
+
+func writeListString(w bindings.Writer, x []string) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).String(x[i])
+	}
+}
+
+func writeSharedPair(w bindings.Writer, x shared.Pair) {
+	p := w.Tuple(2)
+	p.At(0).String(x.F0)
+	p.At(1).U32(x.F1)
+}
+
+func writeSharedPoint(w bindings.Writer, x shared.Point) {
+	p := w.Record(witFieldsSharedPoint)
+	p.At(0).S32(x.X)
+	p.At(1).S32(x.Y)
+}

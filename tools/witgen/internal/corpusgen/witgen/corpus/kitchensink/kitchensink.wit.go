@@ -185,14 +185,7 @@ func liftWorldRec(v bindings.Val) WorldRec {
 }
 
 func lowerListString(x []string) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = bindings.String(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListString(x))
 }
 
 func lowerWorldRec(x WorldRec) bindings.Val {
@@ -203,3 +196,12 @@ func lowerWorldRec(x WorldRec) bindings.Val {
 }
 
 var witFieldsWorldRec = []string{"id", "tags"}
+
+type witWriteListString []string
+
+func (x witWriteListString) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).String(x[i])
+	}
+}

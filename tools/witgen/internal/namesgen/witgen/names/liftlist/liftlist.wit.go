@@ -103,12 +103,14 @@ func liftListU32(v bindings.Val) []uint32 {
 }
 
 func lowerListU32(x []uint32) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
+	return bindings.Lowered(bindings.KindList, witWriteListU32(x))
+}
+
+type witWriteListU32 []uint32
+
+func (x witWriteListU32) Lower(w bindings.Writer) {
+	p := w.List(len(x))
 	for i := range x {
-		vals[i] = bindings.U32(x[i])
+		p.At(i).U32(x[i])
 	}
-	return bindings.List(vals...)
 }

@@ -648,25 +648,11 @@ func lowerBorrowFields(cx *witCx, x *Headers) bindings.Val {
 }
 
 func lowerListListU8(x [][]uint8) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = lowerListU8(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListListU8(x))
 }
 
 func lowerListU8(x []uint8) bindings.Val {
-	if len(x) == 0 {
-		return bindings.List()
-	}
-	vals := make([]bindings.Val, len(x))
-	for i := range x {
-		vals[i] = bindings.U8(x[i])
-	}
-	return bindings.List(vals...)
+	return bindings.Lowered(bindings.KindList, witWriteListU8(x))
 }
 
 func lowerOwnFields(cx *witCx, x *Fields) bindings.Val {
@@ -711,4 +697,29 @@ func lowerStreamError(cx *witCx, x StreamError) bindings.Val {
 		return bindings.Variant("closed")
 	}
 	panic(witrt.Faultf("invalid StreamError value %#v (nil, or not one of its case types)", x))
+}
+
+type witWriteListListU8 [][]uint8
+
+func (x witWriteListListU8) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		writeListU8(p.At(i), x[i])
+	}
+}
+
+type witWriteListU8 []uint8
+
+func (x witWriteListU8) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).U8(x[i])
+	}
+}
+
+func writeListU8(w bindings.Writer, x []uint8) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).U8(x[i])
+	}
 }

@@ -1,0 +1,263 @@
+package bindings
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// lowerFunc adapts a function to Lowerer.
+type lowerFunc func(w Writer)
+
+func (f lowerFunc) Lower(w Writer) { f(w) }
+
+// Every kind a Writer writes, in a record, a list of them and a tuple:
+// what comes back equals the same value built as Vals.
+var lowerT = &Type{Kind: KindRecord, Fields: []FieldType{
+	{"b", &Type{Kind: KindBool}},
+	{"i8", &Type{Kind: KindS8}}, {"u8", &Type{Kind: KindU8}},
+	{"i16", &Type{Kind: KindS16}}, {"u16", &Type{Kind: KindU16}},
+	{"i32", &Type{Kind: KindS32}}, {"u32", &Type{Kind: KindU32}},
+	{"i64", &Type{Kind: KindS64}}, {"u64", &Type{Kind: KindU64}},
+	{"f32", &Type{Kind: KindF32}}, {"f64", &Type{Kind: KindF64}},
+	{"c", &Type{Kind: KindChar}}, {"s", &Type{Kind: KindString}},
+	{"l", &Type{Kind: KindList, Elem: &Type{Kind: KindString}}},
+	{"t", &Type{Kind: KindTuple, Elems: []*Type{{Kind: KindU8}, {Kind: KindString}}}},
+	{"e", &Type{Kind: KindEnum, Names: []string{"red", "green"}}},
+	{"o", &Type{Kind: KindOption, Elem: &Type{Kind: KindString}}},
+	{"n", &Type{Kind: KindOption, Elem: &Type{Kind: KindU32}}},
+	{"v", &Type{Kind: KindVariant, Cases: []CaseType{{"none", nil}, {"num", &Type{Kind: KindU32}}}}},
+	{"w", &Type{Kind: KindVariant, Cases: []CaseType{{"none", nil}, {"num", &Type{Kind: KindU32}}}}},
+	{"r", &Type{Kind: KindResult, Ok: &Type{Kind: KindString}, Err: &Type{Kind: KindU8}}},
+	{"q", &Type{Kind: KindResult}},
+	{"g", &Type{Kind: KindFlags, Names: []string{"x", "y", "z"}}},
+}}
+
+var lowerNames = func() []string {
+	var n []string
+	for _, f := range lowerT.Fields {
+		n = append(n, f.Name)
+	}
+	return n
+}()
+
+func lowerVal(i int) Val {
+	return Record(lowerNames, []Val{
+		Bool(i%2 == 0), S8(-8), U8(200), S16(-16), U16(60000), S32(-32), U32(4000000000),
+		S64(-64 * int64(i)), U64(1 << 63), F32(1.5), F64(-2.25), Char('é'), String(strings.Repeat("ü", i)),
+		List(String("a"), String("")), Tuple(U8(7), String("t")), Enum("green"),
+		Some(String("some")), None(), Variant("none"), VariantWith("num", U32(uint32(i))),
+		Ok(String("ok")), ErrEmpty(), Flags("x", "z"),
+	})
+}
+
+func writeLowerVal(w Writer, i int) {
+	p := w.Record(lowerNames)
+	p.At(0).Bool(i%2 == 0)
+	p.At(1).S8(-8)
+	p.At(2).U8(200)
+	p.At(3).S16(-16)
+	p.At(4).U16(60000)
+	p.At(5).S32(-32)
+	p.At(6).U32(4000000000)
+	p.At(7).S64(-64 * int64(i))
+	p.At(8).U64(1 << 63)
+	p.At(9).F32(1.5)
+	p.At(10).F64(-2.25)
+	p.At(11).Char('é')
+	p.At(12).String(strings.Repeat("ü", i))
+	l := p.At(13).List(2)
+	l.At(0).String("a")
+	l.At(1).String("")
+	t := p.At(14).Tuple(2)
+	t.At(0).U8(7)
+	t.At(1).String("t")
+	p.At(15).Enum("green")
+	p.At(16).Some().String("some")
+	p.At(17).None()
+	p.At(18).Variant("none")
+	p.At(19).VariantWith("num").U32(uint32(i))
+	p.At(20).ResultWith(true).String("ok")
+	p.At(21).Result(false)
+	p.At(22).Flags([]string{"x", "z"})
+}
+
+func TestLowered(t *testing.T) {
+	e, err := NewEngine(EngineConfig{})
+	must(t, err)
+	listT := &Type{Kind: KindList, Elem: lowerT}
+	c := compileWAT(t, e, identityWAT([]*Type{lowerT, listT}))
+	l := e.NewLinker()
+	// The host side answers with a Lowered value too.
+	must(t, l.Instance("test:fuzz/host").DefineFunc("host-a", func(ctx context.Context, p, r []Val) error {
+		r[0] = Lowered(KindRecord, lowerFunc(func(w Writer) { writeLowerVal(w, 3) }))
+		return nil
+	}))
+	must(t, l.Instance("test:fuzz/host").DefineFunc("host-b", func(ctx context.Context, p, r []Val) error {
+		r[0] = Lowered(KindList, lowerFunc(func(w Writer) { w.List(1).At(0).String("\xff") }))
+		return nil
+	}))
+	s, err := e.NewStore(StoreOptions{})
+	must(t, err)
+	defer s.Close()
+	inst, err := l.Instantiate(s, c)
+	must(t, err)
+	ctx := context.Background()
+
+	one, err := inst.Func("id-a")
+	must(t, err)
+	got, err := one.Call(ctx, Lowered(KindRecord, lowerFunc(func(w Writer) { writeLowerVal(w, 5) })))
+	must(t, err)
+	if want := lowerVal(5); !Equal(got, want) {
+		t.Fatalf("record:\n got %s\nwant %s", got, want)
+	}
+
+	many, err := inst.Func("id-b")
+	must(t, err)
+	const n = 300 // past the arena's first chunk
+	got, err = many.Call(ctx, Lowered(KindList, lowerFunc(func(w Writer) {
+		p := w.List(n)
+		for i := 0; i < n; i++ {
+			writeLowerVal(p.At(i), i)
+		}
+	})))
+	must(t, err)
+	if len(got.Elems()) != n {
+		t.Fatalf("list of %d, want %d", len(got.Elems()), n)
+	}
+	for i, v := range got.Elems() {
+		if !Equal(v, lowerVal(i)) {
+			t.Fatalf("element %d:\n got %s\nwant %s", i, v, lowerVal(i))
+		}
+	}
+
+	via, err := inst.Func("via-host-a")
+	must(t, err)
+	got, err = via.Call(ctx, lowerVal(1))
+	must(t, err)
+	if !Equal(got, lowerVal(3)) {
+		t.Fatalf("host result:\n got %s\nwant %s", got, lowerVal(3))
+	}
+}
+
+// What a Writer refuses never reaches wasmtime (whose C API would abort on
+// it): the call fails naming the parameter, and the instance stays usable.
+func TestLoweredInvalid(t *testing.T) {
+	e, err := NewEngine(EngineConfig{})
+	must(t, err)
+	strT := &Type{Kind: KindString}
+	listT := &Type{Kind: KindList, Elem: &Type{Kind: KindChar}}
+	c := compileWAT(t, e, identityWAT([]*Type{strT, listT}))
+	l := e.NewLinker()
+	must(t, l.Instance("test:fuzz/host").DefineFunc("host-a", func(ctx context.Context, p, r []Val) error {
+		r[0] = Lowered(KindString, lowerFunc(func(w Writer) { w.String("ok\xc3") }))
+		return nil
+	}))
+	must(t, l.Instance("test:fuzz/host").DefineFunc("host-b", func(ctx context.Context, p, r []Val) error {
+		r[0] = Lowered(KindList, lowerFunc(func(w Writer) { panic("result bug") }))
+		return nil
+	}))
+	s, err := e.NewStore(StoreOptions{})
+	must(t, err)
+	defer s.Close()
+	inst, err := l.Instantiate(s, c)
+	must(t, err)
+	ctx := context.Background()
+	id, err := inst.Func("id-a")
+	must(t, err)
+	_, err = id.Call(ctx, Lowered(KindString, lowerFunc(func(w Writer) { w.String("a\xffb") })))
+	var ae *ArgumentError
+	if !errors.As(err, &ae) || ae.Param != "x" || !strings.Contains(err.Error(), "invalid UTF-8 at byte 1") {
+		t.Fatalf("invalid UTF-8: %v", err)
+	}
+	chars, err := inst.Func("id-b")
+	must(t, err)
+	_, err = chars.Call(ctx, Lowered(KindList, lowerFunc(func(w Writer) {
+		p := w.List(2)
+		p.At(0).Char('a')
+		p.At(1).Char(0xD800)
+	})))
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "U+D800") {
+		t.Fatalf("surrogate: %v", err)
+	}
+	// Nothing ran, nothing broke.
+	if v, err := id.Call(ctx, String("fine")); err != nil || v.Str() != "fine" {
+		t.Fatalf("after refused calls: %v, %v", v, err)
+	}
+	// A Lowerer's panic is the caller's, with the store left usable.
+	func() {
+		defer func() {
+			if p := recover(); p != "lowerer bug" {
+				t.Fatalf("recovered %v", p)
+			}
+		}()
+		id.Call(ctx, Lowered(KindString, lowerFunc(func(w Writer) { panic("lowerer bug") })))
+	}()
+	if v, err := id.Call(ctx, String("again")); err != nil || v.Str() != "again" {
+		t.Fatalf("after a panicking Lowerer: %v, %v", v, err)
+	}
+	// A host function's invalid Lowered result traps the guest instead.
+	via, err := inst.Func("via-host-a")
+	must(t, err)
+	if _, err := via.Call(ctx, String("x")); err == nil || !strings.Contains(err.Error(), "host function test:fuzz/host#host-a result: string contains invalid UTF-8") {
+		t.Fatalf("host result: %v", err)
+	}
+	inst3, err := l.Instantiate(s, c)
+	must(t, err)
+	viaB, err := inst3.Func("via-host-b")
+	must(t, err)
+	var hp *HostPanicError
+	if _, err := viaB.Call(ctx, List(Char('a'))); !errors.As(err, &hp) || hp.Value != "result bug" {
+		t.Fatalf("panicking result Lowerer: %v", err)
+	}
+	// A wrong kind is wasmtime's to find: an error, not a crash.
+	inst2, err := l.Instantiate(s, c)
+	must(t, err)
+	id2, err := inst2.Func("id-a")
+	must(t, err)
+	if _, err := id2.Call(ctx, Lowered(KindString, lowerFunc(func(w Writer) { w.U32(1) }))); err == nil {
+		t.Fatal("u32 written for a string accepted")
+	}
+}
+
+func TestLoweredHasNoContent(t *testing.T) {
+	v := Lowered(KindList, lowerFunc(func(Writer) {}))
+	if v.String() != "<lowered list>" {
+		t.Errorf("String: %s", v)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Elems of a Lowered value did not panic")
+		}
+	}()
+	v.Elems()
+}
+
+// BenchmarkLowered: the record round trip of BenchmarkRecord, its argument
+// written by a Lowerer instead of built as Vals.
+func BenchmarkLowered(b *testing.B) {
+	env := benchSetup(b)
+	f := benchFunc(b, env.ident, "id-a")
+	ctx := context.Background()
+	arg := Lowered(KindRecord, lowerFunc(func(w Writer) {
+		p := w.Record([]string{"id", "name", "score", "tags", "done"})
+		p.At(0).U64(42)
+		p.At(1).String("driftless")
+		p.At(2).F64(0.5)
+		t := p.At(3).List(2)
+		t.At(0).String("a")
+		t.At(1).String("bc")
+		p.At(4).Bool(true)
+	}))
+	got, err := f.Call(ctx, arg)
+	if err != nil || !Equal(got, benchRecord) {
+		b.Fatalf("%v, %v", got, err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Call(ctx, arg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
