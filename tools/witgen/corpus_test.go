@@ -355,6 +355,15 @@ func TestCorpusScalarsShapesFlagsOptionsLists(t *testing.T) {
 	if got, err := k.EchoList(ctx, nil); err != nil || got != nil {
 		t.Fatalf("echo-list empty: %v %v", got, err)
 	}
+	// Lists are written without Vals (bindings.Lowerer); what the C API
+	// would abort on still fails the call, naming the parameter.
+	var ae *bindings.ArgumentError
+	if _, err := k.EchoList(ctx, []shared.Pair{{F0: "ok"}, {F0: "bad\xff"}}); !errors.As(err, &ae) || ae.Param != "l" {
+		t.Fatalf("echo-list with invalid UTF-8: %v", err)
+	}
+	if got, err := k.EchoList(ctx, list); err != nil || !reflect.DeepEqual(got, list) {
+		t.Fatalf("echo-list after a refused call: %v %v", got, err)
+	}
 
 	if err := k.Note(ctx, "noted"); err != nil {
 		t.Fatal(err)
