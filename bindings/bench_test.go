@@ -193,16 +193,87 @@ func BenchmarkEcho(b *testing.B) {
 		v := String(c.s)
 		b.Run(c.name, func(b *testing.B) {
 			benchCall(b, benchSetup(b).smoke, "echo", []Val{v}, v)
+			var got string
+			benchTyped(b, benchSetup(b).smoke, "echo", v, func(r Reader) error {
+				got = r.String()
+				return nil
+			}, func() bool { return got == c.s })
 		})
 	}
 }
 
+// The typed path (Lowerer arguments, CallRead results), as generated
+// bindings use it, beside the Val path and the raw C API in the same run.
+func benchTyped(b *testing.B, c *Component, fn string, arg Val, read func(Reader) error, ok func() bool) {
+	b.Run("bindings-typed", func(b *testing.B) {
+		f := benchFunc(b, c, fn)
+		ctx := context.Background()
+		if err := f.CallRead(ctx, read, arg); err != nil || !ok() {
+			b.Fatalf("%s: %v", fn, err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := f.CallRead(ctx, read, arg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+type benchRec struct {
+	id    uint64
+	name  string
+	score float64
+	tags  []string
+	done  bool
+}
+
 func BenchmarkRecord(b *testing.B) {
-	benchCall(b, benchSetup(b).ident, "id-a", []Val{benchRecord}, benchRecord)
+	env := benchSetup(b)
+	benchCall(b, env.ident, "id-a", []Val{benchRecord}, benchRecord)
+	in := benchRec{42, "driftless", 0.5, []string{"a", "bc"}, true}
+	names := []string{"id", "name", "score", "tags", "done"}
+	arg := Lowered(KindRecord, lowerFunc(func(w Writer) {
+		p := w.Record(names)
+		p.At(0).U64(in.id)
+		p.At(1).String(in.name)
+		p.At(2).F64(in.score)
+		t := p.At(3).List(len(in.tags))
+		for i, s := range in.tags {
+			t.At(i).String(s)
+		}
+		p.At(4).Bool(in.done)
+	}))
+	var out benchRec
+	benchTyped(b, env.ident, "id-a", arg, func(r Reader) error {
+		out.id, out.name, out.score, out.done = r.At(0).U64(), r.At(1).String(), r.At(2).F64(), r.At(4).Bool()
+		t := r.At(3)
+		out.tags = make([]string, t.Len())
+		for i := range out.tags {
+			out.tags[i] = t.At(i).String()
+		}
+		return nil
+	}, func() bool { return out.name == in.name && len(out.tags) == 2 && out.tags[1] == "bc" })
 }
 
 func BenchmarkVariant(b *testing.B) {
-	benchCall(b, benchSetup(b).ident, "id-b", []Val{benchVariant}, benchVariant)
+	env := benchSetup(b)
+	benchCall(b, env.ident, "id-b", []Val{benchVariant}, benchVariant)
+	cases := []string{"text", "code", "pair", "none"}
+	arg := Lowered(KindVariant, lowerFunc(func(w Writer) {
+		t := w.VariantWith("pair").Tuple(2)
+		t.At(0).S64(-5)
+		t.At(1).F32(1.5)
+	}))
+	var c int
+	var x int64
+	var y float32
+	benchTyped(b, env.ident, "id-b", arg, func(r Reader) error {
+		c = r.Case(cases)
+		p, _ := r.Payload()
+		x, y = p.At(0).S64(), p.At(1).F32()
+		return nil
+	}, func() bool { return c == 2 && x == -5 && y == 1.5 })
 }
 
 // BenchmarkHostCall: the guest calls a host function once per call

@@ -102,6 +102,11 @@ func (f *Func) Type() *FuncType { return f.ty }
 // Resources passed as own<T> belong to the guest once the call reached
 // wasmtime, even if it failed: their handles cannot be used afterwards.
 func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
+	return f.call(ctx, nil, args)
+}
+
+// call is Call, with the result read by read instead when it is not nil.
+func (f *Func) call(ctx context.Context, read func(Reader) error, args []Val) (Val, error) {
 	s := f.store
 	if err := s.usable(); err != nil {
 		return Val{}, err
@@ -140,11 +145,17 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 		(*C.dl_val_t)(unsafe.Pointer(cargs)), C.size_t(len(args)), C.size_t(nres), C.uintptr_t(uintptr(unsafe.Pointer(slot))))
 
 	var result Val
+	var readErr error // the reader's: the instance is fine
+	var readPanic any
 	switch rc {
 	case C.DL_CALL_OK, C.DL_CALL_POST_FAILED:
 		if nres == 1 {
 			res := (*cVal)(unsafe.Pointer(&slot.result))
-			result, err = s.getT(res, f.ty.Result)
+			if read != nil {
+				readErr, readPanic = f.readResult(read, res)
+			} else {
+				result, err = s.getT(res, f.ty.Result)
+			}
 			if large(res) {
 				C.dl_slot_clear(slot)
 			}
@@ -189,6 +200,12 @@ func (f *Func) Call(ctx context.Context, args ...Val) (Val, error) {
 			f.inst.trapped = err
 			return Val{}, &InstanceTrappedError{Trap: err}
 		}
+	}
+	if readPanic != nil {
+		panic(readPanic)
+	}
+	if err == nil {
+		err = readErr
 	}
 	return result, err
 }

@@ -261,3 +261,108 @@ func BenchmarkLowered(b *testing.B) {
 		}
 	}
 }
+
+// readLowerVal reads what writeLowerVal wrote, through a Reader, into the
+// Val the test compares.
+func readLowerVal(r Reader) Val {
+	var vals []Val
+	vals = append(vals, Bool(r.At(0).Bool()), S8(r.At(1).S8()), U8(r.At(2).U8()), S16(r.At(3).S16()),
+		U16(r.At(4).U16()), S32(r.At(5).S32()), U32(r.At(6).U32()), S64(r.At(7).S64()), U64(r.At(8).U64()),
+		F32(r.At(9).F32()), F64(r.At(10).F64()), Char(r.At(11).Char()), String(r.At(12).String()))
+	l := r.At(13)
+	vals = append(vals, List(String(l.At(0).String()), String(l.At(1).String())))
+	t := r.At(14)
+	vals = append(vals, Tuple(U8(t.At(0).U8()), String(t.At(1).String())))
+	vals = append(vals, Enum([]string{"red", "green"}[r.At(15).Case([]string{"red", "green"})]))
+	o, _ := r.At(16).Payload()
+	vals = append(vals, Some(String(o.String())))
+	if r.At(17).IsSome() {
+		panic("none read as some")
+	}
+	vals = append(vals, None())
+	cases := []string{"none", "num"}
+	if _, has := r.At(18).Payload(); has || r.At(18).Case(cases) != 0 {
+		panic("variant none")
+	}
+	vals = append(vals, Variant("none"))
+	p, _ := r.At(19).Payload()
+	vals = append(vals, VariantWith(cases[r.At(19).Case(cases)], U32(p.U32())))
+	rp, _ := r.At(20).Payload()
+	if !r.At(20).IsOk() || r.At(21).IsOk() {
+		panic("result cases")
+	}
+	vals = append(vals, Ok(String(rp.String())), ErrEmpty())
+	var set []string
+	for i, n := range []string{"x", "y", "z"} {
+		if r.At(22).Flags([]string{"x", "y", "z"})&(1<<i) != 0 {
+			set = append(set, n)
+		}
+	}
+	vals = append(vals, Flags(set...))
+	return Record(lowerNames, vals)
+}
+
+func TestCallRead(t *testing.T) {
+	e, err := NewEngine(EngineConfig{})
+	must(t, err)
+	listT := &Type{Kind: KindList, Elem: lowerT}
+	c := compileWAT(t, e, identityWAT([]*Type{lowerT, listT}))
+	l := e.NewLinker()
+	for _, n := range []string{"host-a", "host-b"} {
+		must(t, l.Instance("test:fuzz/host").DefineFunc(n, func(ctx context.Context, p, r []Val) error {
+			r[0] = p[0]
+			return nil
+		}))
+	}
+	s, err := e.NewStore(StoreOptions{})
+	must(t, err)
+	defer s.Close()
+	inst, err := l.Instantiate(s, c)
+	must(t, err)
+	ctx := context.Background()
+	many, err := inst.Func("id-b")
+	must(t, err)
+	const n = 50
+	arg := Lowered(KindList, lowerFunc(func(w Writer) {
+		p := w.List(n)
+		for i := range n {
+			writeLowerVal(p.At(i), i)
+		}
+	}))
+	var got []Val
+	must(t, many.CallRead(ctx, func(r Reader) error {
+		for i := range r.Len() {
+			got = append(got, readLowerVal(r.At(i)))
+		}
+		return nil
+	}, arg))
+	if len(got) != n {
+		t.Fatalf("read %d elements", len(got))
+	}
+	for i := range got {
+		if !Equal(got[i], lowerVal(i)) {
+			t.Fatalf("element %d:\n got %s\nwant %s", i, got[i], lowerVal(i))
+		}
+	}
+	// A reader expecting another kind, or failing, fails the call; the
+	// instance stays usable.
+	err = many.CallRead(ctx, func(r Reader) error { _ = r.String(); return nil }, arg)
+	if err == nil || !strings.Contains(err.Error(), "reading the result of id-b: string read from a list value") {
+		t.Fatalf("wrong kind: %v", err)
+	}
+	errMine := errors.New("mine")
+	if err := many.CallRead(ctx, func(r Reader) error { return errMine }, arg); err != errMine {
+		t.Fatalf("reader's error: %v", err)
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != "reader bug" {
+				t.Fatalf("recovered %v", p)
+			}
+		}()
+		many.CallRead(ctx, func(r Reader) error { panic("reader bug") }, arg)
+	}()
+	if v, err := many.Call(ctx, List()); err != nil || len(v.Elems()) != 0 {
+		t.Fatalf("after failed reads: %v, %v", v, err)
+	}
+}
