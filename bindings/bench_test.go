@@ -555,8 +555,27 @@ func TestBenchRatio(t *testing.T) {
 			must(t, err)
 			sides[1] = side{"raw-cgo (Go callback)", func(n int) error { return baselineCgoCall(rf, c.args, n) }}
 		}
+		// The typed path (Lowerer argument, result read in place) of the
+		// calls with values, set against the same raw baselines.
+		typed := -1
+		if read, arg, ok := typedCase(c.name); ok {
+			tf := instFunc(c.c, c.fn)
+			typed = len(sides)
+			sides = append(sides, side{"bindings-typed", func(n int) error {
+				for range n {
+					if err := tf.CallRead(ctx, read, arg); err != nil {
+						return err
+					}
+				}
+				return nil
+			}})
+		}
 		per := make([][]float64, len(sides))
 		ratios := make([][]float64, len(sides))
+		var typedRatios [][]float64 // typed ÷ each raw side
+		if typed > 0 {
+			typedRatios = make([][]float64, typed)
+		}
 		for r := range rounds {
 			times := make([]float64, len(sides))
 			for i, sd := range sides {
@@ -571,13 +590,81 @@ func TestBenchRatio(t *testing.T) {
 				per[i] = append(per[i], times[i])
 				ratios[i] = append(ratios[i], times[0]/times[i])
 			}
+			for i := 1; i < typed; i++ {
+				typedRatios[i] = append(typedRatios[i], times[typed]/times[i])
+			}
 		}
 		line := fmt.Sprintf("%-22s bindings %8.0f ns/op", c.name, median(per[0]))
-		for i := 1; i < len(sides); i++ {
+		last := len(sides)
+		if typed > 0 {
+			last = typed
+		}
+		for i := 1; i < last; i++ {
 			line += fmt.Sprintf(" | %s %8.0f ns/op, ratio %.2f", sides[i].name, median(per[i]), median(ratios[i]))
+		}
+		if typed > 0 {
+			line += fmt.Sprintf(" | bindings-typed %8.0f ns/op", median(per[typed]))
+			for i := 1; i < typed; i++ {
+				line += fmt.Sprintf(", ÷ %s %.2f", sides[i].name, median(typedRatios[i]))
+			}
 		}
 		t.Log(line)
 	}
+}
+
+// typedCase returns the typed-path read function and argument of a
+// TestBenchRatio case with values.
+func typedCase(name string) (func(Reader) error, Val, bool) {
+	switch name {
+	case "echo 1 KiB":
+		in := strings.Repeat("abcdefgh", 128)
+		return func(r Reader) error {
+			if r.String() != in {
+				return fmt.Errorf("echo changed the string")
+			}
+			return nil
+		}, String(in), true
+	case "record":
+		names := []string{"id", "name", "score", "tags", "done"}
+		tags := []string{"a", "bc"}
+		arg := Lowered(KindRecord, lowerFunc(func(w Writer) {
+			p := w.Record(names)
+			p.At(0).U64(42)
+			p.At(1).String("driftless")
+			p.At(2).F64(0.5)
+			t := p.At(3).List(len(tags))
+			for i, s := range tags {
+				t.At(i).String(s)
+			}
+			p.At(4).Bool(true)
+		}))
+		var out benchRec
+		return func(r Reader) error {
+			out.id, out.name, out.score, out.done = r.At(0).U64(), r.At(1).String(), r.At(2).F64(), r.At(4).Bool()
+			t := r.At(3)
+			out.tags = make([]string, t.Len())
+			for i := range out.tags {
+				out.tags[i] = t.At(i).String()
+			}
+			return nil
+		}, arg, true
+	case "variant":
+		cases := []string{"text", "code", "pair", "none"}
+		arg := Lowered(KindVariant, lowerFunc(func(w Writer) {
+			t := w.VariantWith("pair").Tuple(2)
+			t.At(0).S64(-5)
+			t.At(1).F32(1.5)
+		}))
+		return func(r Reader) error {
+			if r.Case(cases) != 2 {
+				return fmt.Errorf("case %d", r.Case(cases))
+			}
+			p, _ := r.Payload()
+			_, _ = p.At(0).S64(), p.At(1).F32()
+			return nil
+		}, arg, true
+	}
+	return nil, Val{}, false
 }
 
 func median(xs []float64) float64 {

@@ -68,3 +68,8 @@ void dl_core_wasi_capture(wasi_config_t *c, uintptr_t handle) {
   wasi_config_set_stdout_custom(c, dl_core_stdout, (void *)handle, NULL);
   wasi_config_set_stderr_custom(c, dl_core_stderr, (void *)handle, NULL);
 }
+
+uint8_t *dl_core_memory(const wasmtime_context_t *cx, const dl_core_memory_t *m, size_t *size) {
+  *size = wasmtime_memory_data_size(cx, m);
+  return *size == 0 ? NULL : wasmtime_memory_data(cx, m);
+}

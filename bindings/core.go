@@ -212,12 +212,12 @@ func (g *CoreGuard) Memory(m *wasmtime.Memory) []byte {
 	}
 	// wasmtime.Memory keeps its wasmtime_memory_t as its only field.
 	mem := *(*C.dl_core_memory_t)(unsafe.Pointer(m))
-	n := C.wasmtime_memory_data_size(g.cx, &mem)
+	var n C.size_t
+	p := C.dl_core_memory(g.cx, &mem, &n)
+	runtime.KeepAlive(g.store)
 	if n == 0 {
 		return nil
 	}
-	p := C.wasmtime_memory_data(g.cx, &mem)
-	runtime.KeepAlive(g.store)
 	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
 }
 

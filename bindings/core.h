@@ -69,6 +69,10 @@ int dl_core_call(wasmtime_context_t *cx, const dl_core_func_t *f, const int32_t 
                  size_t nargs, size_t nresults, int32_t *result, wasmtime_error_t **err,
                  wasm_trap_t **trap);
 
+// dl_core_memory returns the data of memory m and stores its size in *size
+// (one cgo call instead of two).
+uint8_t *dl_core_memory(const wasmtime_context_t *cx, const dl_core_memory_t *m, size_t *size);
+
 // dl_core_begin sets the fuel of a call (when set_fuel) and its epoch
 // deadline to the next tick.
 wasmtime_error_t *dl_core_begin(wasmtime_context_t *cx, int set_fuel, uint64_t fuel);
