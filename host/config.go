@@ -1,6 +1,7 @@
 package host
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -69,6 +70,11 @@ type PluginConfig struct {
 	Env map[string]string `toml:"env"`
 	// Dirs are host directories the plugin may open (only with allow_wasi).
 	Dirs []DirConfig `toml:"dirs"`
+	// Extensions is the config of the plugin's template extensions, by
+	// extension name ([plugins.NAME.extensions.EXT]): templates call the
+	// extension with it (as JSON), checked against its config-schema when
+	// the plugin loads. Extensions without one get {}.
+	Extensions map[string]map[string]any `toml:"extensions"`
 }
 
 // DirConfig grants a plugin access to a host directory.
@@ -240,7 +246,7 @@ func unknownKeys(file string, und []toml.Key) error {
 	case k[0] == "security":
 		where, known = "[security]", securityKeys()
 	case k[0] == "plugins" && len(k) == 3:
-		where, known = "[plugins."+k[1]+"]", append(securityKeys(), "env", "dirs")
+		where, known = "[plugins."+k[1]+"]", append(securityKeys(), "env", "dirs", "extensions")
 	case k[0] == "plugins" && len(k) == 4 && k[2] == "dirs":
 		where, known = "an entry of plugins."+k[1]+".dirs", []string{"host", "guest", "readonly"}
 	case k[0] == "registries":
@@ -285,6 +291,12 @@ func (c *Config) validate() error {
 		}
 		if !wasi && len(p.Dirs) > 0 {
 			return &ConfigError{File: c.Path, Key: section + ".dirs", Err: errors.New("dirs are only given to plugins with allow_wasi = true")}
+		}
+		for _, ext := range sortedNames(p.Extensions) {
+			if _, err := json.Marshal(p.Extensions[ext]); err != nil {
+				return &ConfigError{File: c.Path, Key: section + ".extensions." + ext,
+					Err: fmt.Errorf("cannot be given to the extension as JSON: %v", err)}
+			}
 		}
 		for i, d := range p.Dirs {
 			key := fmt.Sprintf("%s.dirs[%d]", section, i)
@@ -344,6 +356,25 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// ExtensionConfigs returns the configs of the named plugin's template
+// extensions as JSON texts, by extension name (see
+// PluginConfig.Extensions).
+func (c *Config) ExtensionConfigs(plugin string) map[string]string {
+	p, ok := c.Plugins[plugin]
+	if !ok || len(p.Extensions) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(p.Extensions))
+	for name, cfg := range p.Extensions {
+		b, err := json.Marshal(cfg)
+		if err != nil {
+			continue // validate refused it
+		}
+		out[name] = string(b)
+	}
+	return out
 }
 
 // LimitsFor returns the effective limits of the named plugin.

@@ -23,7 +23,7 @@ func TestConfigErrors(t *testing.T) {
 			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate); " +
 			"also unknown: security.b"},
 		{"[plugins.evil]\nfuel = 1\n", "plugins.evil.fuel: unknown key ([plugins.evil] has: max_memory, fuel_limit, " +
-			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate, env, dirs)"},
+			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate, env, dirs, extensions)"},
 		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = '/tmp', guest = '/t', mode = 'rw'}]\n",
 			"plugins.x.dirs.mode: unknown key (an entry of plugins.x.dirs has: host, guest, readonly)"},
 		{"[[registries]]\nname = 'a'\nurl = 'https://r.example'\ntoken = 's'\n", "registries.token: unknown key ([[registries]] has: name, url, enabled)"},

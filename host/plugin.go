@@ -41,6 +41,8 @@ type Plugin struct {
 	defs    definitions
 	schemas map[string]*schema // "task/NAME", "collector/NAME", "extension/NAME", "log/NAME"
 	rt      runtime
+
+	extConfig map[string]string // plugins.toml's config of template extensions, as JSON
 }
 
 // definitions is what a plugin says it provides, read once at load.
@@ -118,8 +120,49 @@ func (p *Plugin) init(ctx context.Context, h *Host, wasm []byte) error {
 	if err := p.index(); err != nil {
 		return loadError(p.name, err)
 	}
+	if err := p.checkExtensionConfig(); err != nil {
+		return loadError(p.name, err)
+	}
 	return nil
 }
+
+// checkExtensionConfig checks the configs plugins.toml gives the plugin's
+// template extensions: each names an extension of the plugin and passes its
+// config-schema. A mistake there would otherwise surface only when a
+// template first uses the extension.
+func (p *Plugin) checkExtensionConfig() error {
+	var problems LoadProblems
+	for _, name := range sortedNames(p.extConfig) {
+		if _, err := p.Extension(name); err != nil {
+			var have []string
+			for _, x := range p.defs.extensions {
+				have = append(have, x.Name)
+			}
+			msg := fmt.Sprintf("plugins.toml configures extension %q, which the plugin does not provide", name)
+			if len(have) > 0 {
+				msg += " (it provides: " + strings.Join(have, ", ") + ")"
+			}
+			problems = append(problems, msg)
+			continue
+		}
+		if _, err := p.checkConfig("load", "extension", name, p.extConfig[name]); err != nil {
+			var he *Error
+			if errors.As(err, &he) {
+				err = errors.New(he.Msg)
+			}
+			problems = append(problems, fmt.Sprintf("plugins.toml [plugins.%s.extensions.%s]: %v", p.name, name, err))
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	return nil
+}
+
+// ExtensionConfig returns the config plugins.toml gives the named template
+// extension ([plugins.NAME.extensions.EXT]) as JSON text, or "" for none
+// (the extension then gets {}).
+func (p *Plugin) ExtensionConfig(name string) string { return p.extConfig[name] }
 
 // LoadProblems lists every problem that keeps a plugin from loading.
 type LoadProblems []string

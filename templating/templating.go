@@ -368,7 +368,7 @@ func (c *call) filter(b Binding) exec.FilterFunction {
 		if err != nil {
 			return c.fail(&extensionError{"filter", b.Name, err})
 		}
-		out, err := x.Plugin.ApplyFilter(c.ctx, x.Definition.Name, "", value, args)
+		out, err := x.Plugin.ApplyFilter(c.ctx, x.Definition.Name, x.Plugin.ExtensionConfig(x.Definition.Name), value, args)
 		if err != nil {
 			return c.fail(&extensionError{"filter", b.Name, err})
 		}
@@ -386,7 +386,7 @@ func (c *call) function(b Binding) func(*exec.VarArgs) *exec.Value {
 		if err != nil {
 			return c.fail(&extensionError{"function", b.Name, err})
 		}
-		out, err := x.Plugin.CallFunction(c.ctx, x.Definition.Name, "", args)
+		out, err := x.Plugin.CallFunction(c.ctx, x.Definition.Name, x.Plugin.ExtensionConfig(x.Definition.Name), args)
 		if err != nil {
 			return c.fail(&extensionError{"function", b.Name, err})
 		}

@@ -283,3 +283,43 @@ func TestJSONConversion(t *testing.T) {
 		t.Error("bad JSON accepted")
 	}
 }
+
+// plugins.toml's [plugins.NAME.extensions.EXT] is the config a template
+// extension gets; without one it gets {}. A config the extension's schema
+// refuses, or one for an extension the plugin lacks, stops the plugin from
+// loading, naming the key.
+func TestExtensionConfig(t *testing.T) {
+	schema := `{"type": "object", "properties": {"style": {"enum": ["loud", "quiet"]}}, "additionalProperties": false}`
+	conf := testplugin.Extension{Name: "conf", Function: true, Schema: schema, Do: testplugin.EchoConfig()}
+	plain := testplugin.Extension{Name: "plain", Do: testplugin.EchoConfig()}
+	cfg, err := host.ParseConfig("plugins.toml", []byte("[plugins.p.extensions.conf]\nstyle = \"loud\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := New(loadPlugins(t, cfg, extPlugin("p", conf, plain)))
+	if got := render(t, env, `{{ conf() | tojson }} {{ 1 | plain | tojson }}`, nil); got != `{"style":"loud"} {}` {
+		t.Errorf("configs: %s", got)
+	}
+
+	for toml, want := range map[string]string{
+		"[plugins.p.extensions.conf]\nstyle = \"shrill\"\n": `plugins.toml [plugins.p.extensions.conf]: extension "conf"`,
+		"[plugins.p.extensions.nosuch]\nx = 1\n":            `plugins.toml configures extension "nosuch", which the plugin does not provide (it provides: conf, plain)`,
+	} {
+		cfg, err := host.ParseConfig("plugins.toml", []byte(toml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := host.New(host.Options{Home: t.TempDir(), Config: cfg, DisableCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		wasm, err := extPlugin("p", conf, plain).Wasm()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.LoadBytes(context.Background(), "p", wasm); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", toml, err, want)
+		}
+	}
+}

@@ -73,6 +73,7 @@ type op int
 const (
 	opResult op = iota
 	opEcho
+	opEchoConfig
 	opFail
 	opSpin
 	opGrow
@@ -104,6 +105,10 @@ func Const(json string) Behaviour { return Behaviour{op: opResult, output: json}
 // config as output; a collector returns its config; a filter returns the
 // JSON array [value, args...]; a function returns [args...].
 func Echo(message string) Behaviour { return Behaviour{op: opEcho, message: message} }
+
+// EchoConfig returns ok(the config it was called with), for facts
+// collectors and template extensions.
+func EchoConfig() Behaviour { return Behaviour{op: opEchoConfig} }
 
 // Fail returns err(plugin-error{kind, message}); kind is a WIT error-kind
 // name: invalid-config, invalid-input, not-found, unsupported, failed.
@@ -414,6 +419,8 @@ func (g *gen) jsonBody(b Behaviour, echo string) string {
 		return growBody
 	case opEcho:
 		return "        (return " + echo + ")\n"
+	case opEchoConfig:
+		return "        (return (call $okjson (local.get $cp) (local.get $cl)))\n"
 	}
 	return fmt.Sprintf("        (return (i32.const %d))\n", g.jsonResult(b))
 }
