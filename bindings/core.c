@@ -73,3 +73,25 @@ uint8_t *dl_core_memory(const wasmtime_context_t *cx, const dl_core_memory_t *m,
   *size = wasmtime_memory_data_size(cx, m);
   return *size == 0 ? NULL : wasmtime_memory_data(cx, m);
 }
+
+int dl_core_call_scratch(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t nresults) {
+  dl_core_scratch_t *sc = (dl_core_scratch_t *)scratch;
+  // Inputs and outputs go through locals: a host function running inside
+  // the call may use the scratch space for a call of its own.
+  dl_core_func_t fn = sc->fn;
+  int32_t args[DL_CORE_MAX_ARGS];
+  for (size_t i = 0; i < nargs && i < DL_CORE_MAX_ARGS; i++) args[i] = sc->args[i];
+  int32_t result = 0;
+  wasmtime_error_t *err = NULL;
+  wasm_trap_t *trap = NULL;
+  int rc = dl_core_call(cx, &fn, args, nargs, nresults, &result, &err, &trap);
+  sc->result = result;
+  sc->err = err;
+  sc->trap = trap;
+  return rc;
+}
+
+uint8_t *dl_core_memory_scratch(const wasmtime_context_t *cx, uintptr_t scratch) {
+  dl_core_scratch_t *sc = (dl_core_scratch_t *)scratch;
+  return dl_core_memory(cx, &sc->mem, &sc->size);
+}

@@ -48,6 +48,7 @@ type CoreGuard struct {
 	handle cgo.Handle // of st; deleted by wasmtime with the store
 	fuel   bool       // whether the engine consumes fuel
 	closed bool
+	sc     *C.dl_core_scratch_t // C memory, freed by a cleanup with the guard
 }
 
 // coreState is what the C callbacks reach through a cgo.Handle. It holds no
@@ -76,6 +77,11 @@ func NewCoreGuard(s *wasmtime.Store) *CoreGuard {
 	}
 	C.dl_core_guard(ptr, C.uintptr_t(h))
 	g := &CoreGuard{store: s, cx: C.wasmtime_store_context(ptr), st: st, handle: h}
+	g.sc = (*C.dl_core_scratch_t)(C.calloc(1, C.sizeof_dl_core_scratch_t))
+	if g.sc == nil {
+		panic("bindings: NewCoreGuard: out of C memory")
+	}
+	runtime.AddCleanup(g, func(sc *C.dl_core_scratch_t) { C.free(unsafe.Pointer(sc)) }, g.sc)
 	var f C.uint64_t
 	if e := C.wasmtime_context_get_fuel(g.cx, &f); e != nil {
 		C.wasmtime_error_delete(e) // the engine does not consume fuel
@@ -183,25 +189,29 @@ func (g *CoreGuard) call(f *wasmtime.Func, nres int, args []int32) (int32, error
 	if len(args) > MaxCoreArgs {
 		return 0, fmt.Errorf("bindings: CoreGuard.Call: %d arguments, more than %d", len(args), MaxCoreArgs)
 	}
-	var a [MaxCoreArgs]C.int32_t
+	sc := g.sc
 	for i, v := range args {
-		a[i] = C.int32_t(v)
+		sc.args[i] = C.int32_t(v)
 	}
 	// wasmtime.Func keeps its wasmtime_func_t as its only field.
-	fn := *(*C.dl_core_func_t)(unsafe.Pointer(f))
-	var res C.int32_t
-	var cerr *C.wasmtime_error_t
-	var trap *C.wasm_trap_t
-	rc := C.dl_core_call(g.cx, &fn, &a[0], C.size_t(len(args)), C.size_t(nres), &res, &cerr, &trap)
+	sc.fn = *(*C.dl_core_func_t)(unsafe.Pointer(f))
+	rc := C.dl_core_call_scratch(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))), C.size_t(len(args)), C.size_t(nres))
 	runtime.KeepAlive(g.store)
 	switch rc {
 	case C.DL_CORE_OK:
-		return int32(res), nil
+		return int32(sc.result), nil
 	case C.DL_CORE_TRAP:
+		trap := sc.trap
+		sc.trap = nil
 		return 0, g.interrupted(takeTrap(trap))
 	}
+	cerr := sc.err
+	sc.err = nil
 	return 0, g.interrupted(takeError("call", cerr))
 }
+
+// The scratch space holds the arguments of a call.
+var _ = [1]struct{}{}[MaxCoreArgs-C.DL_CORE_MAX_ARGS]
 
 // Memory returns the current bytes of m, a memory of the guarded store.
 // The slice aliases the guest's memory: it is valid until the next call
@@ -211,14 +221,14 @@ func (g *CoreGuard) Memory(m *wasmtime.Memory) []byte {
 		return nil
 	}
 	// wasmtime.Memory keeps its wasmtime_memory_t as its only field.
-	mem := *(*C.dl_core_memory_t)(unsafe.Pointer(m))
-	var n C.size_t
-	p := C.dl_core_memory(g.cx, &mem, &n)
+	sc := g.sc
+	sc.mem = *(*C.dl_core_memory_t)(unsafe.Pointer(m))
+	p := C.dl_core_memory_scratch(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))))
 	runtime.KeepAlive(g.store)
-	if n == 0 {
+	if sc.size == 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n))
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(sc.size))
 }
 
 // Err converts an error wasmtime-go returned for an operation on the

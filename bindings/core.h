@@ -69,6 +69,27 @@ int dl_core_call(wasmtime_context_t *cx, const dl_core_func_t *f, const int32_t 
                  size_t nargs, size_t nresults, int32_t *result, wasmtime_error_t **err,
                  wasm_trap_t **trap);
 
+// dl_core_scratch_t holds what one guest call or memory read passes
+// between Go and C, in C memory allocated once per guard: passing Go
+// pointers instead made every call allocate (they escape to the heap).
+#define DL_CORE_MAX_ARGS 8
+typedef struct {
+  dl_core_func_t fn;
+  dl_core_memory_t mem;
+  int32_t args[DL_CORE_MAX_ARGS];
+  int32_t result;
+  size_t size;
+  wasmtime_error_t *err;
+  wasm_trap_t *trap;
+} dl_core_scratch_t;
+
+// dl_core_call_scratch is dl_core_call with everything in scratch.
+int dl_core_call_scratch(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t nresults);
+
+// dl_core_memory_scratch returns the data of scratch->mem and stores its
+// size in scratch->size.
+uint8_t *dl_core_memory_scratch(const wasmtime_context_t *cx, uintptr_t scratch);
+
 // dl_core_memory returns the data of memory m and stores its size in *size
 // (one cgo call instead of two).
 uint8_t *dl_core_memory(const wasmtime_context_t *cx, const dl_core_memory_t *m, size_t *size);
