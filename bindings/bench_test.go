@@ -231,49 +231,15 @@ type benchRec struct {
 func BenchmarkRecord(b *testing.B) {
 	env := benchSetup(b)
 	benchCall(b, env.ident, "id-a", []Val{benchRecord}, benchRecord)
-	in := benchRec{42, "driftless", 0.5, []string{"a", "bc"}, true}
-	names := []string{"id", "name", "score", "tags", "done"}
-	arg := Lowered(KindRecord, lowerFunc(func(w Writer) {
-		p := w.Record(names)
-		p.At(0).U64(in.id)
-		p.At(1).String(in.name)
-		p.At(2).F64(in.score)
-		t := p.At(3).List(len(in.tags))
-		for i, s := range in.tags {
-			t.At(i).String(s)
-		}
-		p.At(4).Bool(in.done)
-	}))
-	var out benchRec
-	benchTyped(b, env.ident, "id-a", arg, func(r Reader) error {
-		out.id, out.name, out.score, out.done = r.At(0).U64(), r.At(1).String(), r.At(2).F64(), r.At(4).Bool()
-		t := r.At(3)
-		out.tags = make([]string, t.Len())
-		for i := range out.tags {
-			out.tags[i] = t.At(i).String()
-		}
-		return nil
-	}, func() bool { return out.name == in.name && len(out.tags) == 2 && out.tags[1] == "bc" })
+	read, arg, _ := typedCase("record")
+	benchTyped(b, env.ident, "id-a", arg, read, func() bool { return true })
 }
 
 func BenchmarkVariant(b *testing.B) {
 	env := benchSetup(b)
 	benchCall(b, env.ident, "id-b", []Val{benchVariant}, benchVariant)
-	cases := []string{"text", "code", "pair", "none"}
-	arg := Lowered(KindVariant, lowerFunc(func(w Writer) {
-		t := w.VariantWith("pair").Tuple(2)
-		t.At(0).S64(-5)
-		t.At(1).F32(1.5)
-	}))
-	var c int
-	var x int64
-	var y float32
-	benchTyped(b, env.ident, "id-b", arg, func(r Reader) error {
-		c = r.Case(cases)
-		p, _ := r.Payload()
-		x, y = p.At(0).S64(), p.At(1).F32()
-		return nil
-	}, func() bool { return c == 2 && x == -5 && y == 1.5 })
+	read, arg, _ := typedCase("variant")
+	benchTyped(b, env.ident, "id-b", arg, read, func() bool { return true })
 }
 
 // BenchmarkHostCall: the guest calls a host function once per call
@@ -646,6 +612,9 @@ func typedCase(name string) (func(Reader) error, Val, bool) {
 			for i := range out.tags {
 				out.tags[i] = t.At(i).String()
 			}
+			if out.id != 42 || out.name != "driftless" || len(out.tags) != 2 || out.tags[1] != "bc" {
+				return fmt.Errorf("record read back as %+v", out)
+			}
 			return nil
 		}, arg, true
 	case "variant":
@@ -660,7 +629,9 @@ func typedCase(name string) (func(Reader) error, Val, bool) {
 				return fmt.Errorf("case %d", r.Case(cases))
 			}
 			p, _ := r.Payload()
-			_, _ = p.At(0).S64(), p.At(1).F32()
+			if x, y := p.At(0).S64(), p.At(1).F32(); x != -5 || y != 1.5 {
+				return fmt.Errorf("variant read back as pair(%d, %g)", x, y)
+			}
 			return nil
 		}, arg, true
 	}
