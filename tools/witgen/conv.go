@@ -192,35 +192,28 @@ func (f *file) liftHelper(name string, t wit.Type) {
 	fmt.Fprintf(&s, "func %s(%sv %s.Val) %s {\n", name, f.cxParam(t), b, gt)
 	switch k := kindOf(t).(type) {
 	case *wit.Record:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
+		td, q, _ := f.named(t)
 		fmt.Fprintf(&s, "_, f := v.Fields()\nreturn %s{\n", gt)
 		for i, fld := range k.Fields {
 			fmt.Fprintf(&s, "%s: %s,\n", q.fieldName[td][i], f.lift(fld.Type, fmt.Sprintf("f[%d]", i)))
 		}
 		s.WriteString("}\n")
 	case *wit.Enum:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
-		ref := f.pkgRef(q)
+		td, q, ref := f.named(t)
 		s.WriteString("switch v.Case() {\n")
 		for i, c := range k.Cases {
 			fmt.Fprintf(&s, "case %q:\nreturn %s%s\n", c.Name, ref, q.caseNames[td][i])
 		}
 		fmt.Fprintf(&s, "}\npanic(%q + v.Case())\n", "witgen: unknown case of enum "+td.TypeName()+": ")
 	case *wit.Flags:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
-		ref := f.pkgRef(q)
+		td, q, ref := f.named(t)
 		fmt.Fprintf(&s, "var out %s\nfor _, n := range v.FlagsSet() {\nswitch n {\n", gt)
 		for i, c := range k.Flags {
 			fmt.Fprintf(&s, "case %q:\nout |= %s%s\n", c.Name, ref, q.caseNames[td][i])
 		}
 		s.WriteString("}\n}\nreturn out\n")
 	case *wit.Variant:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
-		ref := f.pkgRef(q)
+		td, q, ref := f.named(t)
 		s.WriteString("switch v.Case() {\n")
 		for i, c := range k.Cases {
 			fmt.Fprintf(&s, "case %q:\n", c.Name)
@@ -281,8 +274,7 @@ func (f *file) lowerHelper(name string, t wit.Type) {
 	fmt.Fprintf(&s, "func %s(%sx %s) %s.Val {\n", name, f.cxParam(t), gt, b)
 	switch k := kindOf(t).(type) {
 	case *wit.Record:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
+		td, q, _ := f.named(t)
 		names := f.fieldNamesVar(td, k)
 		fmt.Fprintf(&s, "return %s.Record(%s, []%s.Val{\n", b, names, b)
 		for i, fld := range k.Fields {
@@ -290,29 +282,18 @@ func (f *file) lowerHelper(name string, t wit.Type) {
 		}
 		s.WriteString("})\n")
 	case *wit.Enum:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
-		ref := f.pkgRef(q)
+		td, q, ref := f.named(t)
 		s.WriteString("switch x {\n")
 		for i, c := range k.Cases {
 			fmt.Fprintf(&s, "case %s%s:\nreturn %s.Enum(%q)\n", ref, q.caseNames[td][i], b, c.Name)
 		}
 		fmt.Fprintf(&s, "}\npanic(%s.Faultf(\"invalid %s%s value %%d\", x))\n", f.std("witrt"), ref, q.typeNames[td])
 	case *wit.Flags:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
-		ref := f.pkgRef(q)
-		all := strings.Join(prefixAll(ref, q.caseNames[td]), " | ")
-		fmt.Fprintf(&s, "if x&^(%s) != 0 {\npanic(%s.Faultf(\"invalid %s%s value %%#x\", uint64(x)))\n}\n", all, f.std("witrt"), ref, q.typeNames[td])
-		fmt.Fprintf(&s, "var set []string\n")
-		for i, c := range k.Flags {
-			fmt.Fprintf(&s, "if x&%s%s != 0 {\nset = append(set, %q)\n}\n", ref, q.caseNames[td][i], c.Name)
-		}
+		td, q, ref := f.named(t)
+		s.WriteString(f.flagsSet(td, q, ref, k))
 		fmt.Fprintf(&s, "return %s.Flags(set...)\n", b)
 	case *wit.Variant:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
-		ref := f.pkgRef(q)
+		td, q, ref := f.named(t)
 		s.WriteString("switch c := x.(type) {\n")
 		for i, c := range k.Cases {
 			fmt.Fprintf(&s, "case %s%s:\n", ref, q.caseNames[td][i])
@@ -549,36 +530,24 @@ func (f *file) writeHelper(name string, t wit.Type) {
 	fmt.Fprintf(&s, "func %s(w %s.Writer, x %s) {\n", name, b, gt)
 	switch k := kindOf(t).(type) {
 	case *wit.Record:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
+		td, q, _ := f.named(t)
 		fmt.Fprintf(&s, "p := w.Record(%s)\n", f.fieldNamesVar(td, k))
 		for i, fld := range k.Fields {
 			s.WriteString(f.write(fld.Type, fmt.Sprintf("p.At(%d)", i), "x."+q.fieldName[td][i]) + "\n")
 		}
 	case *wit.Enum:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
-		ref := f.pkgRef(q)
+		td, q, ref := f.named(t)
 		s.WriteString("switch x {\n")
 		for i, c := range k.Cases {
 			fmt.Fprintf(&s, "case %s%s:\nw.Enum(%q)\nreturn\n", ref, q.caseNames[td][i], c.Name)
 		}
 		fmt.Fprintf(&s, "}\npanic(%s.Faultf(\"invalid %s%s value %%d\", x))\n", f.std("witrt"), ref, q.typeNames[td])
 	case *wit.Flags:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
-		ref := f.pkgRef(q)
-		all := strings.Join(prefixAll(ref, q.caseNames[td]), " | ")
-		fmt.Fprintf(&s, "if x&^(%s) != 0 {\npanic(%s.Faultf(\"invalid %s%s value %%#x\", uint64(x)))\n}\n", all, f.std("witrt"), ref, q.typeNames[td])
-		s.WriteString("var set []string\n")
-		for i, c := range k.Flags {
-			fmt.Fprintf(&s, "if x&%s%s != 0 {\nset = append(set, %q)\n}\n", ref, q.caseNames[td][i], c.Name)
-		}
+		td, q, ref := f.named(t)
+		s.WriteString(f.flagsSet(td, q, ref, k))
 		s.WriteString("w.Flags(set)\n")
 	case *wit.Variant:
-		td := namedRoot(resolveAlias(t).(*wit.TypeDef))
-		q := f.pkg.g.pkgOf(td)
-		ref := f.pkgRef(q)
+		td, q, ref := f.named(t)
 		s.WriteString("switch c := x.(type) {\n")
 		for i, c := range k.Cases {
 			fmt.Fprintf(&s, "case %s%s:\n", ref, q.caseNames[td][i])
@@ -616,4 +585,25 @@ func (f *file) writeHelper(name string, t wit.Type) {
 	}
 	s.WriteString("}")
 	f.helpers[name] = s.String()
+}
+
+// named returns the named definition behind t, its package, and how this
+// file refers to that package.
+func (f *file) named(t wit.Type) (*wit.TypeDef, *goPackage, string) {
+	td := namedRoot(resolveAlias(t).(*wit.TypeDef))
+	q := f.pkg.g.pkgOf(td)
+	return td, q, f.pkgRef(q)
+}
+
+// flagsSet returns the code that checks the flags value x and collects
+// the names of its set flags in set.
+func (f *file) flagsSet(td *wit.TypeDef, q *goPackage, ref string, k *wit.Flags) string {
+	var s strings.Builder
+	all := strings.Join(prefixAll(ref, q.caseNames[td]), " | ")
+	fmt.Fprintf(&s, "if x&^(%s) != 0 {\npanic(%s.Faultf(\"invalid %s%s value %%#x\", uint64(x)))\n}\n", all, f.std("witrt"), ref, q.typeNames[td])
+	s.WriteString("var set []string\n")
+	for i, c := range k.Flags {
+		fmt.Fprintf(&s, "if x&%s%s != 0 {\nset = append(set, %q)\n}\n", ref, q.caseNames[td][i], c.Name)
+	}
+	return s.String()
 }
