@@ -84,25 +84,16 @@ func writeLowerVal(w Writer, i int) {
 }
 
 func TestLowered(t *testing.T) {
-	e, err := NewEngine(EngineConfig{})
-	must(t, err)
 	listT := &Type{Kind: KindList, Elem: lowerT}
-	c := compileWAT(t, e, identityWAT([]*Type{lowerT, listT}))
-	l := e.NewLinker()
 	// The host side answers with a Lowered value too.
-	must(t, l.Instance("test:fuzz/host").DefineFunc("host-a", func(ctx context.Context, p, r []Val) error {
+	env := newIdentityEnv(t, []*Type{lowerT, listT}, func(ctx context.Context, p, r []Val) error {
 		r[0] = Lowered(KindRecord, lowerFunc(func(w Writer) { writeLowerVal(w, 3) }))
 		return nil
-	}))
-	must(t, l.Instance("test:fuzz/host").DefineFunc("host-b", func(ctx context.Context, p, r []Val) error {
+	}, func(ctx context.Context, p, r []Val) error {
 		r[0] = Lowered(KindList, lowerFunc(func(w Writer) { w.List(1).At(0).String("\xff") }))
 		return nil
-	}))
-	s, err := e.NewStore(StoreOptions{})
-	must(t, err)
-	defer s.Close()
-	inst, err := l.Instantiate(s, c)
-	must(t, err)
+	})
+	inst := env.inst
 	ctx := context.Background()
 
 	one, err := inst.Func("id-a")
@@ -144,25 +135,16 @@ func TestLowered(t *testing.T) {
 // What a Writer refuses never reaches wasmtime (whose C API would abort on
 // it): the call fails naming the parameter, and the instance stays usable.
 func TestLoweredInvalid(t *testing.T) {
-	e, err := NewEngine(EngineConfig{})
-	must(t, err)
 	strT := &Type{Kind: KindString}
 	listT := &Type{Kind: KindList, Elem: &Type{Kind: KindChar}}
-	c := compileWAT(t, e, identityWAT([]*Type{strT, listT}))
-	l := e.NewLinker()
-	must(t, l.Instance("test:fuzz/host").DefineFunc("host-a", func(ctx context.Context, p, r []Val) error {
+	env := newIdentityEnv(t, []*Type{strT, listT}, func(ctx context.Context, p, r []Val) error {
 		r[0] = Lowered(KindString, lowerFunc(func(w Writer) { w.String("ok\xc3") }))
 		return nil
-	}))
-	must(t, l.Instance("test:fuzz/host").DefineFunc("host-b", func(ctx context.Context, p, r []Val) error {
+	}, func(ctx context.Context, p, r []Val) error {
 		r[0] = Lowered(KindList, lowerFunc(func(w Writer) { panic("result bug") }))
 		return nil
-	}))
-	s, err := e.NewStore(StoreOptions{})
-	must(t, err)
-	defer s.Close()
-	inst, err := l.Instantiate(s, c)
-	must(t, err)
+	})
+	inst, l, s, c := env.inst, env.l, env.s, env.c
 	ctx := context.Background()
 	id, err := inst.Func("id-a")
 	must(t, err)
@@ -262,6 +244,31 @@ func BenchmarkLowered(b *testing.B) {
 	}
 }
 
+// identityEnv is an identity component for types (see identityWAT) with
+// its host functions host-a and host-b, instantiated in a new store.
+type identityEnv struct {
+	l    *Linker
+	s    *Store
+	c    *Component
+	inst *Instance
+}
+
+func newIdentityEnv(t *testing.T, types []*Type, hostA, hostB HostFunc) *identityEnv {
+	t.Helper()
+	e, err := NewEngine(EngineConfig{})
+	must(t, err)
+	c := compileWAT(t, e, identityWAT(types))
+	l := e.NewLinker()
+	must(t, l.Instance("test:fuzz/host").DefineFunc("host-a", hostA))
+	must(t, l.Instance("test:fuzz/host").DefineFunc("host-b", hostB))
+	s, err := e.NewStore(StoreOptions{})
+	must(t, err)
+	t.Cleanup(s.Close)
+	inst, err := l.Instantiate(s, c)
+	must(t, err)
+	return &identityEnv{l, s, c, inst}
+}
+
 // readLowerVal reads what writeLowerVal wrote, through a Reader, into the
 // Val the test compares.
 func readLowerVal(r Reader) Val {
@@ -303,22 +310,12 @@ func readLowerVal(r Reader) Val {
 }
 
 func TestCallRead(t *testing.T) {
-	e, err := NewEngine(EngineConfig{})
-	must(t, err)
 	listT := &Type{Kind: KindList, Elem: lowerT}
-	c := compileWAT(t, e, identityWAT([]*Type{lowerT, listT}))
-	l := e.NewLinker()
-	for _, n := range []string{"host-a", "host-b"} {
-		must(t, l.Instance("test:fuzz/host").DefineFunc(n, func(ctx context.Context, p, r []Val) error {
-			r[0] = p[0]
-			return nil
-		}))
+	echo := func(ctx context.Context, p, r []Val) error {
+		r[0] = p[0]
+		return nil
 	}
-	s, err := e.NewStore(StoreOptions{})
-	must(t, err)
-	defer s.Close()
-	inst, err := l.Instantiate(s, c)
-	must(t, err)
+	inst := newIdentityEnv(t, []*Type{lowerT, listT}, echo, echo).inst
 	ctx := context.Background()
 	many, err := inst.Func("id-b")
 	must(t, err)
