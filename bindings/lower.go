@@ -15,9 +15,10 @@ import (
 //
 // Lower must write exactly one value of the type the function expects;
 // wasmtime checks the kinds when it lowers the value into the guest, and
-// a mismatch fails the call with an error. Strings and chars are checked
-// by the Writer (wasmtime's C API would abort the process on invalid
-// UTF-8): the first invalid one fails the call before it reaches wasmtime.
+// a mismatch fails the call with an error. Strings, names and chars are
+// checked by the Writer (wasmtime's C API would abort the process on
+// invalid UTF-8): the first invalid one fails the call before it reaches
+// wasmtime.
 type Lowerer interface {
 	Lower(w Writer)
 }
@@ -107,8 +108,9 @@ func (w Writer) String(s string) {
 }
 
 // Enum writes the enum case name, which must be one of the type's (the
-// generated bindings pass constants).
+// generated bindings pass constants; wasmtime refuses others).
 func (w Writer) Enum(name string) {
+	name = w.name("enum case", name)
 	w.v.kind = cKind(KindEnum)
 	w.v.a, w.v.b, w.v.c = uintptr(len(name)), w.a.bytes(name), nil
 }
@@ -163,6 +165,7 @@ func (w Writer) Record(names []string) Parts {
 	}
 	fs := unsafe.Slice((*cField)(w.a.alloc(uintptr(n)*sizeofField)), n)
 	for i, name := range names {
+		name = w.name("record field", name)
 		fs[i] = cField{nameLen: uintptr(len(name)), name: w.a.bytes(name)}
 	}
 	w.v.b = unsafe.Pointer(&fs[0])
@@ -186,6 +189,7 @@ func (w Writer) Some() Writer {
 
 // Variant writes the case name of a variant without a payload.
 func (w Writer) Variant(name string) {
+	name = w.name("variant case", name)
 	w.v.kind = cKind(KindVariant)
 	w.v.a, w.v.b, w.v.c = uintptr(len(name)), w.a.bytes(name), nil
 }
@@ -193,6 +197,7 @@ func (w Writer) Variant(name string) {
 // VariantWith writes the case name of a variant and returns the writer of
 // its payload.
 func (w Writer) VariantWith(name string) Writer {
+	name = w.name("variant case", name)
 	p := w.payload()
 	w.v.kind = cKind(KindVariant)
 	w.v.a, w.v.b, w.v.c = uintptr(len(name)), w.a.bytes(name), unsafe.Pointer(p)
@@ -225,6 +230,7 @@ func (w Writer) Flags(set []string) {
 	if n > 0 {
 		bs := unsafe.Slice((*cBytes)(w.a.alloc(uintptr(n)*sizeofBytes)), n)
 		for i, name := range set {
+			name = w.name("flag", name)
 			bs[i] = cBytes{size: uintptr(len(name)), data: w.a.bytes(name)}
 		}
 		w.v.b = unsafe.Pointer(&bs[0])
@@ -235,6 +241,16 @@ func (w Writer) payload() *cVal {
 	p := w.a.vals(1)
 	*p = cVal{}
 	return p
+}
+
+// name checks a case, field or flag name (wasmtime's C API would abort
+// on invalid UTF-8 there too) and returns it, or "" after recording why.
+func (w Writer) name(what, n string) string {
+	if !utf8.ValidString(n) {
+		w.a.fail(fmt.Errorf("%s name contains invalid UTF-8 at byte %d", what, invalidAt(n)))
+		return ""
+	}
+	return n
 }
 
 // fail records the first error of the values being written; the call

@@ -163,6 +163,18 @@ func TestLoweredInvalid(t *testing.T) {
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "U+D800") {
 		t.Fatalf("surrogate: %v", err)
 	}
+	// Names too: a record field, an enum or variant case, a flag.
+	for what, write := range map[string]func(Writer){
+		"record field": func(w Writer) { w.Record([]string{"ok", "b\xffad"}) },
+		"enum case":    func(w Writer) { w.Enum("\xc0") },
+		"variant case": func(w Writer) { w.VariantWith("\xe2\x82").U8(1) },
+		"flag":         func(w Writer) { w.Flags([]string{"a", "\x80"}) },
+	} {
+		_, err = id.Call(ctx, Lowered(KindString, lowerFunc(write)))
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), what+" name contains invalid UTF-8") {
+			t.Fatalf("invalid %s name: %v", what, err)
+		}
+	}
 	// Nothing ran, nothing broke.
 	if v, err := id.Call(ctx, String("fine")); err != nil || v.Str() != "fine" {
 		t.Fatalf("after refused calls: %v, %v", v, err)
