@@ -7,9 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -21,28 +18,8 @@ import (
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/plugin"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+	"github.com/driftless-dev/driftless/internal/builtexample"
 )
-
-// repoRoot is the repository root, from this file's location.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
-}
-
-// requireExample returns the path of a built example plugin, or skips the
-// test (fails under DRIFTLESS_REQUIRE_EXAMPLES=1) when it is missing.
-func requireExample(t testing.TB, name, target string) string {
-	t.Helper()
-	p := filepath.Join(repoRoot(), "build", "examples", name)
-	if _, err := os.Stat(p); err != nil {
-		msg := p + " is not built; run `make -f mk/examples.mk " + target + "` (make test builds it)"
-		if os.Getenv("DRIFTLESS_REQUIRE_EXAMPLES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
-}
 
 // The JavaScript component takes seconds to compile: once per test binary.
 var jsPlugin struct {
@@ -54,7 +31,7 @@ var jsPlugin struct {
 
 func jsComponent(t testing.TB) (*bindings.Engine, *bindings.Component) {
 	t.Helper()
-	path := requireExample(t, "js-plugin.wasm", "example-js")
+	path := builtexample.Path(t, "js-plugin")
 	jsPlugin.once.Do(func() {
 		e, err := bindings.NewEngine(bindings.EngineConfig{})
 		if err != nil {

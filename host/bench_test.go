@@ -16,6 +16,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/builtexample"
 )
 
 const benchConfig = `{"message":"hello"}`
@@ -151,7 +153,7 @@ func BenchmarkInstantiate(b *testing.B) {
 		benchInstantiate(b, p)
 	})
 	b.Run("js", func(b *testing.B) {
-		wasm := exampleWasm(b, "js-plugin")
+		wasm := builtexample.Wasm(b, "js-plugin")
 		h, _ := exampleHost(b, "")
 		p, err := h.LoadBytes(context.Background(), "js", wasm)
 		if err != nil {
@@ -186,8 +188,8 @@ func BenchmarkLoad(b *testing.B) {
 	}{
 		{"wat/cached", func() []byte { return wat }, true},
 		{"wat/uncached", func() []byte { return wat }, false},
-		{"js/cached", func() []byte { return exampleWasm(b, "js-plugin") }, true},
-		{"js/uncached", func() []byte { return exampleWasm(b, "js-plugin") }, false},
+		{"js/cached", func() []byte { return builtexample.Wasm(b, "js-plugin") }, true},
+		{"js/uncached", func() []byte { return builtexample.Wasm(b, "js-plugin") }, false},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			wasm := c.wasm()
@@ -229,7 +231,7 @@ func BenchmarkLoadAllExamples(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, n := range []string{"js-plugin", "python-plugin", "c-plugin"} {
-		if err := os.WriteFile(filepath.Join(home, "plugins", n+".wasm"), exampleWasm(b, n), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(home, "plugins", n+".wasm"), builtexample.Wasm(b, n), 0o644); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -19,25 +19,12 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
+	"github.com/driftless-dev/driftless/internal/builtexample"
 )
 
 // sharedCacheDir is the compile cache the example tests share.
 func sharedCacheDir() string {
 	return filepath.Join(os.TempDir(), "driftless-host-test-cache")
-}
-
-// exampleWasm returns the binary of build/examples/NAME.wasm, or skips.
-func exampleWasm(t testing.TB, name string) []byte {
-	t.Helper()
-	path := filepath.Join("..", "build", "examples", name+".wasm")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if os.Getenv("DRIFTLESS_REQUIRE_EXAMPLES") == "1" {
-			t.Fatalf("example plugin %s is missing (%v): build it with `make -f mk/examples.mk examples`", name, err)
-		}
-		t.Skipf("example plugin %s is not built (%v): `make -f mk/examples.mk examples` builds it", name, err)
-	}
-	return data
 }
 
 // exampleHost is testHost with the shared compile cache.
@@ -59,7 +46,7 @@ func exampleHost(t testing.TB, toml string) (*Host, *logRecorder) {
 }
 
 func TestExampleJS(t *testing.T) {
-	wasm := exampleWasm(t, "js-plugin")
+	wasm := builtexample.Wasm(t, "js-plugin")
 	// Every pooled call on a fresh instance: a log stage is not pooled.
 	h, rec := exampleHost(t, "[security]\nmax_calls_per_instance = 1\n")
 	ctx := context.Background()
@@ -133,7 +120,7 @@ func TestExamplesLoadAll(t *testing.T) {
 	names := []string{"js-plugin", "python-plugin", "c-plugin"}
 	wasms := map[string][]byte{}
 	for _, n := range names {
-		wasms[n] = exampleWasm(t, n)
+		wasms[n] = builtexample.Wasm(t, n)
 	}
 	home := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(home, "plugins"), 0o755); err != nil {

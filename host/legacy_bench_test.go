@@ -20,6 +20,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/builtexample"
 )
 
 // legacyBenchPlugins loads wasm twice: pooled as configured by default,
@@ -48,7 +50,7 @@ func legacyBenchCases(t testing.TB) []struct {
 		name string
 		wasm func() []byte
 	}{
-		{"c-example", func() []byte { return exampleWasm(t, "legacy-plugin") }},
+		{"c-example", func() []byte { return builtexample.Wasm(t, "legacy-plugin") }},
 		{"wat-echo", func() []byte { return fullFixture(defaultFx()).wasm(t) }},
 	}
 }
@@ -82,7 +84,7 @@ func BenchmarkLegacyTask(b *testing.B) {
 // deallocate; no JSON mapping, no config validation), and what a fresh
 // instance adds (a store, instantiation, closing it).
 func BenchmarkLegacyParts(b *testing.B) {
-	reuse, _ := legacyBenchPlugins(b, exampleWasm(b, "legacy-plugin"))
+	reuse, _ := legacyBenchPlugins(b, builtexample.Wasm(b, "legacy-plugin"))
 	rt := legacyRT(b, reuse)
 	ctx := context.Background()
 	cfg := kibConfig()

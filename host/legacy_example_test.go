@@ -4,8 +4,8 @@ package host
 // real compiler: examples/legacy-plugin (freestanding C, clang
 // --target=wasm32), built into build/examples/legacy-plugin.wasm by
 // `make -f mk/examples.mk example-legacy`. Like the other example tests
-// (examples_test.go: exampleWasm, exampleHost), these skip when the file is
-// missing, and fail instead under DRIFTLESS_REQUIRE_EXAMPLES=1.
+// (internal/builtexample), these skip when the file is missing, and fail
+// instead under DRIFTLESS_REQUIRE_EXAMPLES=1.
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/metadata"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
+	"github.com/driftless-dev/driftless/internal/builtexample"
 )
 
 // kibConfig is an echo config of exactly 1 KiB.
@@ -27,7 +28,7 @@ func kibConfig() string {
 }
 
 func TestLegacyExample(t *testing.T) {
-	wasm := exampleWasm(t, "legacy-plugin")
+	wasm := builtexample.Wasm(t, "legacy-plugin")
 	h, rec := exampleHost(t, "[plugins.legacy-plugin]\ndebug_enabled = true\n")
 	ctx := context.Background()
 	p, err := h.LoadBytes(ctx, "legacy-plugin", wasm)
@@ -135,8 +136,8 @@ func hasLogLine(rec *logRecorder, level interface{ String() string }, msg, plugi
 // The same task through a legacy plugin and a component plugin, through the
 // same API: the same result, and the same errors.
 func TestLegacyMatchesComponent(t *testing.T) {
-	legacyWasm := exampleWasm(t, "legacy-plugin")
-	jsWasm := exampleWasm(t, "js-plugin")
+	legacyWasm := builtexample.Wasm(t, "legacy-plugin")
+	jsWasm := builtexample.Wasm(t, "js-plugin")
 	h, _ := exampleHost(t, "")
 	ctx := context.Background()
 	legacy, err := h.LoadBytes(ctx, "legacy", legacyWasm)

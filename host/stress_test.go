@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/bindings"
+	"github.com/driftless-dev/driftless/internal/builtexample"
 )
 
 // TestStressConcurrentPlugins: many goroutines call several plugins at once
@@ -50,8 +51,8 @@ func TestStressConcurrentPlugins(t *testing.T) {
 		}
 		targets = append(targets, tg)
 	}
-	if wasm, err := os.ReadFile("../build/examples/js-plugin.wasm"); err == nil || os.Getenv("DRIFTLESS_REQUIRE_EXAMPLES") == "1" {
-		wasm = exampleWasm(t, "js-plugin")
+	if builtexample.Built("js-plugin") || builtexample.Required() {
+		wasm := builtexample.Wasm(t, "js-plugin")
 		jh, _ := exampleHost(t, "[security]\nmax_instances = 3\n")
 		p, err := jh.LoadBytes(ctx, "js", wasm)
 		if err != nil {

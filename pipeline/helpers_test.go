@@ -11,27 +11,13 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/builtexample"
 )
 
 // repoRoot is the repository root, from this file's location.
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Dir(filepath.Dir(file))
-}
-
-// requireExample returns the path of a built example plugin, or skips the
-// test (fails under DRIFTLESS_REQUIRE_EXAMPLES=1) when it is missing.
-func requireExample(t testing.TB, name, target string) string {
-	t.Helper()
-	p := filepath.Join(repoRoot(), "build", "examples", name)
-	if _, err := os.Stat(p); err != nil {
-		msg := p + " is not built; run `make -f mk/examples.mk " + target + "` (make test builds it)"
-		if os.Getenv("DRIFTLESS_REQUIRE_EXAMPLES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
 }
 
 // testCacheHome is a plugin home kept across test runs for its compile
@@ -89,7 +75,7 @@ func loadWatlogs(t testing.TB, h *host.Host) {
 // loadJS loads the JavaScript example into h as "js-plugin", or skips.
 func loadJS(t testing.TB, h *host.Host) {
 	t.Helper()
-	path := requireExample(t, "js-plugin.wasm", "example-js")
+	path := builtexample.Path(t, "js-plugin")
 	wasm, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

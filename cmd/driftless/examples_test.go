@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/driftless-dev/driftless/internal/builtexample"
 )
 
 var jsHomeOnce struct {
@@ -24,7 +26,7 @@ var jsHomeOnce struct {
 // lands in the shared cache once). Tests must not change it.
 func jsHome(t *testing.T) string {
 	t.Helper()
-	wasm := exampleWasm(t, "js-plugin")
+	wasm := builtexample.Path(t, "js-plugin")
 	jsHomeOnce.Do(func() {
 		home, err := os.MkdirTemp(filepath.Dir(binary), "js-home-")
 		if err == nil {
@@ -52,7 +54,7 @@ func homeWith(t *testing.T, names ...string) string {
 	t.Helper()
 	home := newHome(t)
 	for _, n := range names {
-		data, err := os.ReadFile(exampleWasm(t, n))
+		data, err := os.ReadFile(builtexample.Path(t, n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +124,7 @@ config = { key = "motd", value = "{{ said.message }}", current = "old" }
 // a legacy JSON-ABI module through the same commands as components.
 func TestLegacyPluginREADME(t *testing.T) {
 	home := newHome(t)
-	r := runCLI(t, home, 0, "plugins", "install", exampleWasm(t, "legacy-plugin"))
+	r := runCLI(t, home, 0, "plugins", "install", builtexample.Path(t, "legacy-plugin"))
 	contains(t, "install", r.stdout, "installed legacy-plugin", "(legacy)", "tasks: echo, greet; facts: legacy; templates: upper (filter)")
 	var list []map[string]any
 	jsonDoc(t, runCLI(t, home, 0, "-o", "json", "plugins", "list"), &list)

@@ -268,24 +268,6 @@ func fixtureHome(t *testing.T) string {
 	return home
 }
 
-// exampleWasm returns the path of an example plugin built by
-// `make -f mk/examples.mk examples`, or skips the test without it.
-func exampleWasm(t *testing.T, name string) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "build", "examples", name+".wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		msg := fmt.Sprintf("%s is not built (make -f mk/examples.mk examples builds it)", p)
-		if os.Getenv("DRIFTLESS_REQUIRE_EXAMPLES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
-}
-
 // repoPath returns a path relative to the repository root.
 func repoPath(t *testing.T, rel string) string {
 	p, err := filepath.Abs(filepath.Join("..", "..", rel))

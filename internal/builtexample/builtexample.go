@@ -1,0 +1,65 @@
+// Package builtexample finds, for tests, the example plugins that
+// `make -f mk/examples.mk examples` builds into build/examples/. A test
+// whose example is missing is skipped, saying which make target builds it;
+// with DRIFTLESS_REQUIRE_EXAMPLES=1 (set by `make test`) it fails instead,
+// so that CI never passes by skipping.
+package builtexample
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// Required reports whether missing examples fail tests
+// (DRIFTLESS_REQUIRE_EXAMPLES=1) instead of skipping them.
+func Required() bool { return os.Getenv("DRIFTLESS_REQUIRE_EXAMPLES") == "1" }
+
+// file returns the path of build/examples/NAME.wasm.
+func file(name string) string {
+	_, self, _, _ := runtime.Caller(0)
+	root := filepath.Dir(filepath.Dir(filepath.Dir(self)))
+	return filepath.Join(root, "build", "examples", name+".wasm")
+}
+
+// Built reports whether the example NAME (e.g. "js-plugin") is built.
+func Built(name string) bool {
+	_, err := os.Stat(file(name))
+	return err == nil
+}
+
+// Path returns the absolute path of the built example NAME (e.g.
+// "js-plugin" for build/examples/js-plugin.wasm), or skips the test (fails
+// it when Required) when it is not built.
+func Path(t testing.TB, name string) string {
+	t.Helper()
+	p := file(name)
+	if _, err := os.Stat(p); err != nil {
+		missing(t, p, name)
+	}
+	return p
+}
+
+// Wasm returns the bytes of the built example NAME, or skips the test
+// (fails it when Required) when it is not built.
+func Wasm(t testing.TB, name string) []byte {
+	t.Helper()
+	p := file(name)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		missing(t, p, name)
+	}
+	return data
+}
+
+func missing(t testing.TB, path, name string) {
+	t.Helper()
+	target := "example-" + strings.TrimSuffix(name, "-plugin")
+	msg := path + " is not built; run `make -f mk/examples.mk " + target + "` (make test builds it)"
+	if Required() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
