@@ -5,30 +5,41 @@ _Static_assert(sizeof(dl_core_func_t) == 16, "wasmtime_func_t");
 _Static_assert(sizeof(dl_core_memory_t) == 24, "wasmtime_memory_t");
 _Static_assert(sizeof(dl_core_val_t) == 32 && offsetof(dl_core_val_t, of) == 8, "wasmtime_val_t");
 
-int dl_core_call(wasmtime_context_t *cx, const dl_core_func_t *f, const int32_t *args,
-                 size_t nargs, size_t nresults, int32_t *result, wasmtime_error_t **err,
-                 wasm_trap_t **trap) {
-  dl_core_val_t a[8];
+int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t nresults) {
+  dl_core_scratch_t *sc = (dl_core_scratch_t *)scratch;
+  // Inputs are copied out and outputs stored only once wasmtime returns: a
+  // host function running inside the call may use the scratch space for a
+  // call of its own.
+  dl_core_func_t fn = sc->fn;
+  dl_core_val_t a[DL_CORE_MAX_ARGS];
   dl_core_val_t r[1];
-  if (nargs > 8 || nresults > 1) {
-    *err = wasmtime_error_new("driftless: dl_core_call supports at most 8 arguments and 1 result");
+  sc->err = NULL;
+  sc->trap = NULL;
+  if (nargs > DL_CORE_MAX_ARGS || nresults > 1) {
+    sc->err = wasmtime_error_new("driftless: dl_core_call supports at most 8 arguments and 1 result");
     return DL_CORE_ERROR;
   }
   for (size_t i = 0; i < nargs; i++) {
     a[i].kind = DL_CORE_I32;
     a[i].of.i64 = 0;
-    a[i].of.i32 = args[i];
+    a[i].of.i32 = sc->args[i];
   }
-  *trap = NULL;
-  *err = wasmtime_func_call(cx, f, a, nargs, r, nresults, trap);
-  if (*err != NULL) return DL_CORE_ERROR;
-  if (*trap != NULL) return DL_CORE_TRAP;
+  wasm_trap_t *trap = NULL;
+  wasmtime_error_t *err = wasmtime_func_call(cx, &fn, a, nargs, r, nresults, &trap);
+  if (err != NULL) {
+    sc->err = err;
+    return DL_CORE_ERROR;
+  }
+  if (trap != NULL) {
+    sc->trap = trap;
+    return DL_CORE_TRAP;
+  }
   if (nresults == 1) {
     if (r[0].kind != DL_CORE_I32) {
-      *err = wasmtime_error_new("driftless: function returned a value that is not an i32");
+      sc->err = wasmtime_error_new("driftless: function returned a value that is not an i32");
       return DL_CORE_ERROR;
     }
-    *result = r[0].of.i32;
+    sc->result = r[0].of.i32;
   }
   return DL_CORE_OK;
 }
@@ -69,29 +80,8 @@ void dl_core_wasi_capture(wasi_config_t *c, uintptr_t handle) {
   wasi_config_set_stderr_custom(c, dl_core_stderr, (void *)handle, NULL);
 }
 
-uint8_t *dl_core_memory(const wasmtime_context_t *cx, const dl_core_memory_t *m, size_t *size) {
-  *size = wasmtime_memory_data_size(cx, m);
-  return *size == 0 ? NULL : wasmtime_memory_data(cx, m);
-}
-
-int dl_core_call_scratch(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t nresults) {
+uint8_t *dl_core_memory(const wasmtime_context_t *cx, uintptr_t scratch) {
   dl_core_scratch_t *sc = (dl_core_scratch_t *)scratch;
-  // Inputs and outputs go through locals: a host function running inside
-  // the call may use the scratch space for a call of its own.
-  dl_core_func_t fn = sc->fn;
-  int32_t args[DL_CORE_MAX_ARGS];
-  for (size_t i = 0; i < nargs && i < DL_CORE_MAX_ARGS; i++) args[i] = sc->args[i];
-  int32_t result = 0;
-  wasmtime_error_t *err = NULL;
-  wasm_trap_t *trap = NULL;
-  int rc = dl_core_call(cx, &fn, args, nargs, nresults, &result, &err, &trap);
-  sc->result = result;
-  sc->err = err;
-  sc->trap = trap;
-  return rc;
-}
-
-uint8_t *dl_core_memory_scratch(const wasmtime_context_t *cx, uintptr_t scratch) {
-  dl_core_scratch_t *sc = (dl_core_scratch_t *)scratch;
-  return dl_core_memory(cx, &sc->mem, &sc->size);
+  sc->size = wasmtime_memory_data_size(cx, &sc->mem);
+  return sc->size == 0 ? NULL : wasmtime_memory_data(cx, &sc->mem);
 }

@@ -195,19 +195,15 @@ func (g *CoreGuard) call(f *wasmtime.Func, nres int, args []int32) (int32, error
 	}
 	// wasmtime.Func keeps its wasmtime_func_t as its only field.
 	sc.fn = *(*C.dl_core_func_t)(unsafe.Pointer(f))
-	rc := C.dl_core_call_scratch(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))), C.size_t(len(args)), C.size_t(nres))
+	rc := C.dl_core_call(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))), C.size_t(len(args)), C.size_t(nres))
 	runtime.KeepAlive(g.store)
 	switch rc {
 	case C.DL_CORE_OK:
 		return int32(sc.result), nil
 	case C.DL_CORE_TRAP:
-		trap := sc.trap
-		sc.trap = nil
-		return 0, g.interrupted(takeTrap(trap))
+		return 0, g.interrupted(takeTrap(sc.trap))
 	}
-	cerr := sc.err
-	sc.err = nil
-	return 0, g.interrupted(takeError("call", cerr))
+	return 0, g.interrupted(takeError("call", sc.err))
 }
 
 // The scratch space holds the arguments of a call.
@@ -223,7 +219,7 @@ func (g *CoreGuard) Memory(m *wasmtime.Memory) []byte {
 	// wasmtime.Memory keeps its wasmtime_memory_t as its only field.
 	sc := g.sc
 	sc.mem = *(*C.dl_core_memory_t)(unsafe.Pointer(m))
-	p := C.dl_core_memory_scratch(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))))
+	p := C.dl_core_memory(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))))
 	runtime.KeepAlive(g.store)
 	if sc.size == 0 {
 		return nil

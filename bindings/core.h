@@ -57,18 +57,6 @@ extern void wasm_trap_message(const wasm_trap_t *t, dl_bytes_t *out);
 extern void wasm_trap_trace(const wasm_trap_t *t, dl_frames_t *out);
 extern bool wasmtime_trap_code(const wasm_trap_t *t, uint8_t *code);
 
-// Outcome of dl_core_call.
-enum {
-  DL_CORE_OK = 0,    // *result is set (when nresults is 1)
-  DL_CORE_ERROR = 1, // *err is set
-  DL_CORE_TRAP = 2,  // *trap is set
-};
-
-// dl_core_call calls f with nargs i32 arguments; nresults is 0 or 1 (an i32).
-int dl_core_call(wasmtime_context_t *cx, const dl_core_func_t *f, const int32_t *args,
-                 size_t nargs, size_t nresults, int32_t *result, wasmtime_error_t **err,
-                 wasm_trap_t **trap);
-
 // dl_core_scratch_t holds what one guest call or memory read passes
 // between Go and C, in C memory allocated once per guard: passing Go
 // pointers instead made every call allocate (they escape to the heap).
@@ -83,16 +71,21 @@ typedef struct {
   wasm_trap_t *trap;
 } dl_core_scratch_t;
 
-// dl_core_call_scratch is dl_core_call with everything in scratch.
-int dl_core_call_scratch(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t nresults);
+// Outcome of dl_core_call.
+enum {
+  DL_CORE_OK = 0,    // scratch->result is set (when nresults is 1)
+  DL_CORE_ERROR = 1, // scratch->err is set
+  DL_CORE_TRAP = 2,  // scratch->trap is set
+};
 
-// dl_core_memory_scratch returns the data of scratch->mem and stores its
-// size in scratch->size.
-uint8_t *dl_core_memory_scratch(const wasmtime_context_t *cx, uintptr_t scratch);
+// dl_core_call calls scratch->fn with the first nargs i32 arguments of
+// scratch->args; nresults is 0 or 1 (an i32). scratch is a
+// dl_core_scratch_t*, passed as an integer so that cgo checks no pointer.
+int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t nresults);
 
-// dl_core_memory returns the data of memory m and stores its size in *size
-// (one cgo call instead of two).
-uint8_t *dl_core_memory(const wasmtime_context_t *cx, const dl_core_memory_t *m, size_t *size);
+// dl_core_memory returns the data of scratch->mem and stores its size in
+// scratch->size (one cgo call instead of two).
+uint8_t *dl_core_memory(const wasmtime_context_t *cx, uintptr_t scratch);
 
 // dl_core_begin sets the fuel of a call (when set_fuel) and its epoch
 // deadline to the next tick.
