@@ -168,17 +168,12 @@ func (a *arena) put(dst *cVal, v Val) {
 		dst.a = uintptr(len(v.elems))
 		dst.b = unsafe.Pointer(a.list(v.elems))
 	case KindRecord:
-		n := len(v.elems)
-		dst.a = uintptr(n)
-		if n > 0 {
-			fs := unsafe.Slice((*cField)(a.alloc(uintptr(n)*sizeofField)), n)
-			for i := range fs {
-				fs[i].nameLen = uintptr(len(v.names[i]))
-				fs[i].name = a.bytes(v.names[i])
-				a.put(&fs[i].val, v.elems[i])
-			}
-			dst.b = unsafe.Pointer(&fs[0])
+		dst.a = uintptr(len(v.elems))
+		fs := a.fields(v.names)
+		for i := range v.elems {
+			a.put(&unsafe.Slice(fs, len(v.elems))[i].val, v.elems[i])
 		}
+		dst.b = unsafe.Pointer(fs)
 	case KindVariant:
 		dst.a, dst.b = uintptr(len(v.str)), a.bytes(v.str)
 		dst.c = a.payload(v.elems)
@@ -190,18 +185,35 @@ func (a *arena) put(dst *cVal, v Val) {
 		dst.a = uintptr(v.bits & 1)
 		dst.b = a.payload(v.elems)
 	case KindFlags:
-		n := len(v.names)
-		dst.a = uintptr(n)
-		if n > 0 {
-			bs := unsafe.Slice((*cBytes)(a.alloc(uintptr(n)*sizeofBytes)), n)
-			for i, name := range v.names {
-				bs[i] = cBytes{size: uintptr(len(name)), data: a.bytes(name)}
-			}
-			dst.b = unsafe.Pointer(&bs[0])
-		}
+		dst.a, dst.b = uintptr(len(v.names)), a.names(v.names)
 	case KindResource:
 		*dst.ptrA() = unsafe.Pointer(v.res.ptr)
 	}
+}
+
+// fields allocates the entries of a record with the given field names;
+// their values are left to the caller.
+func (a *arena) fields(names []string) *cField {
+	if len(names) == 0 {
+		return nil
+	}
+	fs := unsafe.Slice((*cField)(a.alloc(uintptr(len(names))*sizeofField)), len(names))
+	for i, name := range names {
+		fs[i] = cField{nameLen: uintptr(len(name)), name: a.bytes(name)}
+	}
+	return &fs[0]
+}
+
+// names copies names into the arena as the entries of a flags value.
+func (a *arena) names(names []string) unsafe.Pointer {
+	if len(names) == 0 {
+		return nil
+	}
+	bs := unsafe.Slice((*cBytes)(a.alloc(uintptr(len(names))*sizeofBytes)), len(names))
+	for i, name := range names {
+		bs[i] = cBytes{size: uintptr(len(name)), data: a.bytes(name)}
+	}
+	return unsafe.Pointer(&bs[0])
 }
 
 func (a *arena) list(elems []Val) *cVal {

@@ -44,10 +44,13 @@ type Writer struct {
 	v *cVal
 }
 
-func (w Writer) scalar(k Kind, bits uintptr) {
+// set writes a value of kind k with the payload words a, b and c.
+func (w Writer) set(k Kind, a uintptr, b, c unsafe.Pointer) {
 	w.v.kind = cKind(k)
-	w.v.a, w.v.b, w.v.c = bits, nil, nil
+	w.v.a, w.v.b, w.v.c = a, b, c
 }
+
+func (w Writer) scalar(k Kind, bits uintptr) { w.set(k, bits, nil, nil) }
 
 // Bool writes a bool.
 func (w Writer) Bool(x bool) {
@@ -103,16 +106,14 @@ func (w Writer) String(s string) {
 		w.a.fail(fmt.Errorf("string contains invalid UTF-8 at byte %d", invalidAt(s)))
 		s = ""
 	}
-	w.v.kind = cKind(KindString)
-	w.v.a, w.v.b, w.v.c = uintptr(len(s)), w.a.bytes(s), nil
+	w.set(KindString, uintptr(len(s)), w.a.bytes(s), nil)
 }
 
 // Enum writes the enum case name, which must be one of the type's (the
 // generated bindings pass constants; wasmtime refuses others).
 func (w Writer) Enum(name string) {
 	name = w.name("enum case", name)
-	w.v.kind = cKind(KindEnum)
-	w.v.a, w.v.b, w.v.c = uintptr(len(name)), w.a.bytes(name), nil
+	w.set(KindEnum, uintptr(len(name)), w.a.bytes(name), nil)
 }
 
 // Parts are the writers of the elements of a list or tuple, or of the
@@ -148,8 +149,7 @@ func (w Writer) seq(k Kind, n int) Parts {
 		// (wasmtime then reports the type mismatch).
 		unsafe.Slice(vals, n)[i] = cVal{}
 	}
-	w.v.kind = cKind(k)
-	w.v.a, w.v.b, w.v.c = uintptr(n), unsafe.Pointer(vals), nil
+	w.set(k, uintptr(n), unsafe.Pointer(vals), nil)
 	return Parts{a: w.a, vals: vals}
 }
 
@@ -157,41 +157,26 @@ func (w Writer) seq(k Kind, n int) Parts {
 // (the generated bindings pass a package-level slice); write each field
 // through the Parts.
 func (w Writer) Record(names []string) Parts {
-	n := len(names)
-	w.v.kind = cKind(KindRecord)
-	w.v.a, w.v.b, w.v.c = uintptr(n), nil, nil
-	if n == 0 {
-		return Parts{a: w.a}
-	}
-	fs := unsafe.Slice((*cField)(w.a.alloc(uintptr(n)*sizeofField)), n)
-	for i, name := range names {
-		name = w.name("record field", name)
-		fs[i] = cField{nameLen: uintptr(len(name)), name: w.a.bytes(name)}
-	}
-	w.v.b = unsafe.Pointer(&fs[0])
-	return Parts{a: w.a, fs: &fs[0]}
+	w.names("record field", names)
+	fs := w.a.fields(names)
+	w.set(KindRecord, uintptr(len(names)), unsafe.Pointer(fs), nil)
+	return Parts{a: w.a, fs: fs}
 }
 
 // None writes option::none.
-func (w Writer) None() {
-	w.v.kind = cKind(KindOption)
-	w.v.a, w.v.b, w.v.c = 0, nil, nil
-}
+func (w Writer) None() { w.set(KindOption, 0, nil, nil) }
 
 // Some writes option::some and returns the writer of its payload.
 func (w Writer) Some() Writer {
 	p := w.payload()
-	w.v.kind = cKind(KindOption)
-	w.v.a, w.v.b, w.v.c = 0, nil, nil
-	*w.v.ptrA() = unsafe.Pointer(p)
+	w.set(KindOption, uintptr(unsafe.Pointer(p)), nil, nil)
 	return Writer{w.a, p}
 }
 
 // Variant writes the case name of a variant without a payload.
 func (w Writer) Variant(name string) {
 	name = w.name("variant case", name)
-	w.v.kind = cKind(KindVariant)
-	w.v.a, w.v.b, w.v.c = uintptr(len(name)), w.a.bytes(name), nil
+	w.set(KindVariant, uintptr(len(name)), w.a.bytes(name), nil)
 }
 
 // VariantWith writes the case name of a variant and returns the writer of
@@ -199,42 +184,33 @@ func (w Writer) Variant(name string) {
 func (w Writer) VariantWith(name string) Writer {
 	name = w.name("variant case", name)
 	p := w.payload()
-	w.v.kind = cKind(KindVariant)
-	w.v.a, w.v.b, w.v.c = uintptr(len(name)), w.a.bytes(name), unsafe.Pointer(p)
+	w.set(KindVariant, uintptr(len(name)), w.a.bytes(name), unsafe.Pointer(p))
 	return Writer{w.a, p}
 }
 
 // Result writes result::ok (ok) or result::err without a payload.
-func (w Writer) Result(ok bool) {
-	w.v.kind = cKind(KindResult)
-	w.v.a, w.v.b, w.v.c = 0, nil, nil
-	if ok {
-		w.v.a = 1
-	}
-}
+func (w Writer) Result(ok bool) { w.result(ok, nil) }
 
 // ResultWith writes result::ok (ok) or result::err and returns the writer
 // of its payload.
 func (w Writer) ResultWith(ok bool) Writer {
 	p := w.payload()
-	w.Result(ok)
-	w.v.b = unsafe.Pointer(p)
+	w.result(ok, p)
 	return Writer{w.a, p}
+}
+
+func (w Writer) result(ok bool, payload *cVal) {
+	var bit uintptr
+	if ok {
+		bit = 1
+	}
+	w.set(KindResult, bit, unsafe.Pointer(payload), nil)
 }
 
 // Flags writes a flags value with the named flags set.
 func (w Writer) Flags(set []string) {
-	n := len(set)
-	w.v.kind = cKind(KindFlags)
-	w.v.a, w.v.b, w.v.c = uintptr(n), nil, nil
-	if n > 0 {
-		bs := unsafe.Slice((*cBytes)(w.a.alloc(uintptr(n)*sizeofBytes)), n)
-		for i, name := range set {
-			name = w.name("flag", name)
-			bs[i] = cBytes{size: uintptr(len(name)), data: w.a.bytes(name)}
-		}
-		w.v.b = unsafe.Pointer(&bs[0])
-	}
+	w.names("flag", set)
+	w.set(KindFlags, uintptr(len(set)), w.a.names(set), nil)
 }
 
 func (w Writer) payload() *cVal {
@@ -251,6 +227,14 @@ func (w Writer) name(what, n string) string {
 		return ""
 	}
 	return n
+}
+
+// names checks names like name. An invalid one is copied as it is: the
+// call fails before the values reach wasmtime.
+func (w Writer) names(what string, names []string) {
+	for _, n := range names {
+		w.name(what, n)
+	}
 }
 
 // fail records the first error of the values being written; the call
