@@ -358,25 +358,6 @@ func sortedNames[V any](m map[string]V) []string {
 	return names
 }
 
-// ExtensionConfigs returns the configs of the named plugin's template
-// extensions as JSON texts, by extension name (see
-// PluginConfig.Extensions).
-func (c *Config) ExtensionConfigs(plugin string) map[string]string {
-	p, ok := c.Plugins[plugin]
-	if !ok || len(p.Extensions) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(p.Extensions))
-	for name, cfg := range p.Extensions {
-		b, err := json.Marshal(cfg)
-		if err != nil {
-			continue // validate refused it
-		}
-		out[name] = string(b)
-	}
-	return out
-}
-
 // LimitsFor returns the effective limits of the named plugin.
 func (c *Config) LimitsFor(plugin string) Limits {
 	l := DefaultLimits()

@@ -281,11 +281,10 @@ func (h *Host) Validate(ctx context.Context, path string) (*Plugin, error) {
 
 func (h *Host) newPlugin(name, path string, limits Limits) *Plugin {
 	return &Plugin{
-		name:      name,
-		path:      path,
-		limits:    limits,
-		log:       newPluginLog(name, h.logger, limits),
-		extConfig: h.config.ExtensionConfigs(name),
+		name:   name,
+		path:   path,
+		limits: limits,
+		log:    newPluginLog(name, h.logger, limits),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -120,19 +121,28 @@ func (p *Plugin) init(ctx context.Context, h *Host, wasm []byte) error {
 	if err := p.index(); err != nil {
 		return loadError(p.name, err)
 	}
-	if err := p.checkExtensionConfig(); err != nil {
+	if err := p.setExtensionConfig(h.config.Plugins[p.name].Extensions); err != nil {
 		return loadError(p.name, err)
 	}
 	return nil
 }
 
-// checkExtensionConfig checks the configs plugins.toml gives the plugin's
-// template extensions: each names an extension of the plugin and passes its
-// config-schema. A mistake there would otherwise surface only when a
-// template first uses the extension.
-func (p *Plugin) checkExtensionConfig() error {
+// setExtensionConfig takes the configs plugins.toml gives the plugin's
+// template extensions, after checking that each names an extension of the
+// plugin, can be JSON and passes the extension's config-schema. A mistake
+// there would otherwise surface only when a template first uses the
+// extension.
+func (p *Plugin) setExtensionConfig(configs map[string]map[string]any) error {
 	var problems LoadProblems
-	for _, name := range sortedNames(p.extConfig) {
+	p.extConfig = make(map[string]string, len(configs))
+	for _, name := range sortedNames(configs) {
+		key := fmt.Sprintf("plugins.toml [plugins.%s.extensions.%s]", p.name, name)
+		b, err := json.Marshal(configs[name])
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: cannot be given to the extension as JSON: %v", key, err))
+			continue
+		}
+		p.extConfig[name] = string(b)
 		if _, err := p.Extension(name); err != nil {
 			var have []string
 			for _, x := range p.defs.extensions {
@@ -150,7 +160,7 @@ func (p *Plugin) checkExtensionConfig() error {
 			if errors.As(err, &he) {
 				err = errors.New(he.Msg)
 			}
-			problems = append(problems, fmt.Sprintf("plugins.toml [plugins.%s.extensions.%s]: %v", p.name, name, err))
+			problems = append(problems, fmt.Sprintf("%s: %v", key, err))
 		}
 	}
 	if len(problems) > 0 {
