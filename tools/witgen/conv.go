@@ -305,15 +305,14 @@ func (f *file) lowerHelper(name string, t wit.Type) {
 		}
 		fmt.Fprintf(&s, "}\npanic(%s.Faultf(\"invalid %s%s value %%#v (nil, or not one of its case types)\", x))\n", f.std("witrt"), ref, q.typeNames[td])
 	case *wit.List:
-		if f.writable(k.Type) {
+		if writable(k.Type) {
 			// Lists are where values pile up (a batch of log entries):
 			// written straight into the call's C values, without a Val
 			// tree for bindings to walk twice.
 			wt := "witWrite" + f.typeKey(t)
 			if !f.hasHelper(wt) {
-				f.helper(wt, "")
-				f.helpers[wt] = fmt.Sprintf("type %s %s\n\nfunc (x %s) Lower(w %s.Writer) {\n%s}",
-					wt, gt, wt, b, f.writeListBody(k))
+				f.helper(wt, fmt.Sprintf("type %s %s\n\nfunc (x %s) Lower(w %s.Writer) {\n%s}",
+					wt, gt, wt, b, f.writeListBody(k)))
 			}
 			fmt.Fprintf(&s, "return %s.Lowered(%s.KindList, %s(x))\n", b, b, wt)
 			break
@@ -449,29 +448,8 @@ func (p *goPackage) cxExportsField(q *goPackage) string {
 
 // writable reports whether values of t can be written through a
 // bindings.Writer: everything but resources (handles need the store's
-// checks) and error-context.
-func (f *file) writable(t wit.Type) bool {
-	if t == nil {
-		return true
-	}
-	if _, ok := t.(wit.ErrorContext); ok {
-		return false
-	}
-	td, ok := t.(*wit.TypeDef)
-	if !ok {
-		return true
-	}
-	if hasResource(td) {
-		return false
-	}
-	ok = true
-	walkType(td, func(d *wit.TypeDef) {
-		if _, ec := kindOf(d).(wit.ErrorContext); ec {
-			ok = false
-		}
-	})
-	return ok
-}
+// checks) and the async types (which the C API cannot carry at all).
+func writable(t wit.Type) bool { return !hasResource(t) && !hasAsync(t) }
 
 // write returns a Go statement writing the Go expression x of type t
 // through the bindings.Writer expression w.
