@@ -3,7 +3,7 @@
 
 _Static_assert(sizeof(dl_core_func_t) == 16, "wasmtime_func_t");
 _Static_assert(sizeof(dl_core_memory_t) == 24, "wasmtime_memory_t");
-_Static_assert(sizeof(dl_core_val_t) == 32 && offsetof(dl_core_val_t, of) == 8, "wasmtime_val_t");
+_Static_assert(sizeof(dl_core_val_raw_t) == 16 && _Alignof(dl_core_val_raw_t) == 8, "wasmtime_val_raw_t");
 
 int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t nresults) {
   dl_core_scratch_t *sc = (dl_core_scratch_t *)scratch;
@@ -11,8 +11,7 @@ int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t
   // host function running inside the call may use the scratch space for a
   // call of its own.
   dl_core_func_t fn = sc->fn;
-  dl_core_val_t a[DL_CORE_MAX_ARGS];
-  dl_core_val_t r[1];
+  dl_core_val_raw_t v[DL_CORE_MAX_ARGS];
   sc->err = NULL;
   sc->trap = NULL;
   if (nargs > DL_CORE_MAX_ARGS || nresults > 1) {
@@ -20,12 +19,14 @@ int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t
     return DL_CORE_ERROR;
   }
   for (size_t i = 0; i < nargs; i++) {
-    a[i].kind = DL_CORE_I32;
-    a[i].of.i64 = 0;
-    a[i].of.i32 = sc->args[i];
+    v[i].i64 = 0;
+    v[i].i32 = sc->args[i];
   }
+  if (nargs == 0) v[0].i64 = 0;
   wasm_trap_t *trap = NULL;
-  wasmtime_error_t *err = wasmtime_func_call(cx, &fn, a, nargs, r, nresults, &trap);
+  // The buffer holds the arguments, then the results (at least one slot).
+  size_t len = nargs > nresults ? nargs : nresults;
+  wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &fn, v, len, &trap);
   if (err != NULL) {
     sc->err = err;
     return DL_CORE_ERROR;
@@ -34,14 +35,33 @@ int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t
     sc->trap = trap;
     return DL_CORE_TRAP;
   }
-  if (nresults == 1) {
-    if (r[0].kind != DL_CORE_I32) {
-      sc->err = wasmtime_error_new("driftless: function returned a value that is not an i32");
-      return DL_CORE_ERROR;
-    }
-    sc->result = r[0].of.i32;
-  }
+  if (nresults == 1) sc->result = v[0].i32;
   return DL_CORE_OK;
+}
+
+void dl_core_functype(const wasmtime_context_t *cx, uintptr_t scratch) {
+  dl_core_scratch_t *sc = (dl_core_scratch_t *)scratch;
+  wasm_functype_t *t = wasmtime_func_type(cx, &sc->fn);
+  const dl_core_valtypes_t *ps = wasm_functype_params(t), *rs = wasm_functype_results(t);
+  sc->args[0] = (int32_t)ps->size;
+  sc->args[1] = (int32_t)rs->size;
+  sc->args[2] = sc->args[3] = sc->args[4] = -1;
+  for (size_t i = 0; i < ps->size; i++) {
+    uint8_t k = wasm_valtype_kind(ps->data[i]);
+    if (k != 0) { // WASM_I32
+      sc->args[2] = (int32_t)i;
+      sc->args[3] = k;
+      break;
+    }
+  }
+  for (size_t i = 0; i < rs->size; i++) {
+    uint8_t k = wasm_valtype_kind(rs->data[i]);
+    if (k != 0) {
+      sc->args[4] = k;
+      break;
+    }
+  }
+  wasm_functype_delete(t);
 }
 
 wasmtime_error_t *dl_core_begin(wasmtime_context_t *cx, int set_fuel, uint64_t fuel) {

@@ -168,33 +168,106 @@ func (g *CoreGuard) Fuel() uint64 {
 // MaxCoreArgs is the most arguments Call passes.
 const MaxCoreArgs = 8
 
-// Call calls f, an exported function of the guarded store's instances that
-// takes only i32 parameters and returns one i32, and returns its result.
-// wasmtime checks the types: a mismatch is an *Error, never a crash. Call
-// outside Begin/End runs without the guard's limits.
-func (g *CoreGuard) Call(f *wasmtime.Func, args ...int32) (int32, error) {
+// CoreFunc is a function of a guarded store whose type CoreGuard.Func
+// checked once: i32 parameters (at most MaxCoreArgs) and no result or one
+// i32. Calls through it skip wasmtime's per-call type check, a lookup in
+// the engine's type registry that was an eighth of a legacy plugin call.
+type CoreFunc struct {
+	g       *CoreGuard
+	fn      C.dl_core_func_t
+	params  int
+	results int
+}
+
+// Params returns the number of the function's i32 parameters.
+func (f *CoreFunc) Params() int { return f.params }
+
+// Results returns the number of its results: 0 or 1 (an i32).
+func (f *CoreFunc) Results() int { return f.results }
+
+// Func checks the type of f, an exported function of an instance in the
+// guarded store, and returns it ready for Call: a function with another
+// type (an i64 or float parameter, more than one result, more than
+// MaxCoreArgs parameters) is an *Error naming what is wrong.
+func (g *CoreGuard) Func(f *wasmtime.Func) (*CoreFunc, error) {
+	if g.closed {
+		return nil, errGuardClosed
+	}
+	sc := g.sc
+	// wasmtime.Func keeps its wasmtime_func_t as its only field.
+	sc.fn = *(*C.dl_core_func_t)(unsafe.Pointer(f))
+	C.dl_core_functype(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))))
+	runtime.KeepAlive(g.store)
+	params, results := int(sc.args[0]), int(sc.args[1])
+	badParam, paramKind, resultKind := int(sc.args[2]), int(sc.args[3]), int(sc.args[4])
+	wrong := func(format string, args ...any) (*CoreFunc, error) {
+		return nil, &Error{Op: "core function", Message: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case params > MaxCoreArgs:
+		return wrong("%d parameters, more than the %d CoreGuard passes", params, MaxCoreArgs)
+	case badParam >= 0:
+		return wrong("parameter %d is %s, not i32", badParam, coreKindName(paramKind))
+	case results > 1:
+		return wrong("%d results, not at most one i32", results)
+	case resultKind >= 0:
+		return wrong("the result is %s, not i32", coreKindName(resultKind))
+	}
+	return &CoreFunc{g: g, fn: sc.fn, params: params, results: results}, nil
+}
+
+// coreKindName names a wasm_valkind_t.
+func coreKindName(k int) string {
+	switch k {
+	case 0:
+		return "i32"
+	case 1:
+		return "i64"
+	case 2:
+		return "f32"
+	case 3:
+		return "f64"
+	case 4:
+		return "v128"
+	case 128:
+		return "externref"
+	case 129:
+		return "funcref"
+	}
+	return fmt.Sprintf("a value of kind %d", k)
+}
+
+// Call calls f, which returns one i32, with args, and returns its result.
+// Arguments that do not match f's parameters are an *Error, never a
+// crash. Call outside Begin/End runs without the guard's limits.
+func (g *CoreGuard) Call(f *CoreFunc, args ...int32) (int32, error) {
 	return g.call(f, 1, args)
 }
 
 // CallNoResult is Call for functions that return nothing.
-func (g *CoreGuard) CallNoResult(f *wasmtime.Func, args ...int32) error {
+func (g *CoreGuard) CallNoResult(f *CoreFunc, args ...int32) error {
 	_, err := g.call(f, 0, args)
 	return err
 }
 
-func (g *CoreGuard) call(f *wasmtime.Func, nres int, args []int32) (int32, error) {
+func (g *CoreGuard) call(f *CoreFunc, nres int, args []int32) (int32, error) {
 	if g.closed {
 		return 0, errGuardClosed
 	}
-	if len(args) > MaxCoreArgs {
-		return 0, fmt.Errorf("bindings: CoreGuard.Call: %d arguments, more than %d", len(args), MaxCoreArgs)
+	switch {
+	case f.g != g:
+		// wasmtime aborts the process on a function of another store.
+		return 0, &Error{Op: "call", Message: "the function belongs to another CoreGuard's store"}
+	case len(args) != f.params:
+		return 0, &Error{Op: "call", Message: fmt.Sprintf("the function takes %d arguments, got %d", f.params, len(args))}
+	case nres != f.results:
+		return 0, &Error{Op: "call", Message: fmt.Sprintf("the function returns %d results, the caller expects %d", f.results, nres)}
 	}
 	sc := g.sc
 	for i, v := range args {
 		sc.args[i] = C.int32_t(v)
 	}
-	// wasmtime.Func keeps its wasmtime_func_t as its only field.
-	sc.fn = *(*C.dl_core_func_t)(unsafe.Pointer(f))
+	sc.fn = f.fn
 	rc := C.dl_core_call(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))), C.size_t(len(args)), C.size_t(nres))
 	runtime.KeepAlive(g.store)
 	switch rc {

@@ -31,25 +31,35 @@ typedef struct {
   uint32_t private2;
 } dl_core_memory_t;
 
-// wasmtime_val_t: a core value. Only i32 and i64 are used here.
-typedef struct {
-  uint8_t kind;
-  union {
-    int32_t i32;
-    int64_t i64;
-    uint8_t bytes[24];
-    uint64_t align_;
-  } of;
-} dl_core_val_t;
+// wasmtime_val_raw_t: a core value without its type, as
+// wasmtime_func_call_unchecked passes arguments and results (only i32 is
+// used here).
+typedef union {
+  int32_t i32;
+  int64_t i64;
+  uint8_t v128[16];
+} dl_core_val_raw_t;
 #endif
 
-#define DL_CORE_I32 0
-#define DL_CORE_I64 1
+#ifndef DL_CAPI_CHECK
+typedef struct wasm_functype_t wasm_functype_t;
+typedef struct wasm_valtype_t wasm_valtype_t;
+// wasm_valtype_vec_t: the parameter or result types of a function type.
+typedef struct {
+  size_t size;
+  wasm_valtype_t **data;
+} dl_core_valtypes_t;
+#endif
 
-extern wasmtime_error_t *wasmtime_func_call(wasmtime_context_t *cx, const dl_core_func_t *f,
-                                            const dl_core_val_t *args, size_t nargs,
-                                            dl_core_val_t *results, size_t nresults,
-                                            wasm_trap_t **trap);
+extern wasm_functype_t *wasmtime_func_type(const wasmtime_context_t *cx, const dl_core_func_t *f);
+extern const dl_core_valtypes_t *wasm_functype_params(const wasm_functype_t *t);
+extern const dl_core_valtypes_t *wasm_functype_results(const wasm_functype_t *t);
+extern uint8_t wasm_valtype_kind(const wasm_valtype_t *t);
+extern void wasm_functype_delete(wasm_functype_t *t);
+
+extern wasmtime_error_t *wasmtime_func_call_unchecked(wasmtime_context_t *cx, const dl_core_func_t *f,
+                                                      dl_core_val_raw_t *args_and_results,
+                                                      size_t args_and_results_len, wasm_trap_t **trap);
 extern uint8_t *wasmtime_memory_data(const wasmtime_context_t *cx, const dl_core_memory_t *m);
 extern size_t wasmtime_memory_data_size(const wasmtime_context_t *cx, const dl_core_memory_t *m);
 extern void wasm_trap_delete(wasm_trap_t *t);
@@ -79,9 +89,18 @@ enum {
 };
 
 // dl_core_call calls scratch->fn with the first nargs i32 arguments of
-// scratch->args; nresults is 0 or 1 (an i32). scratch is a
-// dl_core_scratch_t*, passed as an integer so that cgo checks no pointer.
+// scratch->args; nresults is 0 or 1 (an i32). The caller has checked that
+// these are the function's parameters and results (CoreGuard.Func):
+// wasmtime does not check them again. scratch is a dl_core_scratch_t*,
+// passed as an integer so that cgo checks no pointer.
 int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t nresults);
+
+// dl_core_functype describes the type of scratch->fn in scratch->args: [0]
+// the number of parameters, [1] of results, [2] the index of the first
+// parameter that is not an i32 (-1 if none) and [3] its kind, [4] the
+// kind of the first result that is not an i32 (-1 if none). One cgo call
+// instead of wasmtime-go's FuncType, which builds Go objects per type.
+void dl_core_functype(const wasmtime_context_t *cx, uintptr_t scratch);
 
 // dl_core_memory returns the data of scratch->mem and stores its size in
 // scratch->size (one cgo call instead of two).

@@ -33,7 +33,8 @@ typedef wasmtime_component_valtype_t dl_valtype_t;
 typedef wasmtime_component_item_t dl_item_t;
 typedef wasmtime_func_t dl_core_func_t;
 typedef wasmtime_memory_t dl_core_memory_t;
-typedef wasmtime_val_t dl_core_val_t;
+typedef wasmtime_val_raw_t dl_core_val_raw_t;
+typedef wasm_valtype_vec_t dl_core_valtypes_t;
 #define DL_CAPI_CHECK 1
 #include "core.h"
 `
@@ -44,11 +45,12 @@ const coreLayoutProgram = `#include <stdio.h>
 int main(void) {
   P("sizeof(func)", sizeof(T_FUNC));
   P("sizeof(memory)", sizeof(T_MEMORY));
-  P("sizeof(val)", sizeof(T_VAL));
-  P("offsetof(val.of)", offsetof(T_VAL, of));
-  P("sizeof(val.of)", sizeof(((T_VAL *)0)->of));
-  P("offsetof(val.of.i32)", offsetof(T_VAL, of.i32));
-  P("offsetof(val.of.i64)", offsetof(T_VAL, of.i64));
+  P("sizeof(raw)", sizeof(T_RAW));
+  P("alignof(raw)", _Alignof(T_RAW));
+  P("offsetof(raw.i32)", offsetof(T_RAW, i32));
+  P("offsetof(raw.i64)", offsetof(T_RAW, i64));
+  P("sizeof(valtypes)", sizeof(T_VALTYPES));
+  P("offsetof(valtypes.data)", offsetof(T_VALTYPES, data));
   CONSTANTS
   return 0;
 }
@@ -56,7 +58,6 @@ int main(void) {
 
 // Our constants (left) and wasmtime's (right).
 var coreConstants = [][2]string{
-	{"DL_CORE_I32", "WASMTIME_I32"}, {"DL_CORE_I64", "WASMTIME_I64"},
 	{"coreTrapStackOverflow", "WASMTIME_TRAP_CODE_STACK_OVERFLOW"},
 	{"coreTrapMemoryOutOfBounds", "WASMTIME_TRAP_CODE_MEMORY_OUT_OF_BOUNDS"},
 	{"coreTrapHeapMisaligned", "WASMTIME_TRAP_CODE_HEAP_MISALIGNED"},
@@ -129,10 +130,10 @@ func TestCoreHeaders(t *testing.T) {
 		return string(out)
 	}
 	got := run("ours", "#include \"core.h\"\n", map[string]string{
-		"T_FUNC": "dl_core_func_t", "T_MEMORY": "dl_core_memory_t", "T_VAL": "dl_core_val_t",
+		"T_FUNC": "dl_core_func_t", "T_MEMORY": "dl_core_memory_t", "T_RAW": "dl_core_val_raw_t", "T_VALTYPES": "dl_core_valtypes_t",
 	}, ours.String())
 	want := run("theirs", "#include <wasmtime.h>\n", map[string]string{
-		"T_FUNC": "wasmtime_func_t", "T_MEMORY": "wasmtime_memory_t", "T_VAL": "wasmtime_val_t",
+		"T_FUNC": "wasmtime_func_t", "T_MEMORY": "wasmtime_memory_t", "T_RAW": "wasmtime_val_raw_t", "T_VALTYPES": "wasm_valtype_vec_t",
 	}, theirs.String())
 	if got != want {
 		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
@@ -226,7 +227,13 @@ func newCoreInst(t testing.TB, memLimit int64) *coreInst {
 	return &coreInst{g: g, inst: inst, mem: inst.GetExport(s, "memory").Memory()}
 }
 
-func (c *coreInst) fn(name string) *wasmtime.Func { return c.inst.GetFunc(c.g.Store(), name) }
+func (c *coreInst) fn(name string) *CoreFunc {
+	f, err := c.g.Func(c.inst.GetFunc(c.g.Store(), name))
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
 
 func (c *coreInst) call(t testing.TB, ctx context.Context, l CallLimits, name string, args ...int32) (int32, error) {
 	t.Helper()
@@ -270,19 +277,65 @@ func TestCoreGuardWrongCall(t *testing.T) {
 	ctx := context.Background()
 	_, err := c.call(t, ctx, CallLimits{}, "add", 1)
 	var e *Error
-	if !errors.As(err, &e) || !strings.Contains(e.Message, "expected 2 arguments, got 1") {
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "takes 2 arguments, got 1") {
 		t.Fatalf("add(1) = %v (%T), want an *Error about the argument count", err, err)
 	}
 	err = c.g.CallNoResult(c.fn("add"), 1, 2)
-	if !errors.As(err, &e) || !strings.Contains(e.Message, "expected 1 results, got 0") {
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "returns 1 results, the caller expects 0") {
 		t.Fatalf("add as no-result = %v, want an *Error about the result count", err)
 	}
 	_, err = c.g.Call(c.fn("add"), make([]int32, 9)...)
-	if err == nil || !strings.Contains(err.Error(), "9 arguments, more than 8") {
+	if err == nil || !strings.Contains(err.Error(), "takes 2 arguments, got 9") {
 		t.Fatalf("9 arguments: %v", err)
+	}
+	// A function of another guard's store is refused before wasmtime sees it.
+	other := newCoreInst(t, -1)
+	if _, err := c.g.Call(other.fn("add"), 1, 2); err == nil || !strings.Contains(err.Error(), "another CoreGuard") {
+		t.Fatalf("a function of another store: %v", err)
 	}
 	if got, err := c.call(t, ctx, CallLimits{}, "add", 1, 1); err != nil || got != 2 {
 		t.Fatalf("after wrong calls: add(1, 1) = %d, %v", got, err)
+	}
+}
+
+// Func takes only what CoreGuard can call: i32 parameters, at most one i32
+// result.
+func TestCoreGuardFuncTypes(t *testing.T) {
+	wasm, err := wasmtime.Wat2Wasm(`(module
+  (func (export "i64") (param i64))
+  (func (export "f32") (result f32) (f32.const 0))
+  (func (export "two") (result i32 i32) (i32.const 0) (i32.const 0))
+  (func (export "nine") (param i32 i32 i32 i32 i32 i32 i32 i32 i32))
+  (func (export "ok") (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32) (local.get 7)))`)
+	must(t, err)
+	f := coreEngine(t)
+	m, err := wasmtime.NewModule(f.engine.Wasmtime(), wasm)
+	must(t, err)
+	g := NewCoreGuard(wasmtime.NewStore(f.engine.Wasmtime()))
+	defer g.Close()
+	inst, err := wasmtime.NewInstance(g.Store(), m, nil)
+	must(t, err)
+	for name, want := range map[string]string{
+		"i64":  "parameter 0 is i64, not i32",
+		"f32":  "the result is f32, not i32",
+		"two":  "2 results, not at most one i32",
+		"nine": "9 parameters, more than the 8",
+	} {
+		_, err := g.Func(inst.GetFunc(g.Store(), name))
+		var e *Error
+		if !errors.As(err, &e) || !strings.Contains(e.Message, want) {
+			t.Errorf("Func(%s) = %v, want an *Error containing %q", name, err, want)
+		}
+	}
+	ok, err := g.Func(inst.GetFunc(g.Store(), "ok"))
+	must(t, err)
+	must(t, g.Begin(context.Background(), CallLimits{Fuel: 1000}))
+	defer g.End()
+	if ok.Params() != 8 || ok.Results() != 1 {
+		t.Fatalf("ok: %d params, %d results", ok.Params(), ok.Results())
+	}
+	if r, err := g.Call(ok, 1, 2, 3, 4, 5, 6, 7, -8); err != nil || r != -8 {
+		t.Fatalf("ok(1..-8) = %d, %v", r, err)
 	}
 }
 
@@ -542,7 +595,9 @@ func TestCoreGuardWASI(t *testing.T) {
 		t.Helper()
 		must(t, g.Begin(context.Background(), CallLimits{Fuel: 1_000_000}))
 		defer g.End()
-		r, err := g.Call(inst.GetFunc(s, name), args...)
+		f, err := g.Func(inst.GetFunc(s, name))
+		must(t, err)
+		r, err := g.Call(f, args...)
 		must(t, err)
 		return r
 	}
@@ -568,7 +623,9 @@ func TestCoreGuardWASI(t *testing.T) {
 	inst2, err := l.Instantiate(g2.Store(), m)
 	must(t, err)
 	must(t, g2.Begin(context.Background(), CallLimits{}))
-	if r, err := g2.Call(inst2.GetFunc(g2.Store(), "write"), 1, 16, 10); err != nil || r != 0 {
+	write2, err := g2.Func(inst2.GetFunc(g2.Store(), "write"))
+	must(t, err)
+	if r, err := g2.Call(write2, 1, 16, 10); err != nil || r != 0 {
 		t.Fatalf("write to a panicking writer: %d, %v", r, err)
 	}
 	g2.End()
@@ -579,7 +636,9 @@ func TestCoreGuardWASI(t *testing.T) {
 	inst3, err := l.Instantiate(g3.Store(), m)
 	must(t, err)
 	must(t, g3.Begin(context.Background(), CallLimits{}))
-	if r, err := g3.Call(inst3.GetFunc(g3.Store(), "envcount")); err != nil || r != 2 {
+	envcount3, err := g3.Func(inst3.GetFunc(g3.Store(), "envcount"))
+	must(t, err)
+	if r, err := g3.Call(envcount3); err != nil || r != 2 {
 		t.Fatalf("envcount with 2 variables: %d, %v", r, err)
 	}
 	g3.End()
@@ -596,7 +655,7 @@ func (panicWriter) Write([]byte) (int, error) { panic("writer panics") }
 // against wasmtime-go's own Func.Call, in the same run.
 func BenchmarkCoreGuardCall(b *testing.B) {
 	c := newCoreInst(b, -1)
-	f := c.fn("add")
+	f, raw := c.fn("add"), c.inst.GetFunc(c.g.Store(), "add")
 	b.Run("guard", func(b *testing.B) {
 		must(b, c.g.Begin(context.Background(), CallLimits{}))
 		defer c.g.End()
@@ -610,7 +669,7 @@ func BenchmarkCoreGuardCall(b *testing.B) {
 		must(b, c.g.Begin(context.Background(), CallLimits{}))
 		defer c.g.End()
 		for b.Loop() {
-			if _, err := f.Call(c.g.Store(), int32(1), int32(2)); err != nil {
+			if _, err := raw.Call(c.g.Store(), int32(1), int32(2)); err != nil {
 				b.Fatal(err)
 			}
 		}

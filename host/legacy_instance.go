@@ -22,7 +22,7 @@ type legacyInstance struct {
 	g     *bindings.CoreGuard
 	inst  *wasmtime.Instance
 	mem   *wasmtime.Memory
-	funcs map[string]*wasmtime.Func
+	funcs map[string]*bindings.CoreFunc
 
 	// broken is the failure after which the instance may not be used again
 	// (a trap, a limit, a malformed answer); nil while it is sound.
@@ -43,7 +43,7 @@ func (li *legacyInstance) close() { li.g.Close() }
 // and _initialize (WASI reactors) run under the plugin's limits.
 func (rt *legacyRuntime) newInstance(ctx context.Context) (*legacyInstance, error) {
 	l := rt.p.limits
-	li := &legacyInstance{rt: rt, funcs: map[string]*wasmtime.Func{}}
+	li := &legacyInstance{rt: rt, funcs: map[string]*bindings.CoreFunc{}}
 	store := wasmtime.NewStoreWithData(rt.h.engine.Wasmtime(), li)
 	store.Limiter(l.MaxMemory, storeMaxTableElements, legacyMaxInstances, legacyMaxTables, legacyMaxMemories)
 	li.g = bindings.NewCoreGuard(store)
@@ -97,17 +97,36 @@ func (li *legacyInstance) instantiate() error {
 	if li.mem == nil {
 		return fmt.Errorf("the module does not export its memory as \"memory\"")
 	}
-	for name := range rt.exports.has {
-		if f := inst.GetFunc(store, name); f != nil {
-			li.funcs[name] = f
+	if rt.exports.has["_initialize"] {
+		f, err := li.export("_initialize")
+		if err != nil {
+			return err
 		}
-	}
-	if f := li.funcs["_initialize"]; f != nil {
 		if err := li.g.CallNoResult(f); err != nil {
 			return li.guestError("_initialize", err)
 		}
 	}
 	return nil
+}
+
+// export returns the function the module exports as name, one of the
+// exports the host checked at load, bound to the instance's guard when
+// first used: a fresh instance pays for the functions its call uses, not
+// for every export.
+func (li *legacyInstance) export(name string) (*bindings.CoreFunc, error) {
+	if f := li.funcs[name]; f != nil {
+		return f, nil
+	}
+	raw := li.inst.GetFunc(li.g.Store(), name)
+	if raw == nil {
+		return nil, &Error{Plugin: li.rt.p.name, Func: li.fn, Kind: KindNotFound, Msg: "the plugin does not export the function " + name}
+	}
+	f, err := li.g.Func(raw)
+	if err != nil {
+		return nil, &Error{Plugin: li.rt.p.name, Func: li.fn, Kind: KindLoad, Msg: fmt.Sprintf("export %s: %v", name, err)}
+	}
+	li.funcs[name] = f
+	return f, nil
 }
 
 // run runs one execution (one call of the host's API, which may make
@@ -147,9 +166,12 @@ func (li *legacyInstance) invalidInput(format string, args ...any) error {
 // returns. Each argument is written into memory the plugin allocates, and
 // deallocated after the call when the plugin exports deallocate.
 func (li *legacyInstance) call(export string, args ...string) (string, error) {
-	f := li.funcs[export]
-	if f == nil {
+	if !li.rt.exports.has[export] {
 		return "", &Error{Plugin: li.rt.p.name, Func: li.fn, Kind: KindNotFound, Msg: "the plugin does not export " + export}
+	}
+	f, err := li.export(export)
+	if err != nil {
+		return "", err
 	}
 	// A failure on the way leaves the instance broken (it is discarded),
 	// so only a call that went through deallocates its strings.
@@ -169,7 +191,11 @@ func (li *legacyInstance) call(export string, args ...string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if d := li.funcs["deallocate"]; d != nil {
+	if li.rt.exports.has["deallocate"] {
+		d, err := li.export("deallocate")
+		if err != nil {
+			return "", err
+		}
 		for i, a := range args {
 			if err := li.g.CallNoResult(d, ptrs[i], int32(len(a)+1)); err != nil {
 				return "", li.guestError("deallocate", err)
@@ -185,7 +211,11 @@ func (li *legacyInstance) put(s string) (int32, error) {
 		return 0, li.invalidInput("a string of %d bytes is too long for the legacy ABI", len(s))
 	}
 	size := int32(len(s) + 1)
-	p, err := li.g.Call(li.funcs["allocate"], size)
+	alloc, err := li.export("allocate")
+	if err != nil {
+		return 0, err
+	}
+	p, err := li.g.Call(alloc, size)
 	if err != nil {
 		return 0, li.guestError("allocate", err)
 	}
