@@ -6,8 +6,24 @@ package host
 // emptying), for the check the host makes on every plugin answer. Like
 // encoding/json it does not check that strings are valid UTF-8 (strings from
 // plugins always are), and it refuses nesting deeper than 10,000.
-func validJSON(s string) bool {
+func validJSON(s string) bool { return scanJSON(s, nil) }
+
+// splitJSON is validJSON that, when s is an object, also returns its
+// members (keys decoded, values as substrings of s) from the same pass:
+// a plugin's answer is checked and taken apart in one scan instead of two.
+// obj is nil for anything but an object with members.
+func splitJSON(s string) (obj jsonObject, ok bool) {
+	ok = scanJSON(s, &obj)
+	return obj, ok
+}
+
+// scanJSON is validJSON; with members set, it appends the members of a
+// top-level object to it.
+func scanJSON(s string, members *jsonObject) bool {
 	const maxDepth = 10000
+	// The member being read at depth 1 of a top-level object: its key
+	// token and where its value starts.
+	var keyStart, keyEnd, valStart int
 	// stack holds the open containers, '[' or '{'; small documents keep it
 	// on the stack.
 	var buf [32]byte
@@ -31,7 +47,13 @@ func validJSON(s string) bool {
 				break
 			}
 			if c == '{' {
-				if i = vjKey(s, i); i < 0 {
+				if members != nil && len(stack) == 1 {
+					keyStart = i
+					if keyEnd, i = vjMember(s, i); i < 0 {
+						return false
+					}
+					valStart = i
+				} else if i = vjKey(s, i); i < 0 {
 					return false
 				}
 			}
@@ -64,6 +86,13 @@ func validJSON(s string) bool {
 		}
 		// After a value: close containers, or go on to the next element.
 		for {
+			if members != nil && len(stack) == 1 && stack[0] == '{' {
+				key, err := jsonString(s[keyStart:keyEnd])
+				if err != nil {
+					return false
+				}
+				*members = append(*members, jsonMember{key: key, val: s[valStart:i]})
+			}
 			i = vjSpace(s, i)
 			if len(stack) == 0 {
 				return i == len(s)
@@ -76,7 +105,13 @@ func validJSON(s string) bool {
 			case ',':
 				i = vjSpace(s, i+1)
 				if top == '{' {
-					if i = vjKey(s, i); i < 0 {
+					if members != nil && len(stack) == 1 {
+						keyStart = i
+						if keyEnd, i = vjMember(s, i); i < 0 {
+							return false
+						}
+						valStart = i
+					} else if i = vjKey(s, i); i < 0 {
 						return false
 					}
 				}
@@ -108,17 +143,24 @@ func vjLiteral(s string, i int, lit string) bool {
 
 // vjKey scans `"key" :` and the space after it; -1 if it is not there.
 func vjKey(s string, i int) int {
+	_, i = vjMember(s, i)
+	return i
+}
+
+// vjMember is vjKey that also returns the end of the key token.
+func vjMember(s string, i int) (keyEnd, next int) {
 	if i >= len(s) || s[i] != '"' {
-		return -1
+		return 0, -1
 	}
 	if i = vjString(s, i); i < 0 {
-		return -1
+		return 0, -1
 	}
+	keyEnd = i
 	i = vjSpace(s, i)
 	if i >= len(s) || s[i] != ':' {
-		return -1
+		return 0, -1
 	}
-	return vjSpace(s, i+1)
+	return keyEnd, vjSpace(s, i+1)
 }
 
 // vjString scans the string starting at s[i] == '"'; it returns the

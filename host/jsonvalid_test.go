@@ -2,6 +2,7 @@ package host
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -16,6 +17,7 @@ var jsonCases = []string{
 	strings.Repeat(`{"a":`, 50) + "1" + strings.Repeat("}", 50),
 	// Long strings, read eight bytes at a time, with the byte that ends the
 	// run at every offset of a word.
+	` { "a" : 1 , "b\u00e9\n" : {"c":[1,{"d":2}]}, "e":"x\"y", "a":[] , "f":{}} `, `{"a":{"b":1}}`, `[{"a":1}]`, `{"a":1}x`,
 	`"0123456789abcdef0123456789"`, `"0123456789abcdef\\0123456789"`, "\"0123456789abcde\x1f0123456789\"",
 	"\"0123456\xc3\xa9789abcdef\x7f\x80\xff 0123\"", `["0123456789abcdef","0123456789abcdef"]`, `"01234567\"`,
 }
@@ -84,5 +86,37 @@ func FuzzValidJSON(f *testing.F) {
 		if got, want := validJSON(s), json.Valid([]byte(s)); got != want {
 			t.Fatalf("validJSON(%q) = %t, encoding/json says %t", s, got, want)
 		}
+		checkSplitJSON(t, s)
 	})
+}
+
+// checkSplitJSON: splitJSON validates as validJSON does and returns the
+// members parseObject finds in a valid object.
+func checkSplitJSON(t *testing.T, s string) {
+	t.Helper()
+	obj, ok := splitJSON(s)
+	if ok != validJSON(s) {
+		t.Fatalf("splitJSON(%q) ok = %t, validJSON says %t", s, ok, !ok)
+	}
+	if !ok {
+		return
+	}
+	want, _, err := parseObject(strings.TrimSpace(s))
+	if err != nil {
+		t.Fatalf("parseObject(%q): %v", s, err)
+	}
+	if !reflect.DeepEqual(obj, want) {
+		t.Fatalf("splitJSON(%q) = %q, parseObject says %q", s, obj, want)
+	}
+}
+
+func TestSplitJSON(t *testing.T) {
+	for _, c := range jsonCases {
+		checkSplitJSON(t, c)
+	}
+	obj, ok := splitJSON(` { "a" : 1 , "b\u00e9\n" : {"c":[1,{"d":2}]}, "e":"x\"y", "a":[] , "f":{}} `)
+	want := jsonObject{{"a", "1"}, {"bé\n", `{"c":[1,{"d":2}]}`}, {"e", `"x\"y"`}, {"a", "[]"}, {"f", "{}"}}
+	if !ok || !reflect.DeepEqual(obj, want) {
+		t.Fatalf("splitJSON = %q, %t; want %q", obj, ok, want)
+	}
 }

@@ -162,9 +162,9 @@ func (rt *legacyRuntime) metadata(text string) error {
 	if msg := jsonError(text); msg != "" {
 		return fmt.Errorf("%s returned invalid JSON: %s", export, msg)
 	}
-	obj, ok, err := parseObject([]byte(strings.TrimSpace(text)))
+	obj, ok, err := parseObject(strings.TrimSpace(text))
 	if err != nil || !ok {
-		return fmt.Errorf("%s returned %s, not an object", export, jsonKind([]byte(text)))
+		return fmt.Errorf("%s returned %s, not an object", export, jsonKind(text))
 	}
 	if pe := envelopeError(obj); pe != nil {
 		return fmt.Errorf("%s reported an error: %s", export, pe.Message)

@@ -20,26 +20,27 @@ import (
 // JSON of the legacy ABI: what the plugin's strings mean, mapped to the
 // types of the WIT contract.
 
-// jsonMember is one member of a JSON object, in document order.
+// jsonMember is one member of a JSON object, in document order: its key
+// decoded, its value the JSON text (a substring of the answer, not a copy).
 type jsonMember struct {
 	key string
-	val json.RawMessage
+	val string
 }
 
 type jsonObject []jsonMember
 
 // get returns the value of key (the last one when the key repeats) and
 // whether it is present and not null.
-func (o jsonObject) get(key string) (json.RawMessage, bool) {
+func (o jsonObject) get(key string) (string, bool) {
 	for i := len(o) - 1; i >= 0; i-- {
 		if o[i].key == key {
-			if string(o[i].val) == "null" {
-				return nil, false
+			if o[i].val == "null" {
+				return "", false
 			}
 			return o[i].val, true
 		}
 	}
-	return nil, false
+	return "", false
 }
 
 // str returns the string value of key: ok is false when absent or null;
@@ -64,7 +65,7 @@ func (o jsonObject) boolean(key string, def bool) (bool, error) {
 	if !ok {
 		return def, nil
 	}
-	switch string(raw) {
+	switch raw {
 	case "true":
 		return true, nil
 	case "false":
@@ -74,12 +75,12 @@ func (o jsonObject) boolean(key string, def bool) (bool, error) {
 }
 
 // jsonKind names the kind of a JSON value for messages.
-func jsonKind(raw []byte) string {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 {
+func jsonKind[T jsonBytes](raw T) string {
+	i := skipSpace(raw, 0)
+	if i == len(raw) {
 		return "empty"
 	}
-	switch t[0] {
+	switch raw[i] {
 	case '{':
 		return "an object"
 	case '[':
@@ -97,7 +98,7 @@ func jsonKind(raw []byte) string {
 // parseObject splits a JSON object into its members, in order, without
 // decoding their values. ok is false when text is not an object. text must
 // be valid JSON (every caller checks it first): the scanner relies on it.
-func parseObject(text []byte) (obj jsonObject, ok bool, err error) {
+func parseObject(text string) (obj jsonObject, ok bool, err error) {
 	i := skipSpace(text, 0)
 	if i >= len(text) || text[i] != '{' {
 		return nil, false, nil
@@ -118,7 +119,7 @@ func parseObject(text []byte) (obj jsonObject, ok bool, err error) {
 		}
 		start := skipSpace(text, i+1)
 		end = valueEnd(text, start)
-		obj = append(obj, jsonMember{key: key, val: json.RawMessage(text[start:end])})
+		obj = append(obj, jsonMember{key: key, val: text[start:end]})
 		i = skipSpace(text, end)
 		if i < len(text) && text[i] == ',' {
 			i = skipSpace(text, i+1)
@@ -127,7 +128,7 @@ func parseObject(text []byte) (obj jsonObject, ok bool, err error) {
 	return obj, true, nil
 }
 
-func skipSpace(b []byte, i int) int {
+func skipSpace[T jsonBytes](b T, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
@@ -135,7 +136,7 @@ func skipSpace(b []byte, i int) int {
 }
 
 // stringEnd returns the index after the string that starts at b[i] ('"').
-func stringEnd(b []byte, i int) int {
+func stringEnd(b string, i int) int {
 	for i++; i < len(b); i++ {
 		i = stringRun(b, i)
 		if i >= len(b) {
@@ -152,7 +153,7 @@ func stringEnd(b []byte, i int) int {
 }
 
 // valueEnd returns the index after the value that starts at b[i].
-func valueEnd(b []byte, i int) int {
+func valueEnd(b string, i int) int {
 	if i >= len(b) {
 		return i
 	}
@@ -190,12 +191,12 @@ func valueEnd(b []byte, i int) int {
 
 // jsonString decodes a JSON string token; tokens without escapes are
 // taken as they are.
-func jsonString(raw []byte) (string, error) {
-	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), nil
+func jsonString(raw string) (string, error) {
+	if len(raw) >= 2 && strings.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], nil
 	}
 	var s string
-	err := json.Unmarshal(raw, &s)
+	err := json.Unmarshal([]byte(raw), &s)
 	return s, err
 }
 
@@ -247,14 +248,11 @@ func envelopeError(obj jsonObject) *types.PluginError {
 // an error envelope. It returns the text, trimmed, and its object members
 // when it is an object.
 func (li *legacyInstance) value(export, text string) (string, jsonObject, error) {
-	if msg := jsonError(text); msg != "" {
-		return "", nil, li.badOutput("%s returned invalid JSON: %s", export, msg)
+	obj, ok := splitJSON(text)
+	if !ok {
+		return "", nil, li.badOutput("%s returned invalid JSON: %s", export, jsonError(text))
 	}
 	text = strings.TrimSpace(text)
-	obj, _, err := parseObject([]byte(text))
-	if err != nil {
-		return "", nil, li.badOutput("%s returned invalid JSON: %v", export, err)
-	}
 	if pe := envelopeError(obj); pe != nil {
 		return "", nil, pe
 	}
@@ -269,8 +267,8 @@ func (li *legacyInstance) taskResult(text string) (tasks.TaskResult, error) {
 	if err != nil {
 		return tasks.TaskResult{}, err
 	}
-	if obj == nil && jsonKind([]byte(text)) != "an object" {
-		return tasks.TaskResult{}, li.badOutput("%s returned %s, not a task result object", export, jsonKind([]byte(text)))
+	if obj == nil && jsonKind(text) != "an object" {
+		return tasks.TaskResult{}, li.badOutput("%s returned %s, not a task result object", export, jsonKind(text))
 	}
 	var res tasks.TaskResult
 	bad := func(err error) (tasks.TaskResult, error) {
@@ -284,7 +282,7 @@ func (li *legacyInstance) taskResult(text string) (tasks.TaskResult, error) {
 	}
 	res.Output = text
 	if raw, ok := obj.get("output"); ok {
-		res.Output = string(raw)
+		res.Output = raw
 	} else if _, present := obj.member("output"); present {
 		res.Output = "null"
 	}
@@ -299,13 +297,13 @@ func (li *legacyInstance) taskResult(text string) (tasks.TaskResult, error) {
 }
 
 // member reports whether key is present at all (null included).
-func (o jsonObject) member(key string) (json.RawMessage, bool) {
+func (o jsonObject) member(key string) (string, bool) {
 	for i := len(o) - 1; i >= 0; i-- {
 		if o[i].key == key {
 			return o[i].val, true
 		}
 	}
-	return nil, false
+	return "", false
 }
 
 // Definitions.
@@ -317,13 +315,17 @@ func defList(export, text string) ([]jsonObject, error) {
 	if msg := jsonError(text); msg != "" {
 		return nil, fmt.Errorf("%s returned invalid JSON: %s", export, msg)
 	}
-	raw := bytes.TrimSpace([]byte(text))
-	var items []json.RawMessage
+	raw := strings.TrimSpace(text)
+	var items []string
 	var names []string
 	switch jsonKind(raw) {
 	case "an array":
-		if err := json.Unmarshal(raw, &items); err != nil {
+		var list []json.RawMessage
+		if err := json.Unmarshal([]byte(raw), &list); err != nil {
 			return nil, fmt.Errorf("%s returned invalid JSON: %v", export, err)
+		}
+		for _, item := range list {
+			items = append(items, string(item))
 		}
 		names = make([]string, len(items))
 	case "an object":
@@ -349,7 +351,7 @@ func defList(export, text string) ([]jsonObject, error) {
 		}
 		if _, has := obj.get("name"); !has && names[i] != "" {
 			quoted, _ := json.Marshal(names[i])
-			obj = append(obj, jsonMember{key: "name", val: quoted})
+			obj = append(obj, jsonMember{key: "name", val: string(quoted)})
 		}
 		out[i] = obj
 	}
@@ -374,9 +376,9 @@ func defCommon(export string, i int, d jsonObject) (name, desc, schema string, e
 	}
 	switch jsonKind(raw) {
 	case "an object", "a boolean":
-		schema = string(raw)
+		schema = raw
 	case "a string":
-		_ = json.Unmarshal(raw, &schema)
+		schema, _ = jsonString(raw)
 	default:
 		return "", "", "", fmt.Errorf("%s: config_schema is %s, not a JSON Schema object or a string holding one", where, jsonKind(raw))
 	}
@@ -482,9 +484,9 @@ func extensionDefinitions(text string) ([]templates.ExtensionDefinition, error) 
 // legacyArguments maps "arguments": a list of names, of [name,
 // description] pairs (the original host's form), or of objects with
 // "name", "description" and "required" (default false).
-func legacyArguments(raw json.RawMessage) ([]templates.Argument, error) {
+func legacyArguments(raw string) ([]templates.Argument, error) {
 	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
+	if err := json.Unmarshal([]byte(raw), &items); err != nil {
 		return nil, fmt.Errorf("%s, not an array", jsonKind(raw))
 	}
 	out := make([]templates.Argument, 0, len(items))
@@ -500,7 +502,7 @@ func legacyArguments(raw json.RawMessage) ([]templates.Argument, error) {
 			}
 			a.Name, a.Description = pair[0], pair[1]
 		case "an object":
-			obj, _, err := parseObject(item)
+			obj, _, err := parseObject(string(item))
 			if err != nil {
 				return nil, err
 			}
@@ -560,7 +562,7 @@ func legacyEntry(obj jsonObject) (logs.LogEntry, error) {
 			}
 			e.Timestamp = ts
 		case "level":
-			if string(m.val) == "null" {
+			if m.val == "null" {
 				e.Level = nil
 				continue
 			}
@@ -588,28 +590,26 @@ func legacyEntry(obj jsonObject) (logs.LogEntry, error) {
 
 // jsonText is a string value itself, or the compact JSON text of any other
 // value.
-func jsonText(raw json.RawMessage) string {
+func jsonText(raw string) string {
 	if jsonKind(raw) == "a string" {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
+		if s, err := jsonString(raw); err == nil {
 			return s
 		}
 	}
 	var b bytes.Buffer
-	if json.Compact(&b, raw) == nil {
+	if json.Compact(&b, []byte(raw)) == nil {
 		return b.String()
 	}
-	return string(raw)
+	return raw
 }
 
 // legacyTimestamp converts a legacy timestamp to Unix nanoseconds.
-func legacyTimestamp(raw json.RawMessage) (uint64, error) {
+func legacyTimestamp(raw string) (uint64, error) {
 	switch jsonKind(raw) {
 	case "null":
 		return 0, nil
 	case "a string":
-		var s string
-		_ = json.Unmarshal(raw, &s)
+		s, _ := jsonString(raw)
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
 			return 0, fmt.Errorf("timestamp %q is not RFC 3339", s)
@@ -619,7 +619,7 @@ func legacyTimestamp(raw json.RawMessage) (uint64, error) {
 		}
 		return uint64(t.UnixNano()), nil
 	case "a number":
-		text := string(bytes.TrimSpace(raw))
+		text := strings.TrimSpace(raw)
 		if v, err := strconv.ParseUint(text, 10, 64); err == nil {
 			// An integer: exact.
 			unit := uint64(1e9) // seconds

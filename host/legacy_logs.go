@@ -109,8 +109,8 @@ func (li *legacyInstance) sourceEntries(export, text string) ([]logs.LogEntry, e
 	if err != nil {
 		return nil, err
 	}
-	if obj != nil || jsonKind([]byte(text)) != "an array" {
-		return nil, li.badOutput("%s returned %s, not an array of entries", export, jsonKind([]byte(text)))
+	if obj != nil || jsonKind(text) != "an array" {
+		return nil, li.badOutput("%s returned %s, not an array of entries", export, jsonKind(text))
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal([]byte(text), &items); err != nil {
@@ -124,7 +124,7 @@ func (li *legacyInstance) sourceEntries(export, text string) ([]logs.LogEntry, e
 			_ = json.Unmarshal(item, &line)
 			out = append(out, logs.LogEntry{Message: line})
 		case "an object":
-			obj, _, err := parseObject(item)
+			obj, _, err := parseObject(string(item))
 			if err != nil {
 				return nil, li.badOutput("%s returned invalid JSON in entry %d: %v", export, i+1, err)
 			}
@@ -203,7 +203,7 @@ func (li *legacyInstance) parsed(export string, i int, text string) (*logs.LogEn
 	if err != nil {
 		return nil, err
 	}
-	switch jsonKind([]byte(text)) {
+	switch jsonKind(text) {
 	case "null":
 		return nil, nil
 	case "an object":
@@ -213,7 +213,7 @@ func (li *legacyInstance) parsed(export string, i int, text string) (*logs.LogEn
 		}
 		return &e, nil
 	}
-	return nil, li.badOutput("%s returned for line %d %s, neither an entry object nor null", export, i+1, jsonKind([]byte(text)))
+	return nil, li.badOutput("%s returned for line %d %s, neither an entry object nor null", export, i+1, jsonKind(text))
 }
 
 // Filter.
@@ -274,7 +274,7 @@ func (li *legacyInstance) decision(export string, i int, text string) (bool, err
 			return keep, nil
 		}
 	}
-	return false, li.badOutput("%s returned for entry %d %s, neither a boolean nor {\"keep\": boolean}", export, i+1, jsonKind([]byte(text)))
+	return false, li.badOutput("%s returned for entry %d %s, neither a boolean nor {\"keep\": boolean}", export, i+1, jsonKind(text))
 }
 
 // Output.
@@ -311,7 +311,7 @@ func (s *legacyOutput) write(ctx context.Context, entries []logs.LogEntry) ([]st
 			if err != nil {
 				return atItem(err, "entry", i)
 			}
-			switch jsonKind([]byte(text)) {
+			switch jsonKind(text) {
 			case "a string":
 				var rec string
 				_ = json.Unmarshal([]byte(text), &rec)
@@ -325,7 +325,7 @@ func (s *legacyOutput) write(ctx context.Context, entries []logs.LogEntry) ([]st
 					out = append(out, rec)
 				}
 			default:
-				return li.badOutput("%s returned for entry %d %s, neither a string nor a result object", export, i+1, jsonKind([]byte(text)))
+				return li.badOutput("%s returned for entry %d %s, neither a string nor a result object", export, i+1, jsonKind(text))
 			}
 		}
 		return nil
