@@ -99,12 +99,24 @@ const fxPrelude = `
   (func $lit (param $p i32) (param $n i32)
     (memory.copy (global.get $out) (local.get $p) (local.get $n))
     (global.set $out (i32.add (global.get $out) (local.get $n))))
-  (func $strlen (param $p i32) (result i32) (local $n i32)
-    (block $d (loop $l
-      (br_if $d (i32.eqz (i32.load8_u (i32.add (local.get $p) (local.get $n)))))
-      (local.set $n (i32.add (local.get $n) (i32.const 1)))
-      (br $l)))
-    (local.get $n))
+  ;; $strlen reads a word at a time once aligned, as libc strlens do
+  ;; (aligned loads cannot run past the end of memory): a zero byte sets
+  ;; the lowest flagged bit of (w - 0x01..) & ~w & 0x80...
+  (func $strlen (param $p i32) (result i32) (local $q i32) (local $m i64)
+    (local.set $q (local.get $p))
+    (block $aligned (loop $a
+      (br_if $aligned (i32.eqz (i32.and (local.get $q) (i32.const 7))))
+      (if (i32.eqz (i32.load8_u (local.get $q))) (then (return (i32.sub (local.get $q) (local.get $p)))))
+      (local.set $q (i32.add (local.get $q) (i32.const 1)))
+      (br $a)))
+    (block $found (loop $w
+      (local.set $m (i64.load (local.get $q)))
+      (local.set $m (i64.and (i64.and (i64.sub (local.get $m) (i64.const 0x0101010101010101))
+        (i64.xor (local.get $m) (i64.const -1))) (i64.const 0x8080808080808080)))
+      (br_if $found (i64.ne (local.get $m) (i64.const 0)))
+      (local.set $q (i32.add (local.get $q) (i32.const 8)))
+      (br $w)))
+    (i32.add (i32.sub (local.get $q) (local.get $p)) (i32.wrap_i64 (i64.shr_u (i64.ctz (local.get $m)) (i64.const 3)))))
   (func $str (param $p i32) (call $lit (local.get $p) (call $strlen (local.get $p))))
   ;; $jstr appends the C string at $p as a JSON string (escaping " and \).
   (func $jstr (param $p i32) (local $c i32)

@@ -196,7 +196,7 @@ example-legacy: $(EXAMPLES_ROOT)/$(LEGACY_PLUGIN_WASM)
 $(EXAMPLES_ROOT)/$(LEGACY_PLUGIN_WASM): $(EXAMPLES_ROOT)/examples/legacy-plugin/plugin.c | tools-apt
 	@set -e; cd "$(EXAMPLES_ROOT)"; mkdir -p $(EXAMPLES_DIR); \
 	echo "example-legacy: clang --target=wasm32 -nostdlib -> $(LEGACY_PLUGIN_WASM)"; \
-	$(EXAMPLES_CLANG) --target=wasm32 -nostdlib -ffreestanding -fno-builtin -O2 -Wall -Wextra -Werror \
+	$(EXAMPLES_CLANG) --target=wasm32 -nostdlib -ffreestanding -fno-builtin -mbulk-memory -O2 -Wall -Wextra -Werror \
 	  -Wl,--no-entry -Wl,-z,stack-size=65536 -Wl,--strip-debug \
 	  -o $(LEGACY_PLUGIN_WASM).tmp examples/legacy-plugin/plugin.c; \
 	mv $(LEGACY_PLUGIN_WASM).tmp $(LEGACY_PLUGIN_WASM)
