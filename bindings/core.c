@@ -27,6 +27,7 @@ int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t
   // The buffer holds the arguments, then the results (at least one slot).
   size_t len = nargs > nresults ? nargs : nresults;
   wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &fn, v, len, &trap);
+  if (sc->track) dl_core_view(cx, scratch);
   if (err != NULL) {
     sc->err = err;
     return DL_CORE_ERROR;
@@ -98,6 +99,12 @@ static ptrdiff_t dl_core_stderr(void *data, const unsigned char *buf, size_t len
 void dl_core_wasi_capture(wasi_config_t *c, uintptr_t handle) {
   wasi_config_set_stdout_custom(c, dl_core_stdout, (void *)handle, NULL);
   wasi_config_set_stderr_custom(c, dl_core_stderr, (void *)handle, NULL);
+}
+
+void dl_core_view(const wasmtime_context_t *cx, uintptr_t scratch) {
+  dl_core_scratch_t *sc = (dl_core_scratch_t *)scratch;
+  sc->view_size = wasmtime_memory_data_size(cx, &sc->tracked);
+  sc->view = sc->view_size == 0 ? NULL : wasmtime_memory_data(cx, &sc->tracked);
 }
 
 uint8_t *dl_core_memory(const wasmtime_context_t *cx, uintptr_t scratch) {

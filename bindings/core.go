@@ -300,6 +300,37 @@ func (g *CoreGuard) Memory(m *wasmtime.Memory) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(sc.size))
 }
 
+// Track makes m, a memory of the guarded store, the guard's tracked memory
+// and returns its bytes: from then on every Call refreshes the view of it
+// that Tracked returns, in the same cgo call. A caller that reads memory
+// after each guest call (the legacy ABI's strings) saves a transition per
+// read.
+func (g *CoreGuard) Track(m *wasmtime.Memory) []byte {
+	if g.closed {
+		return nil
+	}
+	sc := g.sc
+	// wasmtime.Memory keeps its wasmtime_memory_t as its only field.
+	sc.tracked = *(*C.dl_core_memory_t)(unsafe.Pointer(m))
+	sc.track = 1
+	C.dl_core_view(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))))
+	runtime.KeepAlive(g.store)
+	return g.Tracked()
+}
+
+// Tracked returns the bytes of the tracked memory as of the last Call (or
+// Track), without a cgo call; nil when no memory is tracked. Like Memory's,
+// the slice is valid until the next call into the store. Guest code that
+// runs other than through Call (wasmtime-go's Func.Call) may grow the
+// memory: call Track again after it.
+func (g *CoreGuard) Tracked() []byte {
+	sc := g.sc
+	if g.closed || sc.track == 0 || sc.view_size == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(sc.view)), int(sc.view_size))
+}
+
 // Err converts an error wasmtime-go returned for an operation on the
 // guarded store (Linker.Instantiate, Func.Call, ...) the way Call converts
 // its own: traps become *Trap, limits and other failures *Error, and a call

@@ -79,6 +79,12 @@ typedef struct {
   size_t size;
   wasmtime_error_t *err;
   wasm_trap_t *trap;
+  // The tracked memory (when track is set): dl_core_call refreshes its
+  // view after every call.
+  dl_core_memory_t tracked;
+  int32_t track;
+  uint8_t *view;
+  size_t view_size;
 } dl_core_scratch_t;
 
 // Outcome of dl_core_call.
@@ -92,7 +98,9 @@ enum {
 // scratch->args; nresults is 0 or 1 (an i32). The caller has checked that
 // these are the function's parameters and results (CoreGuard.Func):
 // wasmtime does not check them again. scratch is a dl_core_scratch_t*,
-// passed as an integer so that cgo checks no pointer.
+// passed as an integer so that cgo checks no pointer. With scratch->track
+// set, it then stores the tracked memory's data and size in scratch->view
+// and scratch->view_size, whatever the outcome.
 int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t nresults);
 
 // dl_core_functype describes the type of scratch->fn in scratch->args: [0]
@@ -101,6 +109,10 @@ int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t
 // kind of the first result that is not an i32 (-1 if none). One cgo call
 // instead of wasmtime-go's FuncType, which builds Go objects per type.
 void dl_core_functype(const wasmtime_context_t *cx, uintptr_t scratch);
+
+// dl_core_view stores the tracked memory's data and size in scratch->view
+// and scratch->view_size.
+void dl_core_view(const wasmtime_context_t *cx, uintptr_t scratch);
 
 // dl_core_memory returns the data of scratch->mem and stores its size in
 // scratch->size (one cgo call instead of two).

@@ -272,6 +272,42 @@ func TestCoreGuardCall(t *testing.T) {
 	}
 }
 
+// Track: every Call refreshes the view of the tracked memory, a trap
+// included, and the view follows growth.
+func TestCoreGuardTrack(t *testing.T) {
+	c := newCoreInst(t, 4<<16)
+	ctx := context.Background()
+	l := CallLimits{Fuel: 1_000_000}
+	if c.g.Tracked() != nil {
+		t.Fatal("Tracked before Track must be nil")
+	}
+	if m := c.g.Track(c.mem); len(m) != 1<<16 {
+		t.Fatalf("Track: %d bytes, want one page", len(m))
+	}
+	if _, err := c.call(t, ctx, l, "store", 7, 0x42); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.g.Tracked(); len(m) != 1<<16 || m[7] != 0x42 {
+		t.Fatalf("after store: %d bytes, [7] = %#x", len(m), m[7])
+	}
+	if got, err := c.call(t, ctx, l, "grow", 2); err != nil || got != 1 {
+		t.Fatalf("grow(2) = %d, %v", got, err)
+	}
+	if m := c.g.Tracked(); len(m) != 3<<16 || m[7] != 0x42 {
+		t.Fatalf("after grow: %d bytes, want 3 pages and the byte kept", len(m))
+	}
+	if _, err := c.call(t, ctx, l, "crash"); err == nil {
+		t.Fatal("crash did not trap")
+	}
+	if m := c.g.Tracked(); len(m) != 3<<16 {
+		t.Fatalf("after a trap: %d bytes", len(m))
+	}
+	c.g.Close()
+	if c.g.Tracked() != nil || c.g.Track(c.mem) != nil {
+		t.Error("Track and Tracked after Close must be nil")
+	}
+}
+
 func TestCoreGuardWrongCall(t *testing.T) {
 	c := newCoreInst(t, -1)
 	ctx := context.Background()

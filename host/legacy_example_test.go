@@ -119,7 +119,7 @@ func TestLegacyExample(t *testing.T) {
 		t.Fatalf("%d idle instances", rt.pool.size())
 	}
 	li := rt.pool.idle[0].inst
-	if n := len(li.g.Memory(li.mem)); n > 2*wasmPage {
+	if n := len(li.g.Tracked()); n > 2*wasmPage {
 		t.Errorf("memory grew to %d bytes over 3000 calls", n)
 	}
 }

@@ -97,6 +97,9 @@ func (li *legacyInstance) instantiate() error {
 	if li.mem == nil {
 		return fmt.Errorf("the module does not export its memory as \"memory\"")
 	}
+	// Every guest call refreshes the guard's view of the memory, which the
+	// strings in and out are read and written through.
+	li.g.Track(li.mem)
 	if rt.exports.has["_initialize"] {
 		f, err := li.export("_initialize")
 		if err != nil {
@@ -142,7 +145,7 @@ func (li *legacyInstance) run(ctx context.Context, fn string, body func() error)
 		return err
 	}
 	li.ctx, li.fn, li.hostErr = ctx, fn, nil
-	li.memAtStart = int64(len(li.g.Memory(li.mem)))
+	li.memAtStart = int64(len(li.g.Tracked()))
 	err := body()
 	li.g.End()
 	li.ctx, li.hostErr = nil, nil
@@ -219,7 +222,7 @@ func (li *legacyInstance) put(s string) (int32, error) {
 	if err != nil {
 		return 0, li.guestError("allocate", err)
 	}
-	mem := li.g.Memory(li.mem)
+	mem := li.g.Tracked()
 	ptr := uint32(p)
 	switch {
 	case ptr == 0:
@@ -240,7 +243,7 @@ func (li *legacyInstance) put(s string) (int32, error) {
 
 // read copies the NUL-terminated UTF-8 string export returned at p.
 func (li *legacyInstance) read(export string, p int32) (string, error) {
-	mem := li.g.Memory(li.mem)
+	mem := li.g.Tracked()
 	s, err := cString(mem, uint32(p), li.rt.maxString)
 	if err != nil {
 		return "", li.badOutput("%s returned %v", export, err)
@@ -295,9 +298,9 @@ func (li *legacyInstance) guestError(export string, err error) error {
 	if errors.As(err, &trap) {
 		switch trap.Kind {
 		case bindings.TrapUnreachable, bindings.TrapOutOfBounds, bindings.TrapOther:
-			if li.mem != nil && li.atMemoryCap(li.g.Memory(li.mem)) {
+			if li.mem != nil && li.atMemoryCap(li.g.Tracked()) {
 				return &bindings.Trap{Kind: bindings.TrapMemoryLimit,
-					Message: fmt.Sprintf("%s trapped (%s) with memory at %d bytes", export, trap.Message, len(li.g.Memory(li.mem))),
+					Message: fmt.Sprintf("%s trapped (%s) with memory at %d bytes", export, trap.Message, len(li.g.Tracked())),
 					Frames:  trap.Frames, OmittedFrames: trap.OmittedFrames}
 			}
 		}
