@@ -6,10 +6,10 @@ package host
 // max_calls_per_instance = 1, so every call instantiates the module in a
 // new store and throws it away), measured in the same run, on two plugins:
 // the C example (build/examples/legacy-plugin.wasm, real compiled code
-// whose echo scans and copies the config several times) and a WAT echo
-// (fullFixture: one strlen and one memory.copy of the config). Target:
-// reuse at least 10x faster. docs/PERFORMANCE.md, section "legacy
-// adapter", has the figures and what bounds the ratio.
+// whose echo scans the config once and copies it into its answer) and a
+// WAT echo (fullFixture: a word-at-a-time strlen and one memory.copy of
+// the config). Target: reuse at least 10x faster. docs/PERFORMANCE.md,
+// section "legacy adapter", has the figures and what a call costs.
 //
 //	go test ./host -run '^$' -bench 'Legacy(Task|Parts)' -benchmem
 //	DRIFTLESS_BENCH_RATIO=1 go test ./host -run LegacyReuseRatio -count=1 -v
