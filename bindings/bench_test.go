@@ -33,6 +33,7 @@ type benchEnv struct {
 	smoke  *Component // smokeWAT: noop, echo, call-twice
 	ident  *Component // identity functions for benchRecord and benchVariant
 	linker *Linker
+	direct *Linker // twice as a HostFuncDirect
 }
 
 var (
@@ -101,6 +102,15 @@ func benchSetup(b testing.TB) *benchEnv {
 			}
 		}
 		bench.linker = l
+		d := e.NewLinker()
+		if err := d.Instance("test:host/env").DefineFuncDirect("twice", func(ctx context.Context, c HostCall) error {
+			c.Result(0).U32(c.Param(0).U32() * 2)
+			return nil
+		}); err != nil {
+			benchErr = err
+			return
+		}
+		bench.direct = d
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
@@ -256,6 +266,28 @@ func BenchmarkHostCall(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := f.Call(ctx, U32(21)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bindings-typed", func(b *testing.B) {
+		s, err := env.engine.NewStore(StoreOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		inst, err := env.direct.Instantiate(s, env.smoke)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := inst.Func("call-twice")
+		if err != nil {
+			b.Fatal(err)
+		}
+		read, arg, _ := typedCase("host callback")
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := f.CallRead(ctx, read, arg); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -473,16 +505,17 @@ func TestBenchRatio(t *testing.T) {
 			return nil
 		}
 	}
-	instFunc := func(c *Component, fn string) *Func {
+	instFuncIn := func(l *Linker, c *Component, fn string) *Func {
 		s, err := env.engine.NewStore(StoreOptions{})
 		must(t, err)
 		t.Cleanup(s.Close)
-		inst, err := env.linker.Instantiate(s, c)
+		inst, err := l.Instantiate(s, c)
 		must(t, err)
 		f, err := inst.Func(fn)
 		must(t, err)
 		return f
 	}
+	instFunc := func(c *Component, fn string) *Func { return instFuncIn(env.linker, c, fn) }
 	cases := []struct {
 		name       string
 		c          *Component
@@ -525,7 +558,11 @@ func TestBenchRatio(t *testing.T) {
 		// calls with values, set against the same raw baselines.
 		typed := -1
 		if read, arg, ok := typedCase(c.name); ok {
-			tf := instFunc(c.c, c.fn)
+			l := env.linker
+			if c.name == "host callback" {
+				l = env.direct // the host function reads and writes in place too
+			}
+			tf := instFuncIn(l, c.c, c.fn)
 			typed = len(sides)
 			sides = append(sides, side{"bindings-typed", func(n int) error {
 				for range n {
@@ -582,6 +619,13 @@ func TestBenchRatio(t *testing.T) {
 // TestBenchRatio case with values.
 func typedCase(name string) (func(Reader) error, Val, bool) {
 	switch name {
+	case "host callback":
+		return func(r Reader) error {
+			if r.U32() != 42 {
+				return fmt.Errorf("twice(21) read back as %d", r.U32())
+			}
+			return nil
+		}, U32(21), true
 	case "echo 1 KiB":
 		in := strings.Repeat("abcdefgh", 128)
 		return func(r Reader) error {

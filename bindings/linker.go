@@ -53,8 +53,9 @@ type linkerNode struct {
 }
 
 type hostFunc struct {
-	name string // "instance#func", for messages
-	fn   HostFunc
+	name   string // "instance#func", for messages
+	fn     HostFunc
+	direct HostFuncDirect // instead of fn
 }
 
 type hostResource struct {
@@ -125,6 +126,10 @@ func (li LinkerInstance) DefineFunc(name string, fn HostFunc) error {
 	if fn == nil {
 		return fmt.Errorf("bindings: DefineFunc %s: nil function", li.qualified(name))
 	}
+	return li.define(name, &hostFunc{name: li.qualified(name), fn: fn})
+}
+
+func (li LinkerInstance) define(name string, f *hostFunc) error {
 	li.l.mu.Lock()
 	defer li.l.mu.Unlock()
 	n := li.node()
@@ -134,7 +139,7 @@ func (li LinkerInstance) DefineFunc(name string, fn HostFunc) error {
 	if li.l.built != nil {
 		return errSealed(li.qualified(name))
 	}
-	n.funcs[name] = &hostFunc{name: li.qualified(name), fn: fn}
+	n.funcs[name] = f
 	return nil
 }
 
@@ -574,7 +579,13 @@ func dlGoHostCall(fh, sh C.uintptr_t, args *C.dl_val_t, nargs C.size_t, nrets C.
 	if !ok1 || !ok2 {
 		return newCError("bindings: host call with an unknown function or store")
 	}
-	err := s.hostCall(f, unsafe.Slice((*cVal)(unsafe.Pointer(args)), int(nargs)), int(nrets), out)
+	cargs := unsafe.Slice((*cVal)(unsafe.Pointer(args)), int(nargs))
+	var err error
+	if f.direct != nil {
+		err = s.hostCallDirect(f, cargs, int(nrets), out)
+	} else {
+		err = s.hostCall(f, cargs, int(nrets), out)
+	}
 	if err != nil {
 		if s.hostErr == nil {
 			s.hostErr = err

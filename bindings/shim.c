@@ -79,9 +79,16 @@ static wasmtime_error_t *dl_host_trampoline(void *data, wasmtime_context_t *cx,
                                        args, nargs, nrets, &out);
   if (err != NULL) return err;
   // The results Go built live in Go's C-memory arena; wasmtime frees what it
-  // is given, so hand it deep copies made by wasmtime itself.
-  // (Go reuses that arena space on the next callback.)
-  for (size_t i = 0; i < nrets; i++) wasmtime_component_val_clone(&out[i], &rets[i]);
+  // is given, so hand it deep copies made by wasmtime itself (Go reuses that
+  // arena space on the next callback). Scalars own nothing: copied as they
+  // are, as a C host function would write them.
+  for (size_t i = 0; i < nrets; i++) {
+    if (out[i].kind <= DL_VAL_CHAR) {
+      rets[i] = out[i];
+    } else {
+      wasmtime_component_val_clone(&out[i], &rets[i]);
+    }
+  }
   return NULL;
 }
 
