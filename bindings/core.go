@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/cgo"
 	"time"
 	"unsafe"
 
@@ -45,13 +44,13 @@ type CoreGuard struct {
 	store  *wasmtime.Store
 	cx     *C.wasmtime_context_t
 	st     *coreState
-	handle cgo.Handle // of st; deleted by wasmtime with the store
+	handle handle // of st; deleted by wasmtime with the store
 	fuel   bool       // whether the engine consumes fuel
 	closed bool
 	sc     *C.dl_core_scratch_t // C memory, freed by a cleanup with the guard
 }
 
-// coreState is what the C callbacks reach through a cgo.Handle. It holds no
+// coreState is what the C callbacks reach through a handle. It holds no
 // reference to the store, so a store that is never closed can still be
 // collected by wasmtime-go's finalizer, which then deletes the handle.
 type coreState struct {
@@ -68,11 +67,11 @@ type coreState struct {
 // ownership of s.
 func NewCoreGuard(s *wasmtime.Store) *CoreGuard {
 	st := &coreState{}
-	h := cgo.NewHandle(st)
+	h := newHandle(st)
 	// wasmtime.Store keeps its wasmtime_store_t* as its first field.
 	ptr := *(**C.wasmtime_store_t)(unsafe.Pointer(s))
 	if ptr == nil {
-		h.Delete()
+		h.delete()
 		panic("bindings: NewCoreGuard: the store is closed")
 	}
 	C.dl_core_guard(ptr, C.uintptr_t(h))
@@ -545,8 +544,8 @@ func (g *CoreGuard) SetWASI(w *WASIConfig) error {
 }
 
 //export dlGoCoreEpoch
-func dlGoCoreEpoch(handle C.uintptr_t, delta *C.uint64_t) *C.wasmtime_error_t {
-	st, ok := cgo.Handle(handle).Value().(*coreState)
+func dlGoCoreEpoch(h C.uintptr_t, delta *C.uint64_t) *C.wasmtime_error_t {
+	st, ok := handle(h).value().(*coreState)
 	if !ok {
 		return newCError("bindings: epoch callback for an unknown core store")
 	}
@@ -576,8 +575,8 @@ func (st *coreState) interruption() error {
 }
 
 //export dlGoCoreWASIWrite
-func dlGoCoreWASIWrite(handle C.uintptr_t, stream C.int, buf *C.uchar, n C.size_t) C.ptrdiff_t {
-	st, ok := cgo.Handle(handle).Value().(*coreState)
+func dlGoCoreWASIWrite(h C.uintptr_t, stream C.int, buf *C.uchar, n C.size_t) C.ptrdiff_t {
+	st, ok := handle(h).value().(*coreState)
 	if !ok {
 		return C.ptrdiff_t(n)
 	}

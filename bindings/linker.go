@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"runtime/cgo"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -246,7 +245,7 @@ func buildNode(li *C.wasmtime_component_linker_instance_t, n *linkerNode) error 
 	// Resources before functions: functions' types may refer to them.
 	for _, name := range sortedKeys(n.resources) {
 		r := n.resources[name]
-		h := cgo.NewHandle(r)
+		h := newHandle(r)
 		cn := cName(name)
 		err := takeError("link", C.dl_add_resource(li, cn.p, cn.n, C.uint32_t(r.ty.id), C.uintptr_t(h)))
 		cn.free()
@@ -256,7 +255,7 @@ func buildNode(li *C.wasmtime_component_linker_instance_t, n *linkerNode) error 
 	}
 	for _, name := range sortedKeys(n.funcs) {
 		f := n.funcs[name]
-		h := cgo.NewHandle(f)
+		h := newHandle(f)
 		cn := cName(name)
 		err := takeError("link", C.dl_add_func(li, cn.p, cn.n, C.uintptr_t(h)))
 		cn.free()
@@ -574,8 +573,8 @@ func isInterruption(err error) (error, bool) {
 
 //export dlGoHostCall
 func dlGoHostCall(fh, sh C.uintptr_t, args *C.dl_val_t, nargs C.size_t, nrets C.size_t, out **C.dl_val_t) *C.wasmtime_error_t {
-	f, ok1 := cgo.Handle(fh).Value().(*hostFunc)
-	s, ok2 := cgo.Handle(sh).Value().(*Store)
+	f, ok1 := handle(fh).value().(*hostFunc)
+	s, ok2 := handle(sh).value().(*Store)
 	if !ok1 || !ok2 {
 		return newCError("bindings: host call with an unknown function or store")
 	}
@@ -686,8 +685,8 @@ func (s *Store) putResults(f *hostFunc, cs *cVal, results []Val) (err error) {
 
 //export dlGoResourceDrop
 func dlGoResourceDrop(rh, sh C.uintptr_t, rep C.uint32_t) *C.wasmtime_error_t {
-	r, ok1 := cgo.Handle(rh).Value().(*hostResource)
-	s, ok2 := cgo.Handle(sh).Value().(*Store)
+	r, ok1 := handle(rh).value().(*hostResource)
+	s, ok2 := handle(sh).value().(*Store)
 	if !ok1 || !ok2 {
 		return newCError("bindings: resource drop with an unknown type or store")
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/cgo"
 	"strings"
 	"time"
 	"unsafe"
@@ -82,7 +81,7 @@ type Store struct {
 	engine  *Engine
 	ptr     *C.wasmtime_store_t
 	cx      *C.wasmtime_context_t
-	handle  cgo.Handle
+	handle  handle
 	call    CallLimits
 	data    any
 	wasi    *WASIConfig
@@ -117,7 +116,7 @@ func (e *Engine) NewStore(opts StoreOptions) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{engine: e, call: opts.Call, data: opts.Data, wasi: opts.WASI}
-	s.handle = cgo.NewHandle(s)
+	s.handle = newHandle(s)
 	s.ptr = C.dl_store_new(e.ptr, C.uintptr_t(s.handle), boolInt(e.config.EpochInterruption))
 	s.cx = C.wasmtime_store_context(s.ptr)
 	l := opts.Limits
@@ -216,7 +215,7 @@ func (s *Store) Close() {
 	C.wasmtime_store_delete(s.ptr)
 	s.ptr, s.cx = nil, nil
 	s.arena.free()
-	s.handle.Delete()
+	s.handle.delete()
 }
 
 func (s *Store) setWASI(w *WASIConfig) error {
@@ -411,8 +410,8 @@ func (e *TimeoutError) Error() string {
 func (e *TimeoutError) Is(target error) bool { return target == ErrTimeout }
 
 //export dlGoEpoch
-func dlGoEpoch(handle C.uintptr_t, delta *C.uint64_t) *C.wasmtime_error_t {
-	s, ok := cgo.Handle(handle).Value().(*Store)
+func dlGoEpoch(h C.uintptr_t, delta *C.uint64_t) *C.wasmtime_error_t {
+	s, ok := handle(h).value().(*Store)
 	if !ok {
 		return newCError("bindings: epoch callback for an unknown store")
 	}
@@ -425,8 +424,8 @@ func dlGoEpoch(handle C.uintptr_t, delta *C.uint64_t) *C.wasmtime_error_t {
 }
 
 //export dlGoWASIWrite
-func dlGoWASIWrite(handle C.uintptr_t, stream C.int, buf *C.uchar, n C.size_t) C.ptrdiff_t {
-	s, ok := cgo.Handle(handle).Value().(*Store)
+func dlGoWASIWrite(h C.uintptr_t, stream C.int, buf *C.uchar, n C.size_t) C.ptrdiff_t {
+	s, ok := handle(h).value().(*Store)
 	if !ok || s.wasi == nil {
 		return C.ptrdiff_t(n)
 	}
@@ -446,6 +445,6 @@ func dlGoWASIWrite(handle C.uintptr_t, stream C.int, buf *C.uchar, n C.size_t) C
 }
 
 //export dlGoFinalize
-func dlGoFinalize(handle C.uintptr_t) {
-	cgo.Handle(handle).Delete()
+func dlGoFinalize(h C.uintptr_t) {
+	handle(h).delete()
 }
