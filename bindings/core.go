@@ -45,7 +45,7 @@ type CoreGuard struct {
 	cx     *C.wasmtime_context_t
 	st     *coreState
 	handle handle // of st; deleted by wasmtime with the store
-	fuel   bool       // whether the engine consumes fuel
+	fuel   bool   // whether the engine consumes fuel
 	closed bool
 	sc     *C.dl_core_scratch_t // C memory, freed by a cleanup with the guard
 }
