@@ -32,10 +32,12 @@ import (
 //     passes. The engine must have fuel and epoch interruption enabled for
 //     these limits to apply (the callback runs on every epoch tick of the
 //     engine while guest code runs).
-//   - Call calls a function of the store with i32 arguments in one cgo
-//     transition, and converts its failure to a *Trap (with Kind
+//   - Func checks a function's type once (i32 parameters, at most one i32
+//     result); Call then calls it in one cgo transition, without wasmtime's
+//     per-call type check, and converts its failure to a *Trap (with Kind
 //     TrapInterrupted and Cause a *TimeoutError or the context's error when
-//     the guard stopped it) or an *Error.
+//     the guard stopped it) or an *Error. Track keeps a view of a memory
+//     current after every call.
 //   - End finishes the execution.
 //
 // NewCoreGuard takes ownership of the store: Close closes it. A CoreGuard,
