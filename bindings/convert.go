@@ -5,6 +5,8 @@ import "C"
 
 import (
 	"fmt"
+	"slices"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -52,7 +54,24 @@ type arena struct {
 	chunks []arenaChunk
 	cur    int
 	err    error // the first invalid value a Writer met (see Lowerer)
+
+	// tables holds C copies of name tables (record field and flag names)
+	// that outlive calls, keyed by the address of the table's first
+	// element: generated bindings pass the same package-level slice for
+	// every value of a type, and a batch of records would otherwise copy
+	// and check the same names once per record.
+	tables map[*string]*nameTable
 }
+
+// nameTable is a C copy of names, valid UTF-8.
+type nameTable struct {
+	names []string // the Go strings it was made from
+	c     []cBytes // in C memory
+}
+
+// maxNameTables bounds the tables an arena keeps (Vals built with names
+// slices of their own would otherwise add one each).
+const maxNameTables = 256
 
 type arenaChunk struct {
 	base unsafe.Pointer
@@ -122,6 +141,64 @@ func (a *arena) free() {
 	}
 	a.chunks = nil
 	a.cur = 0
+	for _, t := range a.tables {
+		C.free(unsafe.Pointer(&t.c[0]))
+	}
+	a.tables = nil
+}
+
+// table returns the C copy of names, making it when names is a table not
+// seen before (or changed since): nil when a name is not valid UTF-8 (the
+// caller then checks and copies the names itself) or the arena keeps
+// maxNameTables already.
+func (a *arena) table(names []string) []cBytes {
+	key := &names[0]
+	if t := a.tables[key]; t != nil && len(t.names) == len(names) {
+		same := true
+		for i := range names {
+			// Equal strings of the same table share their data: the
+			// comparison is a length and a pointer.
+			if names[i] != t.names[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return t.c
+		}
+	}
+	if len(a.tables) >= maxNameTables && a.tables[key] == nil {
+		return nil
+	}
+	size := uintptr(len(names)) * sizeofBytes
+	for _, n := range names {
+		if !utf8.ValidString(n) {
+			return nil
+		}
+		size += uintptr(len(n))
+	}
+	mem := C.malloc(C.size_t(size))
+	if mem == nil {
+		panic(fmt.Sprintf("bindings: out of C memory allocating %d bytes", size))
+	}
+	t := &nameTable{names: slices.Clone(names), c: unsafe.Slice((*cBytes)(mem), len(names))}
+	data := unsafe.Add(mem, uintptr(len(names))*sizeofBytes)
+	for i, n := range names {
+		t.c[i] = cBytes{size: uintptr(len(n))}
+		if len(n) > 0 {
+			copy(unsafe.Slice((*byte)(data), len(n)), n)
+			t.c[i].data = data
+			data = unsafe.Add(data, len(n))
+		}
+	}
+	if old := a.tables[key]; old != nil {
+		C.free(unsafe.Pointer(&old.c[0]))
+	}
+	if a.tables == nil {
+		a.tables = map[*string]*nameTable{}
+	}
+	a.tables[key] = t
+	return t.c
 }
 
 // vals allocates n C values.
@@ -193,18 +270,35 @@ func (a *arena) put(dst *cVal, v Val) {
 
 // fields allocates the entries of a record with the given field names;
 // their values are left to the caller.
+// fields allocates the entries of a record with the given field names
+// (from the name table of names when there is one), their values zeroed.
 func (a *arena) fields(names []string) *cField {
 	if len(names) == 0 {
 		return nil
 	}
+	return a.fieldsWith(names, a.table(names))
+}
+
+// fieldsWith is fields with the name table of names already looked up.
+func (a *arena) fieldsWith(names []string, t []cBytes) *cField {
+	if len(names) == 0 {
+		return nil
+	}
 	fs := unsafe.Slice((*cField)(a.alloc(uintptr(len(names))*sizeofField)), len(names))
+	if t != nil {
+		for i := range fs {
+			fs[i] = cField{nameLen: t[i].size, name: t[i].data}
+		}
+		return &fs[0]
+	}
 	for i, name := range names {
 		fs[i] = cField{nameLen: uintptr(len(name)), name: a.bytes(name)}
 	}
 	return &fs[0]
 }
 
-// names copies names into the arena as the entries of a flags value.
+// names copies names into the arena as the entries of a flags value. The
+// set flags of values vary, so they are not kept as a table.
 func (a *arena) names(names []string) unsafe.Pointer {
 	if len(names) == 0 {
 		return nil

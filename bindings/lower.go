@@ -157,8 +157,15 @@ func (w Writer) seq(k Kind, n int) Parts {
 // (the generated bindings pass a package-level slice); write each field
 // through the Parts.
 func (w Writer) Record(names []string) Parts {
-	w.names("record field", names)
-	fs := w.a.fields(names)
+	var t []cBytes
+	if len(names) > 0 {
+		if t = w.a.table(names); t == nil {
+			// Not a table the arena keeps: check the names here (they are
+			// then copied into the arena).
+			w.names("record field", names)
+		}
+	}
+	fs := w.a.fieldsWith(names, t)
 	w.set(KindRecord, uintptr(len(names)), unsafe.Pointer(fs), nil)
 	return Parts{a: w.a, fs: fs}
 }

@@ -375,3 +375,78 @@ func TestCallRead(t *testing.T) {
 		t.Fatalf("after failed reads: %v, %v", v, err)
 	}
 }
+
+// Record field names come from a table the arena keeps per names slice: a
+// slice changed in place between calls gets its new names, and an arena
+// full of tables still writes records right.
+func TestRecordNameTables(t *testing.T) {
+	ptT := &Type{Kind: KindRecord, Fields: []FieldType{{"x", &Type{Kind: KindU32}}, {"y", &Type{Kind: KindU32}}}}
+	echo := func(ctx context.Context, p, r []Val) error { r[0] = p[0]; return nil }
+	env := newIdentityEnv(t, []*Type{ptT}, echo, echo)
+	id, err := env.inst.Func("id-a")
+	must(t, err)
+	ctx := context.Background()
+	names := []string{"x", "y"}
+	write := func(x, y uint32) Val {
+		return Lowered(KindRecord, lowerFunc(func(w Writer) {
+			p := w.Record(names)
+			p.At(0).U32(x)
+			p.At(1).U32(y)
+		}))
+	}
+	want := func(x, y uint32) Val { return Record([]string{"x", "y"}, []Val{U32(x), U32(y)}) }
+	for i := range uint32(3) {
+		if v, err := id.Call(ctx, write(i, i+1)); err != nil || !Equal(v, want(i, i+1)) {
+			t.Fatalf("call %d: %v, %v", i, v, err)
+		}
+	}
+	if n := len(env.s.arena.tables); n != 1 {
+		t.Fatalf("%d name tables after three records of one type, want 1", n)
+	}
+	// The same slice, other names: wasmtime sees the new ones (and refuses
+	// them, the type has x and y).
+	names[1] = "z"
+	if _, err := id.Call(ctx, write(1, 2)); err == nil {
+		t.Fatal("a record with field z was accepted for {x, y}")
+	}
+	names[1] = "y"
+	inst, err := env.l.Instantiate(env.s, env.c) // the failed call left the instance unusable
+	must(t, err)
+	if id, err = inst.Func("id-a"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := id.Call(ctx, write(4, 5)); err != nil || !Equal(v, want(4, 5)) {
+		t.Fatalf("names restored: %v, %v", v, err)
+	}
+	// Invalid UTF-8 is never kept as a table, and still refused (before
+	// wasmtime: the instance stays usable).
+	bad := []string{"x", "\xff"}
+	_, err = id.Call(ctx, Lowered(KindRecord, lowerFunc(func(w Writer) { w.Record(bad) })))
+	if err == nil || !strings.Contains(err.Error(), "record field name contains invalid UTF-8") {
+		t.Fatalf("invalid name: %v", err)
+	}
+	if n := len(env.s.arena.tables); n != 1 {
+		t.Fatalf("%d name tables after an invalid one, want 1", n)
+	}
+	// A full arena copies names per record instead.
+	for range maxNameTables {
+		own := []string{"x", "y"}
+		if _, err := id.Call(ctx, Lowered(KindRecord, lowerFunc(func(w Writer) {
+			p := w.Record(own)
+			p.At(0).U32(1)
+			p.At(1).U32(2)
+		}))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(env.s.arena.tables); n != maxNameTables {
+		t.Fatalf("%d name tables, want the cap %d", n, maxNameTables)
+	}
+	if v, err := id.Call(ctx, Lowered(KindRecord, lowerFunc(func(w Writer) {
+		p := w.Record([]string{"x", "y"})
+		p.At(0).U32(7)
+		p.At(1).U32(8)
+	}))); err != nil || !Equal(v, want(7, 8)) {
+		t.Fatalf("past the cap: %v, %v", v, err)
+	}
+}
