@@ -565,6 +565,151 @@ func (f *file) writeHelper(name string, t wit.Type) {
 	f.helpers[name] = s.String()
 }
 
+// readable reports whether values of t can be read in place through a
+// bindings.Reader (Func.CallRead): the types a Writer writes.
+func readable(t wit.Type) bool { return writable(t) }
+
+// read returns a Go expression reading the value of type t at the
+// bindings.Reader expression r into its Go value.
+func (f *file) read(t wit.Type, r string) string {
+	switch t.(type) {
+	case wit.Bool:
+		return r + ".Bool()"
+	case wit.S8:
+		return r + ".S8()"
+	case wit.U8:
+		return r + ".U8()"
+	case wit.S16:
+		return r + ".S16()"
+	case wit.U16:
+		return r + ".U16()"
+	case wit.S32:
+		return r + ".S32()"
+	case wit.U32:
+		return r + ".U32()"
+	case wit.S64:
+		return r + ".S64()"
+	case wit.U64:
+		return r + ".U64()"
+	case wit.F32:
+		return r + ".F32()"
+	case wit.F64:
+		return r + ".F64()"
+	case wit.Char:
+		return r + ".Char()"
+	case wit.String:
+		return r + ".String()"
+	}
+	td := t.(*wit.TypeDef)
+	if a := resolveAlias(td); a != wit.Type(td) {
+		if _, prim := a.(wit.Primitive); prim {
+			return f.read(a, r)
+		}
+	}
+	name := "read" + f.typeKey(t)
+	f.readHelper(name, t)
+	return fmt.Sprintf("%s(%s)", name, r)
+}
+
+func (f *file) readHelper(name string, t wit.Type) {
+	if f.hasHelper(name) {
+		return
+	}
+	f.helper(name, "") // reserve against recursion
+	b := f.std("bindings")
+	gt := f.goType(t)
+	var s strings.Builder
+	fmt.Fprintf(&s, "func %s(r %s.Reader) %s {\n", name, b, gt)
+	switch k := kindOf(t).(type) {
+	case *wit.Record:
+		td, q, _ := f.named(t)
+		fmt.Fprintf(&s, "return %s{\n", gt)
+		for i, fld := range k.Fields {
+			fmt.Fprintf(&s, "%s: %s,\n", q.fieldName[td][i], f.read(fld.Type, fmt.Sprintf("r.At(%d)", i)))
+		}
+		s.WriteString("}\n")
+	case *wit.Enum:
+		td, q, ref := f.named(t)
+		var names []string
+		for _, c := range k.Cases {
+			names = append(names, c.Name)
+		}
+		fmt.Fprintf(&s, "switch r.Case(%s) {\n", f.caseNamesVar(td, names))
+		for i := range k.Cases {
+			fmt.Fprintf(&s, "case %d:\nreturn %s%s\n", i, ref, q.caseNames[td][i])
+		}
+		fmt.Fprintf(&s, "}\npanic(%q)\n", "witgen: unknown case of enum "+td.TypeName())
+	case *wit.Flags:
+		td, _, _ := f.named(t)
+		var names []string
+		for _, c := range k.Flags {
+			names = append(names, c.Name)
+		}
+		// Bit i of r.Flags is flag i, as in the Go type.
+		fmt.Fprintf(&s, "return %s(r.Flags(%s))\n", gt, f.caseNamesVar(td, names))
+	case *wit.Variant:
+		td, q, ref := f.named(t)
+		var names []string
+		for _, c := range k.Cases {
+			names = append(names, c.Name)
+		}
+		fmt.Fprintf(&s, "switch r.Case(%s) {\n", f.caseNamesVar(td, names))
+		for i, c := range k.Cases {
+			fmt.Fprintf(&s, "case %d:\n", i)
+			if c.Type == nil {
+				fmt.Fprintf(&s, "return %s%s{}\n", ref, q.caseNames[td][i])
+			} else {
+				fmt.Fprintf(&s, "p, _ := r.Payload()\nreturn %s%s{Value: %s}\n", ref, q.caseNames[td][i], f.read(c.Type, "p"))
+			}
+		}
+		fmt.Fprintf(&s, "}\npanic(%q)\n", "witgen: unknown case of variant "+td.TypeName())
+	case *wit.List:
+		fmt.Fprintf(&s, "n := r.Len()\nif n == 0 {\nreturn nil\n}\nout := make(%s, n)\nfor i := range out {\nout[i] = %s\n}\nreturn out\n",
+			gt, f.read(k.Type, "r.At(i)"))
+	case *wit.Option:
+		fmt.Fprintf(&s, "p, ok := r.Payload()\nif !ok {\nreturn nil\n}\nx := %s\nreturn &x\n", f.read(k.Type, "p"))
+	case *wit.Tuple:
+		fmt.Fprintf(&s, "return %s{", gt)
+		for i, et := range k.Types {
+			if i > 0 {
+				s.WriteString(", ")
+			}
+			fmt.Fprintf(&s, "F%d: %s", i, f.read(et, fmt.Sprintf("r.At(%d)", i)))
+		}
+		s.WriteString("}\n")
+	case *wit.Result:
+		fmt.Fprintf(&s, "var out %s\np, _ := r.Payload()\nif r.IsOk() {\n", gt)
+		if k.OK != nil {
+			fmt.Fprintf(&s, "out.OK = %s\n", f.read(k.OK, "p"))
+		} else {
+			s.WriteString("_ = p\n")
+		}
+		s.WriteString("} else {\nout.IsErr = true\n")
+		if k.Err != nil {
+			fmt.Fprintf(&s, "out.Err = %s\n", f.read(k.Err, "p"))
+		}
+		s.WriteString("}\nreturn out\n")
+	default:
+		panic(fmt.Sprintf("witgen: cannot read %T", k))
+	}
+	s.WriteString("}")
+	f.helpers[name] = s.String()
+}
+
+// caseNamesVar returns the name of a package-level slice of the WIT names
+// of the cases (or flags) of td, for bindings.Reader's Case and Flags.
+func (f *file) caseNamesVar(td *wit.TypeDef, names []string) string {
+	name := "witCases" + f.typeKey(td)
+	if !f.hasHelper(name) {
+		var quoted []string
+		for _, n := range names {
+			quoted = append(quoted, fmt.Sprintf("%q", n))
+		}
+		f.helper(name, fmt.Sprintf("var %s = []string{%s}", name, strings.Join(quoted, ", ")))
+	}
+	return name
+}
+
 // named returns the named definition behind t, its package, and how this
 // file refers to that package.
 func (f *file) named(t wit.Type) (*wit.TypeDef, *goPackage, string) {

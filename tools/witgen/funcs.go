@@ -250,6 +250,10 @@ func (f *file) exportCall(fi *fnInfo, funcExpr, cxInit, selfArg string) {
 	for _, p := range fi.params {
 		args = append(args, f.lower(p.wit.Type, p.name))
 	}
+	if fi.result != nil && readable(fi.result) {
+		f.exportCallRead(fi, funcExpr, args)
+		return
+	}
 	assign := "callRes, err :="
 	if fi.result == nil {
 		assign = "_, err ="
@@ -302,6 +306,56 @@ func (f *file) exportCall(fi *fnInfo, funcExpr, cxInit, selfArg string) {
 	default:
 		f.p("if err != nil {\nreturn ret, err\n}")
 		f.p("return %s, nil", f.lift(fi.result, "callRes"))
+	}
+}
+
+// exportCallRead writes the rest of exportCall for a result without
+// resources: the result is read in place (Func.CallRead), without a Val
+// tree; a batch of log entries is thousands of Vals otherwise.
+func (f *file) exportCallRead(fi *fnInfo, funcExpr string, args []string) {
+	b := f.std("bindings")
+	f.p("var callRes %s", f.goType(fi.result))
+	read := fmt.Sprintf("func(witR %s.Reader) error {\ncallRes = %s\nreturn nil\n}", b, f.read(fi.result, "witR"))
+	if len(args) > 3 {
+		f.p("err = %s.CallRead(ctx, %s,\n%s,\n)", funcExpr, read, strings.Join(args, ",\n"))
+	} else {
+		f.p("err = %s.CallRead(ctx, %s%s)", funcExpr, read, prefixComma(args))
+	}
+	if fi.cx {
+		f.p("cx.dropBorrows(ctx)")
+	}
+	if fi.isResult && fi.ok == nil {
+		f.p("if err != nil {\nreturn err\n}")
+	} else {
+		f.p("if err != nil {\nreturn ret, err\n}")
+	}
+	if !fi.isResult {
+		f.p("return callRes, nil")
+		return
+	}
+	retPrefix := "ret, "
+	if fi.ok == nil {
+		retPrefix = ""
+	}
+	f.p("if callRes.IsErr {")
+	switch f.pkg.g.errMode(fi.err) {
+	case errPointer:
+		f.p("errVal := callRes.Err")
+		f.p("return %s&errVal", retPrefix)
+	case errValue:
+		f.p("return %scallRes.Err", retPrefix)
+	default:
+		val := ""
+		if fi.err != nil {
+			val = ", Value: callRes.Err"
+		}
+		f.p("return %s&ResultError[%s]{Func: %q%s}", retPrefix, f.resultErrorArg(fi.err), f.pkg.qualifiedFunc(fi.fn), val)
+	}
+	f.p("}")
+	if fi.ok == nil {
+		f.p("return nil")
+	} else {
+		f.p("return callRes.OK, nil")
 	}
 }
 
@@ -716,8 +770,13 @@ func (f *file) importsBindings(fns []*wit.Function, resources []*wit.TypeDef, if
 		if fn.IsMethod() {
 			fi.goName = p.handleMethodNames(namedRoot(fn.Kind.(*wit.Method).Type.(*wit.TypeDef)))[fn]
 		}
-		f.p("if err := li.DefineFunc(%q, func(ctx %s, args, results []%s.Val) (err error) {", fn.Name, ctxT, b)
-		f.hostCall(fi)
+		if f.direct(fi) {
+			f.p("if err := li.DefineFuncDirect(%q, func(ctx %s, call %s.HostCall) (err error) {", fn.Name, ctxT, b)
+			f.hostCallDirect(fi)
+		} else {
+			f.p("if err := li.DefineFunc(%q, func(ctx %s, args, results []%s.Val) (err error) {", fn.Name, ctxT, b)
+			f.hostCall(fi)
+		}
 		f.p("}); err != nil {\nreturn err\n}")
 	}
 	f.p("return nil\n}\n")
@@ -727,6 +786,71 @@ func (f *file) importsBindings(fns []*wit.Function, resources []*wit.TypeDef, if
 		f.p("{Name: %q, Sig: %q},", fn.Name, funcSig(fn))
 	}
 	f.p("}\n")
+}
+
+// direct reports whether the host function of fi can read its parameters
+// and write its result in place (bindings.HostFuncDirect): no resources
+// anywhere, which a Reader or Writer cannot carry.
+func (f *file) direct(fi *fnInfo) bool {
+	if fi.self != nil || fi.hostCx {
+		return false
+	}
+	for _, pa := range fi.params {
+		if !readable(pa.wit.Type) {
+			return false
+		}
+	}
+	return fi.result == nil || writable(fi.result)
+}
+
+// hostCallDirect writes the body of a direct host function calling impl.
+func (f *file) hostCallDirect(fi *fnInfo) {
+	if fi.hostFaults {
+		f.p("defer %s.Catch(&err)", f.std("witrt"))
+	}
+	var args []string
+	for i, pa := range fi.params {
+		args = append(args, f.read(pa.wit.Type, fmt.Sprintf("call.Param(%d)", i)))
+	}
+	call := fmt.Sprintf("impl.%s(ctx%s)", fi.goName, prefixComma(args))
+	if len(args) > 3 {
+		call = fmt.Sprintf("impl.%s(ctx,\n%s,\n)", fi.goName, strings.Join(args, ",\n"))
+	}
+	const res = "call.Result(0)"
+	switch {
+	case fi.result == nil:
+		f.p("%s\nreturn nil", call)
+	case fi.isResult:
+		if fi.ok == nil {
+			f.p("if err := %s; err != nil {", call)
+		} else {
+			f.p("v, err := %s\nif err != nil {", call)
+		}
+		errorsPkg := f.std("errors")
+		errW := res + ".ResultWith(false)"
+		switch f.pkg.g.errMode(fi.err) {
+		case errPointer:
+			f.p("var ee *%s\nif %s.As(err, &ee) {\n%s\nreturn nil\n}\nreturn err\n}", f.goType(fi.err), errorsPkg, f.write(fi.err, errW, "*ee"))
+		case errValue:
+			f.p("var ee %s\nif %s.As(err, &ee) {\n%s\nreturn nil\n}\nreturn err\n}", f.goType(fi.err), errorsPkg, f.write(fi.err, errW, "ee"))
+		default:
+			f.p("var re *ResultError[%s]\nif %s.As(err, &re) {", f.resultErrorArg(fi.err), errorsPkg)
+			if fi.err == nil {
+				f.p("%s.Result(false)", res)
+			} else {
+				f.p("%s", f.write(fi.err, errW, "re.Value"))
+			}
+			f.p("return nil\n}\nreturn err\n}")
+		}
+		if fi.ok == nil {
+			f.p("%s.Result(true)", res)
+		} else {
+			f.p("%s", f.write(fi.ok, res+".ResultWith(true)", "v"))
+		}
+		f.p("return nil")
+	default:
+		f.p("%s\nreturn nil", f.write(fi.result, res, call))
+	}
 }
 
 // hostCall writes the body of a host function calling impl.

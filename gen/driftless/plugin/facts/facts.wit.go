@@ -66,11 +66,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Collectors calls `collectors: func() -> list<collector-definition>`.
 func (e *Exports) Collectors(ctx context.Context) (ret []CollectorDefinition, err error) {
-	callRes, err := e.fCollectors.Call(ctx)
+	var callRes []CollectorDefinition
+	err = e.fCollectors.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readListCollectorDefinition(witR)
+		return nil
+	})
 	if err != nil {
 		return ret, err
 	}
-	return liftListCollectorDefinition(callRes), nil
+	return callRes, nil
 }
 
 // Collect calls `collect: func(name: string, config: json) -> result<json,
@@ -78,16 +82,23 @@ func (e *Exports) Collectors(ctx context.Context) (ret []CollectorDefinition, er
 //
 // Returns a JSON object of facts.
 func (e *Exports) Collect(ctx context.Context, name string, config types.JSON) (ret types.JSON, err error) {
-	callRes, err := e.fCollect.Call(ctx, bindings.String(name), bindings.String(config))
+	var callRes struct {
+		OK    types.JSON
+		Err   types.PluginError
+		IsErr bool
+	}
+	err = e.fCollect.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultStringTypesPluginError(witR)
+		return nil
+	}, bindings.String(name), bindings.String(config))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftTypesPluginError(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return payload.Str(), nil
+	return callRes.OK, nil
 }
 
 // Imports is implemented by the host to provide driftless:plugin/facts@0.1.0
@@ -115,24 +126,24 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := l.Instance("driftless:plugin/types@0.1.0").Declare(); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("collectors", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = lowerListCollectorDefinition(impl.Collectors(ctx))
+	if err := li.DefineFuncDirect("collectors", func(ctx context.Context, call bindings.HostCall) (err error) {
+		writeListCollectorDefinition(call.Result(0), impl.Collectors(ctx))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("collect", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("collect", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		v, err := impl.Collect(ctx, args[0].Str(), args[1].Str())
+		v, err := impl.Collect(ctx, call.Param(0).String(), call.Param(1).String())
 		if err != nil {
 			var ee *types.PluginError
 			if errors.As(err, &ee) {
-				results[0] = bindings.Err(lowerTypesPluginError(*ee))
+				writeTypesPluginError(call.Result(0).ResultWith(false), *ee)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.Ok(bindings.String(v))
+		call.Result(0).ResultWith(true).String(v)
 		return nil
 	}); err != nil {
 		return err
@@ -151,94 +162,112 @@ func CheckImports(c *bindings.Component) error {
 	return witrt.CheckImports(c, InterfaceName, witImportSigsImports)
 }
 
-func liftCollectorDefinition(v bindings.Val) CollectorDefinition {
-	_, f := v.Fields()
+func readCollectorDefinition(r bindings.Reader) CollectorDefinition {
 	return CollectorDefinition{
-		Name:         f[0].Str(),
-		Description:  f[1].Str(),
-		ConfigSchema: f[2].Str(),
+		Name:         r.At(0).String(),
+		Description:  r.At(1).String(),
+		ConfigSchema: r.At(2).String(),
 	}
 }
 
-func liftListCollectorDefinition(v bindings.Val) []CollectorDefinition {
-	e := v.Elems()
-	if len(e) == 0 {
+func readListCollectorDefinition(r bindings.Reader) []CollectorDefinition {
+	n := r.Len()
+	if n == 0 {
 		return nil
 	}
-	out := make([]CollectorDefinition, len(e))
-	for i := range e {
-		out[i] = liftCollectorDefinition(e[i])
+	out := make([]CollectorDefinition, n)
+	for i := range out {
+		out[i] = readCollectorDefinition(r.At(i))
 	}
 	return out
 }
 
-func liftTypesErrorKind(v bindings.Val) types.ErrorKind {
-	switch v.Case() {
-	case "invalid-config":
+func readResultStringTypesPluginError(r bindings.Reader) struct {
+	OK    types.JSON
+	Err   types.PluginError
+	IsErr bool
+} {
+	var out struct {
+		OK    types.JSON
+		Err   types.PluginError
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.String()
+	} else {
+		out.IsErr = true
+		out.Err = readTypesPluginError(p)
+	}
+	return out
+}
+
+func readTypesErrorKind(r bindings.Reader) types.ErrorKind {
+	switch r.Case(witCasesTypesErrorKind) {
+	case 0:
 		return types.ErrorKindInvalidConfig
-	case "invalid-input":
+	case 1:
 		return types.ErrorKindInvalidInput
-	case "not-found":
+	case 2:
 		return types.ErrorKindNotFound
-	case "unsupported":
+	case 3:
 		return types.ErrorKindUnsupported
-	case "failed":
+	case 4:
 		return types.ErrorKindFailed
 	}
-	panic("witgen: unknown case of enum error-kind: " + v.Case())
+	panic("witgen: unknown case of enum error-kind")
 }
 
-func liftTypesPluginError(v bindings.Val) types.PluginError {
-	_, f := v.Fields()
+func readTypesPluginError(r bindings.Reader) types.PluginError {
 	return types.PluginError{
-		Kind:    liftTypesErrorKind(f[0]),
-		Message: f[1].Str(),
+		Kind:    readTypesErrorKind(r.At(0)),
+		Message: r.At(1).String(),
 	}
 }
 
-func lowerListCollectorDefinition(x []CollectorDefinition) bindings.Val {
-	return bindings.Lowered(bindings.KindList, witWriteListCollectorDefinition(x))
-}
-
-func lowerTypesErrorKind(x types.ErrorKind) bindings.Val {
-	switch x {
-	case types.ErrorKindInvalidConfig:
-		return bindings.Enum("invalid-config")
-	case types.ErrorKindInvalidInput:
-		return bindings.Enum("invalid-input")
-	case types.ErrorKindNotFound:
-		return bindings.Enum("not-found")
-	case types.ErrorKindUnsupported:
-		return bindings.Enum("unsupported")
-	case types.ErrorKindFailed:
-		return bindings.Enum("failed")
-	}
-	panic(witrt.Faultf("invalid types.ErrorKind value %d", x))
-}
-
-func lowerTypesPluginError(x types.PluginError) bindings.Val {
-	return bindings.Record(witFieldsTypesPluginError, []bindings.Val{
-		lowerTypesErrorKind(x.Kind),
-		bindings.String(x.Message),
-	})
-}
+var witCasesTypesErrorKind = []string{"invalid-config", "invalid-input", "not-found", "unsupported", "failed"}
 
 var witFieldsCollectorDefinition = []string{"name", "description", "config-schema"}
 
 var witFieldsTypesPluginError = []string{"kind", "message"}
-
-type witWriteListCollectorDefinition []CollectorDefinition
-
-func (x witWriteListCollectorDefinition) Lower(w bindings.Writer) {
-	p := w.List(len(x))
-	for i := range x {
-		writeCollectorDefinition(p.At(i), x[i])
-	}
-}
 
 func writeCollectorDefinition(w bindings.Writer, x CollectorDefinition) {
 	p := w.Record(witFieldsCollectorDefinition)
 	p.At(0).String(x.Name)
 	p.At(1).String(x.Description)
 	p.At(2).String(x.ConfigSchema)
+}
+
+func writeListCollectorDefinition(w bindings.Writer, x []CollectorDefinition) {
+	p := w.List(len(x))
+	for i := range x {
+		writeCollectorDefinition(p.At(i), x[i])
+	}
+}
+
+func writeTypesErrorKind(w bindings.Writer, x types.ErrorKind) {
+	switch x {
+	case types.ErrorKindInvalidConfig:
+		w.Enum("invalid-config")
+		return
+	case types.ErrorKindInvalidInput:
+		w.Enum("invalid-input")
+		return
+	case types.ErrorKindNotFound:
+		w.Enum("not-found")
+		return
+	case types.ErrorKindUnsupported:
+		w.Enum("unsupported")
+		return
+	case types.ErrorKindFailed:
+		w.Enum("failed")
+		return
+	}
+	panic(witrt.Faultf("invalid types.ErrorKind value %d", x))
+}
+
+func writeTypesPluginError(w bindings.Writer, x types.PluginError) {
+	p := w.Record(witFieldsTypesPluginError)
+	writeTypesErrorKind(p.At(0), x.Kind)
+	p.At(1).String(x.Message)
 }

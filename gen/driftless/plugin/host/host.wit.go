@@ -69,11 +69,15 @@ func (e *Exports) Log(ctx context.Context, level types.Level, message string) (e
 //
 // Current time as Unix seconds.
 func (e *Exports) Timestamp(ctx context.Context) (ret uint64, err error) {
-	callRes, err := e.fTimestamp.Call(ctx)
+	var callRes uint64
+	err = e.fTimestamp.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U64()
+		return nil
+	})
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U64(), nil
+	return callRes, nil
 }
 
 // Imports is implemented by the host to provide driftless:plugin/host@0.1.0 to
@@ -102,14 +106,14 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := l.Instance("driftless:plugin/types@0.1.0").Declare(); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("log", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		impl.Log(ctx, liftTypesLevel(args[0]), args[1].Str())
+	if err := li.DefineFuncDirect("log", func(ctx context.Context, call bindings.HostCall) (err error) {
+		impl.Log(ctx, readTypesLevel(call.Param(0)), call.Param(1).String())
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("timestamp", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = bindings.U64(impl.Timestamp(ctx))
+	if err := li.DefineFuncDirect("timestamp", func(ctx context.Context, call bindings.HostCall) (err error) {
+		call.Result(0).U64(impl.Timestamp(ctx))
 		return nil
 	}); err != nil {
 		return err
@@ -128,22 +132,6 @@ func CheckImports(c *bindings.Component) error {
 	return witrt.CheckImports(c, InterfaceName, witImportSigsImports)
 }
 
-func liftTypesLevel(v bindings.Val) types.Level {
-	switch v.Case() {
-	case "trace":
-		return types.LevelTrace
-	case "debug":
-		return types.LevelDebug
-	case "info":
-		return types.LevelInfo
-	case "warn":
-		return types.LevelWarn
-	case "error":
-		return types.LevelError
-	}
-	panic("witgen: unknown case of enum level: " + v.Case())
-}
-
 func lowerTypesLevel(x types.Level) bindings.Val {
 	switch x {
 	case types.LevelTrace:
@@ -159,3 +147,21 @@ func lowerTypesLevel(x types.Level) bindings.Val {
 	}
 	panic(witrt.Faultf("invalid types.Level value %d", x))
 }
+
+func readTypesLevel(r bindings.Reader) types.Level {
+	switch r.Case(witCasesTypesLevel) {
+	case 0:
+		return types.LevelTrace
+	case 1:
+		return types.LevelDebug
+	case 2:
+		return types.LevelInfo
+	case 3:
+		return types.LevelWarn
+	case 4:
+		return types.LevelError
+	}
+	panic("witgen: unknown case of enum level")
+}
+
+var witCasesTypesLevel = []string{"trace", "debug", "info", "warn", "error"}

@@ -182,16 +182,23 @@ func (h *Source) Next(ctx context.Context, max uint32) (ret []LogEntry, err erro
 		return ret, errors.New("Source handle is not bound to its component's exports")
 	}
 	e := h.exp
-	callRes, err := e.fMethodSourceNext.Call(ctx, bindings.ResourceVal(h.res), bindings.U32(max))
+	var callRes struct {
+		OK    []LogEntry
+		Err   types.PluginError
+		IsErr bool
+	}
+	err = e.fMethodSourceNext.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultListLogEntryTypesPluginError(witR)
+		return nil
+	}, bindings.ResourceVal(h.res), bindings.U32(max))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftTypesPluginError(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return liftListLogEntry(payload), nil
+	return callRes.OK, nil
 }
 
 // Parser is a handle to a parser, the WIT resource
@@ -307,16 +314,23 @@ func (h *Parser) Parse(ctx context.Context, lines []string) (ret []*LogEntry, er
 		return ret, errors.New("Parser handle is not bound to its component's exports")
 	}
 	e := h.exp
-	callRes, err := e.fMethodParserParse.Call(ctx, bindings.ResourceVal(h.res), lowerListString(lines))
+	var callRes struct {
+		OK    []*LogEntry
+		Err   types.PluginError
+		IsErr bool
+	}
+	err = e.fMethodParserParse.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultListOptionLogEntryTypesPluginError(witR)
+		return nil
+	}, bindings.ResourceVal(h.res), lowerListString(lines))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftTypesPluginError(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return liftListOptionLogEntry(payload), nil
+	return callRes.OK, nil
 }
 
 // Filter is a handle to a filter, the WIT resource
@@ -431,16 +445,23 @@ func (h *Filter) Keep(ctx context.Context, entries []LogEntry) (ret []bool, err 
 		return ret, errors.New("Filter handle is not bound to its component's exports")
 	}
 	e := h.exp
-	callRes, err := e.fMethodFilterKeep.Call(ctx, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
+	var callRes struct {
+		OK    []bool
+		Err   types.PluginError
+		IsErr bool
+	}
+	err = e.fMethodFilterKeep.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultListBoolTypesPluginError(witR)
+		return nil
+	}, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftTypesPluginError(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return liftListBool(payload), nil
+	return callRes.OK, nil
 }
 
 // Output is a handle to a output, the WIT resource
@@ -556,16 +577,23 @@ func (h *Output) Write(ctx context.Context, entries []LogEntry) (ret []string, e
 		return ret, errors.New("Output handle is not bound to its component's exports")
 	}
 	e := h.exp
-	callRes, err := e.fMethodOutputWrite.Call(ctx, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
+	var callRes struct {
+		OK    []string
+		Err   types.PluginError
+		IsErr bool
+	}
+	err = e.fMethodOutputWrite.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultListStringTypesPluginError(witR)
+		return nil
+	}, bindings.ResourceVal(h.res), lowerListLogEntry(entries))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftTypesPluginError(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return liftListString(payload), nil
+	return callRes.OK, nil
 }
 
 // witCx is what converting values that carry resource handles needs.
@@ -647,11 +675,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Components calls `components: func() -> list<component-definition>`.
 func (e *Exports) Components(ctx context.Context) (ret []ComponentDefinition, err error) {
-	callRes, err := e.fComponents.Call(ctx)
+	var callRes []ComponentDefinition
+	err = e.fComponents.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readListComponentDefinition(witR)
+		return nil
+	})
 	if err != nil {
 		return ret, err
 	}
-	return liftListComponentDefinition(callRes), nil
+	return callRes, nil
 }
 
 // OpenSource calls `open-source: func(name: string, config: json) ->
@@ -855,9 +887,9 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("components", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("components", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		results[0] = lowerListComponentDefinition(impl.Components(ctx))
+		writeListComponentDefinition(call.Result(0), impl.Components(ctx))
 		return nil
 	}); err != nil {
 		return err
@@ -1003,54 +1035,6 @@ func liftBorrowSource(cx *witCx, v bindings.Val) *Source {
 	return &Source{res: r, exp: cx.exp}
 }
 
-func liftComponentDefinition(v bindings.Val) ComponentDefinition {
-	_, f := v.Fields()
-	return ComponentDefinition{
-		Name:         f[0].Str(),
-		Kind:         liftComponentKind(f[1]),
-		Description:  f[2].Str(),
-		ConfigSchema: f[3].Str(),
-	}
-}
-
-func liftComponentKind(v bindings.Val) ComponentKind {
-	switch v.Case() {
-	case "source":
-		return ComponentKindSource
-	case "parser":
-		return ComponentKindParser
-	case "filter":
-		return ComponentKindFilter
-	case "output":
-		return ComponentKindOutput
-	}
-	panic("witgen: unknown case of enum component-kind: " + v.Case())
-}
-
-func liftListBool(v bindings.Val) []bool {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]bool, len(e))
-	for i := range e {
-		out[i] = e[i].Bool()
-	}
-	return out
-}
-
-func liftListComponentDefinition(v bindings.Val) []ComponentDefinition {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]ComponentDefinition, len(e))
-	for i := range e {
-		out[i] = liftComponentDefinition(e[i])
-	}
-	return out
-}
-
 func liftListLogEntry(v bindings.Val) []LogEntry {
 	e := v.Elems()
 	if len(e) == 0 {
@@ -1059,18 +1043,6 @@ func liftListLogEntry(v bindings.Val) []LogEntry {
 	out := make([]LogEntry, len(e))
 	for i := range e {
 		out[i] = liftLogEntry(e[i])
-	}
-	return out
-}
-
-func liftListOptionLogEntry(v bindings.Val) []*LogEntry {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]*LogEntry, len(e))
-	for i := range e {
-		out[i] = liftOptionLogEntry(e[i])
 	}
 	return out
 }
@@ -1114,15 +1086,6 @@ func liftLogEntry(v bindings.Val) LogEntry {
 		Source:    f[3].Str(),
 		Fields:    liftListTuple2StringString(f[4]),
 	}
-}
-
-func liftOptionLogEntry(v bindings.Val) *LogEntry {
-	if !v.IsSome() {
-		return nil
-	}
-	p, _ := v.Payload()
-	x := liftLogEntry(p)
-	return &x
 }
 
 func liftOptionString(v bindings.Val) *string {
@@ -1225,10 +1188,6 @@ func lowerListBool(x []bool) bindings.Val {
 	return bindings.Lowered(bindings.KindList, witWriteListBool(x))
 }
 
-func lowerListComponentDefinition(x []ComponentDefinition) bindings.Val {
-	return bindings.Lowered(bindings.KindList, witWriteListComponentDefinition(x))
-}
-
 func lowerListLogEntry(x []LogEntry) bindings.Val {
 	return bindings.Lowered(bindings.KindList, witWriteListLogEntry(x))
 }
@@ -1308,6 +1267,252 @@ func lowerTypesPluginError(x types.PluginError) bindings.Val {
 	})
 }
 
+func readComponentDefinition(r bindings.Reader) ComponentDefinition {
+	return ComponentDefinition{
+		Name:         r.At(0).String(),
+		Kind:         readComponentKind(r.At(1)),
+		Description:  r.At(2).String(),
+		ConfigSchema: r.At(3).String(),
+	}
+}
+
+func readComponentKind(r bindings.Reader) ComponentKind {
+	switch r.Case(witCasesComponentKind) {
+	case 0:
+		return ComponentKindSource
+	case 1:
+		return ComponentKindParser
+	case 2:
+		return ComponentKindFilter
+	case 3:
+		return ComponentKindOutput
+	}
+	panic("witgen: unknown case of enum component-kind")
+}
+
+func readListBool(r bindings.Reader) []bool {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = r.At(i).Bool()
+	}
+	return out
+}
+
+func readListComponentDefinition(r bindings.Reader) []ComponentDefinition {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]ComponentDefinition, n)
+	for i := range out {
+		out[i] = readComponentDefinition(r.At(i))
+	}
+	return out
+}
+
+func readListLogEntry(r bindings.Reader) []LogEntry {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]LogEntry, n)
+	for i := range out {
+		out[i] = readLogEntry(r.At(i))
+	}
+	return out
+}
+
+func readListOptionLogEntry(r bindings.Reader) []*LogEntry {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]*LogEntry, n)
+	for i := range out {
+		out[i] = readOptionLogEntry(r.At(i))
+	}
+	return out
+}
+
+func readListString(r bindings.Reader) []string {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = r.At(i).String()
+	}
+	return out
+}
+
+func readListTuple2StringString(r bindings.Reader) []struct {
+	F0 string
+	F1 string
+} {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]struct {
+		F0 string
+		F1 string
+	}, n)
+	for i := range out {
+		out[i] = readTuple2StringString(r.At(i))
+	}
+	return out
+}
+
+func readLogEntry(r bindings.Reader) LogEntry {
+	return LogEntry{
+		Timestamp: r.At(0).U64(),
+		Level:     readOptionString(r.At(1)),
+		Message:   r.At(2).String(),
+		Source:    r.At(3).String(),
+		Fields:    readListTuple2StringString(r.At(4)),
+	}
+}
+
+func readOptionLogEntry(r bindings.Reader) *LogEntry {
+	p, ok := r.Payload()
+	if !ok {
+		return nil
+	}
+	x := readLogEntry(p)
+	return &x
+}
+
+func readOptionString(r bindings.Reader) *string {
+	p, ok := r.Payload()
+	if !ok {
+		return nil
+	}
+	x := p.String()
+	return &x
+}
+
+func readResultListBoolTypesPluginError(r bindings.Reader) struct {
+	OK    []bool
+	Err   types.PluginError
+	IsErr bool
+} {
+	var out struct {
+		OK    []bool
+		Err   types.PluginError
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = readListBool(p)
+	} else {
+		out.IsErr = true
+		out.Err = readTypesPluginError(p)
+	}
+	return out
+}
+
+func readResultListLogEntryTypesPluginError(r bindings.Reader) struct {
+	OK    []LogEntry
+	Err   types.PluginError
+	IsErr bool
+} {
+	var out struct {
+		OK    []LogEntry
+		Err   types.PluginError
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = readListLogEntry(p)
+	} else {
+		out.IsErr = true
+		out.Err = readTypesPluginError(p)
+	}
+	return out
+}
+
+func readResultListOptionLogEntryTypesPluginError(r bindings.Reader) struct {
+	OK    []*LogEntry
+	Err   types.PluginError
+	IsErr bool
+} {
+	var out struct {
+		OK    []*LogEntry
+		Err   types.PluginError
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = readListOptionLogEntry(p)
+	} else {
+		out.IsErr = true
+		out.Err = readTypesPluginError(p)
+	}
+	return out
+}
+
+func readResultListStringTypesPluginError(r bindings.Reader) struct {
+	OK    []string
+	Err   types.PluginError
+	IsErr bool
+} {
+	var out struct {
+		OK    []string
+		Err   types.PluginError
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = readListString(p)
+	} else {
+		out.IsErr = true
+		out.Err = readTypesPluginError(p)
+	}
+	return out
+}
+
+func readTuple2StringString(r bindings.Reader) struct {
+	F0 string
+	F1 string
+} {
+	return struct {
+		F0 string
+		F1 string
+	}{F0: r.At(0).String(), F1: r.At(1).String()}
+}
+
+func readTypesErrorKind(r bindings.Reader) types.ErrorKind {
+	switch r.Case(witCasesTypesErrorKind) {
+	case 0:
+		return types.ErrorKindInvalidConfig
+	case 1:
+		return types.ErrorKindInvalidInput
+	case 2:
+		return types.ErrorKindNotFound
+	case 3:
+		return types.ErrorKindUnsupported
+	case 4:
+		return types.ErrorKindFailed
+	}
+	panic("witgen: unknown case of enum error-kind")
+}
+
+func readTypesPluginError(r bindings.Reader) types.PluginError {
+	return types.PluginError{
+		Kind:    readTypesErrorKind(r.At(0)),
+		Message: r.At(1).String(),
+	}
+}
+
+var witCasesComponentKind = []string{"source", "parser", "filter", "output"}
+
+var witCasesTypesErrorKind = []string{"invalid-config", "invalid-input", "not-found", "unsupported", "failed"}
+
 var witFieldsComponentDefinition = []string{"name", "kind", "description", "config-schema"}
 
 var witFieldsLogEntry = []string{"timestamp", "level", "message", "source", "fields"}
@@ -1320,15 +1525,6 @@ func (x witWriteListBool) Lower(w bindings.Writer) {
 	p := w.List(len(x))
 	for i := range x {
 		p.At(i).Bool(x[i])
-	}
-}
-
-type witWriteListComponentDefinition []ComponentDefinition
-
-func (x witWriteListComponentDefinition) Lower(w bindings.Writer) {
-	p := w.List(len(x))
-	for i := range x {
-		writeComponentDefinition(p.At(i), x[i])
 	}
 }
 
@@ -1383,6 +1579,13 @@ func writeComponentKind(w bindings.Writer, x ComponentKind) {
 		return
 	}
 	panic(witrt.Faultf("invalid ComponentKind value %d", x))
+}
+
+func writeListComponentDefinition(w bindings.Writer, x []ComponentDefinition) {
+	p := w.List(len(x))
+	for i := range x {
+		writeComponentDefinition(p.At(i), x[i])
+	}
 }
 
 func writeListTuple2StringString(w bindings.Writer, x []struct {

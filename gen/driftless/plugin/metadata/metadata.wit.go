@@ -57,11 +57,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Describe calls `describe: func() -> plugin-info`.
 func (e *Exports) Describe(ctx context.Context) (ret PluginInfo, err error) {
-	callRes, err := e.fDescribe.Call(ctx)
+	var callRes PluginInfo
+	err = e.fDescribe.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readPluginInfo(witR)
+		return nil
+	})
 	if err != nil {
 		return ret, err
 	}
-	return liftPluginInfo(callRes), nil
+	return callRes, nil
 }
 
 // Imports is implemented by the host to provide
@@ -82,8 +86,8 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 		return errors.New("witgen: AddToLinker with a nil implementation")
 	}
 	li := l.Instance(InterfaceName)
-	if err := li.DefineFunc("describe", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = lowerPluginInfo(impl.Describe(ctx))
+	if err := li.DefineFuncDirect("describe", func(ctx context.Context, call bindings.HostCall) (err error) {
+		writePluginInfo(call.Result(0), impl.Describe(ctx))
 		return nil
 	}); err != nil {
 		return err
@@ -101,21 +105,19 @@ func CheckImports(c *bindings.Component) error {
 	return witrt.CheckImports(c, InterfaceName, witImportSigsImports)
 }
 
-func liftPluginInfo(v bindings.Val) PluginInfo {
-	_, f := v.Fields()
+func readPluginInfo(r bindings.Reader) PluginInfo {
 	return PluginInfo{
-		Name:        f[0].Str(),
-		Version:     f[1].Str(),
-		Description: f[2].Str(),
+		Name:        r.At(0).String(),
+		Version:     r.At(1).String(),
+		Description: r.At(2).String(),
 	}
 }
 
-func lowerPluginInfo(x PluginInfo) bindings.Val {
-	return bindings.Record(witFieldsPluginInfo, []bindings.Val{
-		bindings.String(x.Name),
-		bindings.String(x.Version),
-		bindings.String(x.Description),
-	})
-}
-
 var witFieldsPluginInfo = []string{"name", "version", "description"}
+
+func writePluginInfo(w bindings.Writer, x PluginInfo) {
+	p := w.Record(witFieldsPluginInfo)
+	p.At(0).String(x.Name)
+	p.At(1).String(x.Version)
+	p.At(2).String(x.Description)
+}

@@ -102,26 +102,37 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Definitions calls `definitions: func() -> list<task-definition>`.
 func (e *Exports) Definitions(ctx context.Context) (ret []TaskDefinition, err error) {
-	callRes, err := e.fDefinitions.Call(ctx)
+	var callRes []TaskDefinition
+	err = e.fDefinitions.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readListTaskDefinition(witR)
+		return nil
+	})
 	if err != nil {
 		return ret, err
 	}
-	return liftListTaskDefinition(callRes), nil
+	return callRes, nil
 }
 
 // Execute calls `execute: func(name: string, config: json, check-mode: bool)
 // -> result<task-result, plugin-error>`.
 func (e *Exports) Execute(ctx context.Context, name string, config types.JSON, checkMode bool) (ret TaskResult, err error) {
-	callRes, err := e.fExecute.Call(ctx, bindings.String(name), bindings.String(config), bindings.Bool(checkMode))
+	var callRes struct {
+		OK    TaskResult
+		Err   types.PluginError
+		IsErr bool
+	}
+	err = e.fExecute.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultTaskResultTypesPluginError(witR)
+		return nil
+	}, bindings.String(name), bindings.String(config), bindings.Bool(checkMode))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftTypesPluginError(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return liftTaskResult(payload), nil
+	return callRes.OK, nil
 }
 
 // Imports is implemented by the host to provide driftless:plugin/tasks@0.1.0
@@ -147,25 +158,25 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := l.Instance("driftless:plugin/types@0.1.0").Declare(); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("definitions", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("definitions", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		results[0] = lowerListTaskDefinition(impl.Definitions(ctx))
+		writeListTaskDefinition(call.Result(0), impl.Definitions(ctx))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("execute", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("execute", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		v, err := impl.Execute(ctx, args[0].Str(), args[1].Str(), args[2].Bool())
+		v, err := impl.Execute(ctx, call.Param(0).String(), call.Param(1).String(), call.Param(2).Bool())
 		if err != nil {
 			var ee *types.PluginError
 			if errors.As(err, &ee) {
-				results[0] = bindings.Err(lowerTypesPluginError(*ee))
+				writeTypesPluginError(call.Result(0).ResultWith(false), *ee)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.Ok(lowerTaskResult(v))
+		writeTaskResult(call.Result(0).ResultWith(true), v)
 		return nil
 	}); err != nil {
 		return err
@@ -184,126 +195,104 @@ func CheckImports(c *bindings.Component) error {
 	return witrt.CheckImports(c, InterfaceName, witImportSigsImports)
 }
 
-func liftListTaskDefinition(v bindings.Val) []TaskDefinition {
-	e := v.Elems()
-	if len(e) == 0 {
+func readListTaskDefinition(r bindings.Reader) []TaskDefinition {
+	n := r.Len()
+	if n == 0 {
 		return nil
 	}
-	out := make([]TaskDefinition, len(e))
-	for i := range e {
-		out[i] = liftTaskDefinition(e[i])
+	out := make([]TaskDefinition, n)
+	for i := range out {
+		out[i] = readTaskDefinition(r.At(i))
 	}
 	return out
 }
 
-func liftOptionString(v bindings.Val) *string {
-	if !v.IsSome() {
+func readOptionString(r bindings.Reader) *string {
+	p, ok := r.Payload()
+	if !ok {
 		return nil
 	}
-	p, _ := v.Payload()
-	x := p.Str()
+	x := p.String()
 	return &x
 }
 
-func liftTaskDefinition(v bindings.Val) TaskDefinition {
-	_, f := v.Fields()
+func readResultTaskResultTypesPluginError(r bindings.Reader) struct {
+	OK    TaskResult
+	Err   types.PluginError
+	IsErr bool
+} {
+	var out struct {
+		OK    TaskResult
+		Err   types.PluginError
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = readTaskResult(p)
+	} else {
+		out.IsErr = true
+		out.Err = readTypesPluginError(p)
+	}
+	return out
+}
+
+func readTaskDefinition(r bindings.Reader) TaskDefinition {
 	return TaskDefinition{
-		Name:              f[0].Str(),
-		Kind:              liftTaskKind(f[1]),
-		Description:       f[2].Str(),
-		ConfigSchema:      f[3].Str(),
-		SupportsCheckMode: f[4].Bool(),
+		Name:              r.At(0).String(),
+		Kind:              readTaskKind(r.At(1)),
+		Description:       r.At(2).String(),
+		ConfigSchema:      r.At(3).String(),
+		SupportsCheckMode: r.At(4).Bool(),
 	}
 }
 
-func liftTaskKind(v bindings.Val) TaskKind {
-	switch v.Case() {
-	case "apply":
+func readTaskKind(r bindings.Reader) TaskKind {
+	switch r.Case(witCasesTaskKind) {
+	case 0:
 		return TaskKindApply
-	case "facts":
+	case 1:
 		return TaskKindFacts
-	case "logs":
+	case 2:
 		return TaskKindLogs
 	}
-	panic("witgen: unknown case of enum task-kind: " + v.Case())
+	panic("witgen: unknown case of enum task-kind")
 }
 
-func liftTaskResult(v bindings.Val) TaskResult {
-	_, f := v.Fields()
+func readTaskResult(r bindings.Reader) TaskResult {
 	return TaskResult{
-		Changed: f[0].Bool(),
-		Message: f[1].Str(),
-		Output:  f[2].Str(),
-		Diff:    liftOptionString(f[3]),
+		Changed: r.At(0).Bool(),
+		Message: r.At(1).String(),
+		Output:  r.At(2).String(),
+		Diff:    readOptionString(r.At(3)),
 	}
 }
 
-func liftTypesErrorKind(v bindings.Val) types.ErrorKind {
-	switch v.Case() {
-	case "invalid-config":
+func readTypesErrorKind(r bindings.Reader) types.ErrorKind {
+	switch r.Case(witCasesTypesErrorKind) {
+	case 0:
 		return types.ErrorKindInvalidConfig
-	case "invalid-input":
+	case 1:
 		return types.ErrorKindInvalidInput
-	case "not-found":
+	case 2:
 		return types.ErrorKindNotFound
-	case "unsupported":
+	case 3:
 		return types.ErrorKindUnsupported
-	case "failed":
+	case 4:
 		return types.ErrorKindFailed
 	}
-	panic("witgen: unknown case of enum error-kind: " + v.Case())
+	panic("witgen: unknown case of enum error-kind")
 }
 
-func liftTypesPluginError(v bindings.Val) types.PluginError {
-	_, f := v.Fields()
+func readTypesPluginError(r bindings.Reader) types.PluginError {
 	return types.PluginError{
-		Kind:    liftTypesErrorKind(f[0]),
-		Message: f[1].Str(),
+		Kind:    readTypesErrorKind(r.At(0)),
+		Message: r.At(1).String(),
 	}
 }
 
-func lowerListTaskDefinition(x []TaskDefinition) bindings.Val {
-	return bindings.Lowered(bindings.KindList, witWriteListTaskDefinition(x))
-}
+var witCasesTaskKind = []string{"apply", "facts", "logs"}
 
-func lowerOptionString(x *string) bindings.Val {
-	if x == nil {
-		return bindings.None()
-	}
-	return bindings.Some(bindings.String(*x))
-}
-
-func lowerTaskResult(x TaskResult) bindings.Val {
-	return bindings.Record(witFieldsTaskResult, []bindings.Val{
-		bindings.Bool(x.Changed),
-		bindings.String(x.Message),
-		bindings.String(x.Output),
-		lowerOptionString(x.Diff),
-	})
-}
-
-func lowerTypesErrorKind(x types.ErrorKind) bindings.Val {
-	switch x {
-	case types.ErrorKindInvalidConfig:
-		return bindings.Enum("invalid-config")
-	case types.ErrorKindInvalidInput:
-		return bindings.Enum("invalid-input")
-	case types.ErrorKindNotFound:
-		return bindings.Enum("not-found")
-	case types.ErrorKindUnsupported:
-		return bindings.Enum("unsupported")
-	case types.ErrorKindFailed:
-		return bindings.Enum("failed")
-	}
-	panic(witrt.Faultf("invalid types.ErrorKind value %d", x))
-}
-
-func lowerTypesPluginError(x types.PluginError) bindings.Val {
-	return bindings.Record(witFieldsTypesPluginError, []bindings.Val{
-		lowerTypesErrorKind(x.Kind),
-		bindings.String(x.Message),
-	})
-}
+var witCasesTypesErrorKind = []string{"invalid-config", "invalid-input", "not-found", "unsupported", "failed"}
 
 var witFieldsTaskDefinition = []string{"name", "kind", "description", "config-schema", "supports-check-mode"}
 
@@ -311,13 +300,19 @@ var witFieldsTaskResult = []string{"changed", "message", "output", "diff"}
 
 var witFieldsTypesPluginError = []string{"kind", "message"}
 
-type witWriteListTaskDefinition []TaskDefinition
-
-func (x witWriteListTaskDefinition) Lower(w bindings.Writer) {
+func writeListTaskDefinition(w bindings.Writer, x []TaskDefinition) {
 	p := w.List(len(x))
 	for i := range x {
 		writeTaskDefinition(p.At(i), x[i])
 	}
+}
+
+func writeOptionString(w bindings.Writer, x *string) {
+	if x == nil {
+		w.None()
+		return
+	}
+	w.Some().String(*x)
 }
 
 func writeTaskDefinition(w bindings.Writer, x TaskDefinition) {
@@ -342,4 +337,39 @@ func writeTaskKind(w bindings.Writer, x TaskKind) {
 		return
 	}
 	panic(witrt.Faultf("invalid TaskKind value %d", x))
+}
+
+func writeTaskResult(w bindings.Writer, x TaskResult) {
+	p := w.Record(witFieldsTaskResult)
+	p.At(0).Bool(x.Changed)
+	p.At(1).String(x.Message)
+	p.At(2).String(x.Output)
+	writeOptionString(p.At(3), x.Diff)
+}
+
+func writeTypesErrorKind(w bindings.Writer, x types.ErrorKind) {
+	switch x {
+	case types.ErrorKindInvalidConfig:
+		w.Enum("invalid-config")
+		return
+	case types.ErrorKindInvalidInput:
+		w.Enum("invalid-input")
+		return
+	case types.ErrorKindNotFound:
+		w.Enum("not-found")
+		return
+	case types.ErrorKindUnsupported:
+		w.Enum("unsupported")
+		return
+	case types.ErrorKindFailed:
+		w.Enum("failed")
+		return
+	}
+	panic(witrt.Faultf("invalid types.ErrorKind value %d", x))
+}
+
+func writeTypesPluginError(w bindings.Writer, x types.PluginError) {
+	p := w.Record(witFieldsTypesPluginError)
+	writeTypesErrorKind(p.At(0), x.Kind)
+	p.At(1).String(x.Message)
 }

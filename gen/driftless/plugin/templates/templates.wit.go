@@ -100,11 +100,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Extensions calls `extensions: func() -> list<extension-definition>`.
 func (e *Exports) Extensions(ctx context.Context) (ret []ExtensionDefinition, err error) {
-	callRes, err := e.fExtensions.Call(ctx)
+	var callRes []ExtensionDefinition
+	err = e.fExtensions.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readListExtensionDefinition(witR)
+		return nil
+	})
 	if err != nil {
 		return ret, err
 	}
-	return liftListExtensionDefinition(callRes), nil
+	return callRes, nil
 }
 
 // ApplyFilter calls `apply-filter: func(name: string, config: json, value:
@@ -112,7 +116,15 @@ func (e *Exports) Extensions(ctx context.Context) (ret []ExtensionDefinition, er
 //
 // `{{ value | name(args...) }}`: the value and each argument are JSON values.
 func (e *Exports) ApplyFilter(ctx context.Context, name string, config types.JSON, value types.JSON, args []types.JSON) (ret types.JSON, err error) {
-	callRes, err := e.fApplyFilter.Call(ctx,
+	var callRes struct {
+		OK    types.JSON
+		Err   types.PluginError
+		IsErr bool
+	}
+	err = e.fApplyFilter.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultStringTypesPluginError(witR)
+		return nil
+	},
 		bindings.String(name),
 		bindings.String(config),
 		bindings.String(value),
@@ -121,12 +133,11 @@ func (e *Exports) ApplyFilter(ctx context.Context, name string, config types.JSO
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftTypesPluginError(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return payload.Str(), nil
+	return callRes.OK, nil
 }
 
 // CallFunction calls `call-function: func(name: string, config: json, args:
@@ -134,16 +145,23 @@ func (e *Exports) ApplyFilter(ctx context.Context, name string, config types.JSO
 //
 // `{{ name(args...) }}`
 func (e *Exports) CallFunction(ctx context.Context, name string, config types.JSON, args []types.JSON) (ret types.JSON, err error) {
-	callRes, err := e.fCallFunction.Call(ctx, bindings.String(name), bindings.String(config), lowerListString(args))
+	var callRes struct {
+		OK    types.JSON
+		Err   types.PluginError
+		IsErr bool
+	}
+	err = e.fCallFunction.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultStringTypesPluginError(witR)
+		return nil
+	}, bindings.String(name), bindings.String(config), lowerListString(args))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftTypesPluginError(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return payload.Str(), nil
+	return callRes.OK, nil
 }
 
 // Imports is implemented by the host to provide
@@ -178,46 +196,46 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := l.Instance("driftless:plugin/types@0.1.0").Declare(); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("extensions", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("extensions", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		results[0] = lowerListExtensionDefinition(impl.Extensions(ctx))
+		writeListExtensionDefinition(call.Result(0), impl.Extensions(ctx))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("apply-filter", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("apply-filter", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
 		v, err := impl.ApplyFilter(ctx,
-			args[0].Str(),
-			args[1].Str(),
-			args[2].Str(),
-			liftListString(args[3]),
+			call.Param(0).String(),
+			call.Param(1).String(),
+			call.Param(2).String(),
+			readListString(call.Param(3)),
 		)
 		if err != nil {
 			var ee *types.PluginError
 			if errors.As(err, &ee) {
-				results[0] = bindings.Err(lowerTypesPluginError(*ee))
+				writeTypesPluginError(call.Result(0).ResultWith(false), *ee)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.Ok(bindings.String(v))
+		call.Result(0).ResultWith(true).String(v)
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("call-function", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("call-function", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		v, err := impl.CallFunction(ctx, args[0].Str(), args[1].Str(), liftListString(args[2]))
+		v, err := impl.CallFunction(ctx, call.Param(0).String(), call.Param(1).String(), readListString(call.Param(2)))
 		if err != nil {
 			var ee *types.PluginError
 			if errors.As(err, &ee) {
-				results[0] = bindings.Err(lowerTypesPluginError(*ee))
+				writeTypesPluginError(call.Result(0).ResultWith(false), *ee)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.Ok(bindings.String(v))
+		call.Result(0).ResultWith(true).String(v)
 		return nil
 	}); err != nil {
 		return err
@@ -237,142 +255,127 @@ func CheckImports(c *bindings.Component) error {
 	return witrt.CheckImports(c, InterfaceName, witImportSigsImports)
 }
 
-func liftArgument(v bindings.Val) Argument {
-	_, f := v.Fields()
-	return Argument{
-		Name:        f[0].Str(),
-		Description: f[1].Str(),
-		Required:    f[2].Bool(),
-	}
-}
-
-func liftExtensionDefinition(v bindings.Val) ExtensionDefinition {
-	_, f := v.Fields()
-	return ExtensionDefinition{
-		Name:         f[0].Str(),
-		Kind:         liftExtensionKind(f[1]),
-		Description:  f[2].Str(),
-		Category:     f[3].Str(),
-		Arguments:    liftListArgument(f[4]),
-		ConfigSchema: f[5].Str(),
-	}
-}
-
-func liftExtensionKind(v bindings.Val) ExtensionKind {
-	switch v.Case() {
-	case "filter":
-		return ExtensionKindFilter
-	case "function":
-		return ExtensionKindFunction
-	}
-	panic("witgen: unknown case of enum extension-kind: " + v.Case())
-}
-
-func liftListArgument(v bindings.Val) []Argument {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]Argument, len(e))
-	for i := range e {
-		out[i] = liftArgument(e[i])
-	}
-	return out
-}
-
-func liftListExtensionDefinition(v bindings.Val) []ExtensionDefinition {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]ExtensionDefinition, len(e))
-	for i := range e {
-		out[i] = liftExtensionDefinition(e[i])
-	}
-	return out
-}
-
-func liftListString(v bindings.Val) []types.JSON {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]types.JSON, len(e))
-	for i := range e {
-		out[i] = e[i].Str()
-	}
-	return out
-}
-
-func liftTypesErrorKind(v bindings.Val) types.ErrorKind {
-	switch v.Case() {
-	case "invalid-config":
-		return types.ErrorKindInvalidConfig
-	case "invalid-input":
-		return types.ErrorKindInvalidInput
-	case "not-found":
-		return types.ErrorKindNotFound
-	case "unsupported":
-		return types.ErrorKindUnsupported
-	case "failed":
-		return types.ErrorKindFailed
-	}
-	panic("witgen: unknown case of enum error-kind: " + v.Case())
-}
-
-func liftTypesPluginError(v bindings.Val) types.PluginError {
-	_, f := v.Fields()
-	return types.PluginError{
-		Kind:    liftTypesErrorKind(f[0]),
-		Message: f[1].Str(),
-	}
-}
-
-func lowerListExtensionDefinition(x []ExtensionDefinition) bindings.Val {
-	return bindings.Lowered(bindings.KindList, witWriteListExtensionDefinition(x))
-}
-
 func lowerListString(x []types.JSON) bindings.Val {
 	return bindings.Lowered(bindings.KindList, witWriteListString(x))
 }
 
-func lowerTypesErrorKind(x types.ErrorKind) bindings.Val {
-	switch x {
-	case types.ErrorKindInvalidConfig:
-		return bindings.Enum("invalid-config")
-	case types.ErrorKindInvalidInput:
-		return bindings.Enum("invalid-input")
-	case types.ErrorKindNotFound:
-		return bindings.Enum("not-found")
-	case types.ErrorKindUnsupported:
-		return bindings.Enum("unsupported")
-	case types.ErrorKindFailed:
-		return bindings.Enum("failed")
+func readArgument(r bindings.Reader) Argument {
+	return Argument{
+		Name:        r.At(0).String(),
+		Description: r.At(1).String(),
+		Required:    r.At(2).Bool(),
 	}
-	panic(witrt.Faultf("invalid types.ErrorKind value %d", x))
 }
 
-func lowerTypesPluginError(x types.PluginError) bindings.Val {
-	return bindings.Record(witFieldsTypesPluginError, []bindings.Val{
-		lowerTypesErrorKind(x.Kind),
-		bindings.String(x.Message),
-	})
+func readExtensionDefinition(r bindings.Reader) ExtensionDefinition {
+	return ExtensionDefinition{
+		Name:         r.At(0).String(),
+		Kind:         readExtensionKind(r.At(1)),
+		Description:  r.At(2).String(),
+		Category:     r.At(3).String(),
+		Arguments:    readListArgument(r.At(4)),
+		ConfigSchema: r.At(5).String(),
+	}
 }
+
+func readExtensionKind(r bindings.Reader) ExtensionKind {
+	switch r.Case(witCasesExtensionKind) {
+	case 0:
+		return ExtensionKindFilter
+	case 1:
+		return ExtensionKindFunction
+	}
+	panic("witgen: unknown case of enum extension-kind")
+}
+
+func readListArgument(r bindings.Reader) []Argument {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]Argument, n)
+	for i := range out {
+		out[i] = readArgument(r.At(i))
+	}
+	return out
+}
+
+func readListExtensionDefinition(r bindings.Reader) []ExtensionDefinition {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]ExtensionDefinition, n)
+	for i := range out {
+		out[i] = readExtensionDefinition(r.At(i))
+	}
+	return out
+}
+
+func readListString(r bindings.Reader) []types.JSON {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]types.JSON, n)
+	for i := range out {
+		out[i] = r.At(i).String()
+	}
+	return out
+}
+
+func readResultStringTypesPluginError(r bindings.Reader) struct {
+	OK    types.JSON
+	Err   types.PluginError
+	IsErr bool
+} {
+	var out struct {
+		OK    types.JSON
+		Err   types.PluginError
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.String()
+	} else {
+		out.IsErr = true
+		out.Err = readTypesPluginError(p)
+	}
+	return out
+}
+
+func readTypesErrorKind(r bindings.Reader) types.ErrorKind {
+	switch r.Case(witCasesTypesErrorKind) {
+	case 0:
+		return types.ErrorKindInvalidConfig
+	case 1:
+		return types.ErrorKindInvalidInput
+	case 2:
+		return types.ErrorKindNotFound
+	case 3:
+		return types.ErrorKindUnsupported
+	case 4:
+		return types.ErrorKindFailed
+	}
+	panic("witgen: unknown case of enum error-kind")
+}
+
+func readTypesPluginError(r bindings.Reader) types.PluginError {
+	return types.PluginError{
+		Kind:    readTypesErrorKind(r.At(0)),
+		Message: r.At(1).String(),
+	}
+}
+
+var witCasesExtensionKind = []string{"filter", "function"}
+
+var witCasesTypesErrorKind = []string{"invalid-config", "invalid-input", "not-found", "unsupported", "failed"}
 
 var witFieldsArgument = []string{"name", "description", "required"}
 
 var witFieldsExtensionDefinition = []string{"name", "kind", "description", "category", "arguments", "config-schema"}
 
 var witFieldsTypesPluginError = []string{"kind", "message"}
-
-type witWriteListExtensionDefinition []ExtensionDefinition
-
-func (x witWriteListExtensionDefinition) Lower(w bindings.Writer) {
-	p := w.List(len(x))
-	for i := range x {
-		writeExtensionDefinition(p.At(i), x[i])
-	}
-}
 
 type witWriteListString []types.JSON
 
@@ -417,4 +420,38 @@ func writeListArgument(w bindings.Writer, x []Argument) {
 	for i := range x {
 		writeArgument(p.At(i), x[i])
 	}
+}
+
+func writeListExtensionDefinition(w bindings.Writer, x []ExtensionDefinition) {
+	p := w.List(len(x))
+	for i := range x {
+		writeExtensionDefinition(p.At(i), x[i])
+	}
+}
+
+func writeTypesErrorKind(w bindings.Writer, x types.ErrorKind) {
+	switch x {
+	case types.ErrorKindInvalidConfig:
+		w.Enum("invalid-config")
+		return
+	case types.ErrorKindInvalidInput:
+		w.Enum("invalid-input")
+		return
+	case types.ErrorKindNotFound:
+		w.Enum("not-found")
+		return
+	case types.ErrorKindUnsupported:
+		w.Enum("unsupported")
+		return
+	case types.ErrorKindFailed:
+		w.Enum("failed")
+		return
+	}
+	panic(witrt.Faultf("invalid types.ErrorKind value %d", x))
+}
+
+func writeTypesPluginError(w bindings.Writer, x types.PluginError) {
+	p := w.Record(witFieldsTypesPluginError)
+	writeTypesErrorKind(p.At(0), x.Kind)
+	p.At(1).String(x.Message)
 }

@@ -154,12 +154,16 @@ func (i *Instance) Bindings() *bindings.Instance { return i.inst }
 func (i *Instance) Run(ctx context.Context, t *Ticket) (ret uint32, err error) {
 	defer witrt.Catch(&err)
 	cx := &witCx{store: i.inst.Store()}
-	callRes, err := i.fRun.Call(ctx, lowerBorrowTicket(cx, t))
+	var callRes uint32
+	err = i.fRun.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U32()
+		return nil
+	}, lowerBorrowTicket(cx, t))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U32(), nil
+	return callRes, nil
 }
 
 // Imports bundles the host's implementations of what world

@@ -235,11 +235,15 @@ func (h *Counter) Add(ctx context.Context, n uint32) (ret uint32, err error) {
 		return ret, errors.New("Counter handle is not bound to its component's exports")
 	}
 	e := h.exp
-	callRes, err := e.fMethodCounterAdd.Call(ctx, bindings.ResourceVal(h.res), bindings.U32(n))
+	var callRes uint32
+	err = e.fMethodCounterAdd.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U32()
+		return nil
+	}, bindings.ResourceVal(h.res), bindings.U32(n))
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U32(), nil
+	return callRes, nil
 }
 
 // Get calls the method `[method]counter.get: func(self: borrow<counter>) ->
@@ -255,11 +259,15 @@ func (h *Counter) Get(ctx context.Context) (ret uint32, err error) {
 		return ret, errors.New("Counter handle is not bound to its component's exports")
 	}
 	e := h.exp
-	callRes, err := e.fMethodCounterGet.Call(ctx, bindings.ResourceVal(h.res))
+	var callRes uint32
+	err = e.fMethodCounterGet.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U32()
+		return nil
+	}, bindings.ResourceVal(h.res))
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U32(), nil
+	return callRes, nil
 }
 
 // ResultError is the error returned for the err case of a function whose WIT
@@ -387,11 +395,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 // EchoEverything calls `echo-everything: func(v: everything) -> everything`.
 func (e *Exports) EchoEverything(ctx context.Context, v Everything) (ret Everything, err error) {
 	defer witrt.Catch(&err)
-	callRes, err := e.fEchoEverything.Call(ctx, lowerEverything(v))
+	var callRes Everything
+	err = e.fEchoEverything.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readEverything(witR)
+		return nil
+	}, lowerEverything(v))
 	if err != nil {
 		return ret, err
 	}
-	return liftEverything(callRes), nil
+	return callRes, nil
 }
 
 // EchoScalars calls `echo-scalars: func(a: bool, b: s8, c: u16, d: s64, e:
@@ -407,7 +419,19 @@ func (e *Exports) EchoScalars(ctx context.Context, a bool, b int8, c uint16, d i
 	F5 float64
 	F6 rune
 }, err error) {
-	callRes, err := e.fEchoScalars.Call(ctx,
+	var callRes struct {
+		F0 bool
+		F1 int8
+		F2 uint16
+		F3 int64
+		F4 float32
+		F5 float64
+		F6 rune
+	}
+	err = e.fEchoScalars.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readTuple7BoolS8U16S64F32F64Char(witR)
+		return nil
+	},
 		bindings.Bool(a),
 		bindings.S8(b),
 		bindings.U16(c),
@@ -419,45 +443,61 @@ func (e *Exports) EchoScalars(ctx context.Context, a bool, b int8, c uint16, d i
 	if err != nil {
 		return ret, err
 	}
-	return liftTuple7BoolS8U16S64F32F64Char(callRes), nil
+	return callRes, nil
 }
 
 // EchoShape calls `echo-shape: func(s: shape) -> shape`.
 func (e *Exports) EchoShape(ctx context.Context, s shared.Shape) (ret shared.Shape, err error) {
 	defer witrt.Catch(&err)
-	callRes, err := e.fEchoShape.Call(ctx, lowerSharedShape(s))
+	var callRes shared.Shape
+	err = e.fEchoShape.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readSharedShape(witR)
+		return nil
+	}, lowerSharedShape(s))
 	if err != nil {
 		return ret, err
 	}
-	return liftSharedShape(callRes), nil
+	return callRes, nil
 }
 
 // EchoFlags calls `echo-flags: func(p: perms) -> perms`.
 func (e *Exports) EchoFlags(ctx context.Context, p shared.Perms) (ret shared.Perms, err error) {
 	defer witrt.Catch(&err)
-	callRes, err := e.fEchoFlags.Call(ctx, lowerSharedPerms(p))
+	var callRes shared.Perms
+	err = e.fEchoFlags.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readSharedPerms(witR)
+		return nil
+	}, lowerSharedPerms(p))
 	if err != nil {
 		return ret, err
 	}
-	return liftSharedPerms(callRes), nil
+	return callRes, nil
 }
 
 // EchoOption calls `echo-option: func(o: option<point>) -> option<point>`.
 func (e *Exports) EchoOption(ctx context.Context, o *shared.Point) (ret *shared.Point, err error) {
-	callRes, err := e.fEchoOption.Call(ctx, lowerOptionSharedPoint(o))
+	var callRes *shared.Point
+	err = e.fEchoOption.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readOptionSharedPoint(witR)
+		return nil
+	}, lowerOptionSharedPoint(o))
 	if err != nil {
 		return ret, err
 	}
-	return liftOptionSharedPoint(callRes), nil
+	return callRes, nil
 }
 
 // EchoList calls `echo-list: func(l: list<pair>) -> list<pair>`.
 func (e *Exports) EchoList(ctx context.Context, l []shared.Pair) (ret []shared.Pair, err error) {
-	callRes, err := e.fEchoList.Call(ctx, lowerListSharedPair(l))
+	var callRes []shared.Pair
+	err = e.fEchoList.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readListSharedPair(witR)
+		return nil
+	}, lowerListSharedPair(l))
 	if err != nil {
 		return ret, err
 	}
-	return liftListSharedPair(callRes), nil
+	return callRes, nil
 }
 
 // Note calls `note: func(s: string)`.
@@ -473,29 +513,42 @@ func (e *Exports) Note(ctx context.Context, s string) (err error) {
 //
 // The err case is a record: *failure.
 func (e *Exports) Fallible(ctx context.Context, p shared.Point, fail bool) (ret shared.Point, err error) {
-	callRes, err := e.fFallible.Call(ctx, lowerSharedPoint(p), bindings.Bool(fail))
+	var callRes struct {
+		OK    shared.Point
+		Err   shared.Failure
+		IsErr bool
+	}
+	err = e.fFallible.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultSharedPointSharedFailure(witR)
+		return nil
+	}, lowerSharedPoint(p), bindings.Bool(fail))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftSharedFailure(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return liftSharedPoint(payload), nil
+	return callRes.OK, nil
 }
 
 // Check calls `check: func(code: u32) -> result<_, errno>`.
 //
 // The err case is an enum; the ok case has no value.
 func (e *Exports) Check(ctx context.Context, code uint32) (err error) {
-	callRes, err := e.fCheck.Call(ctx, bindings.U32(code))
+	var callRes struct {
+		Err   shared.Errno
+		IsErr bool
+	}
+	err = e.fCheck.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultXSharedErrno(witR)
+		return nil
+	}, bindings.U32(code))
 	if err != nil {
 		return err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		return liftSharedErrno(payload)
+	if callRes.IsErr {
+		return callRes.Err
 	}
 	return nil
 }
@@ -504,41 +557,59 @@ func (e *Exports) Check(ctx context.Context, code uint32) (err error) {
 //
 // The err case is a variant.
 func (e *Exports) Solve(ctx context.Context, s string) (ret string, err error) {
-	callRes, err := e.fSolve.Call(ctx, bindings.String(s))
+	var callRes struct {
+		OK    string
+		Err   shared.Problem
+		IsErr bool
+	}
+	err = e.fSolve.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultStringSharedProblem(witR)
+		return nil
+	}, bindings.String(s))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		return ret, liftSharedProblem(payload)
+	if callRes.IsErr {
+		return ret, callRes.Err
 	}
-	return payload.Str(), nil
+	return callRes.OK, nil
 }
 
 // Maybe calls `maybe: func(n: u32) -> result<u32, string>`.
 //
 // The err case is a string: ResultError[string].
 func (e *Exports) Maybe(ctx context.Context, n uint32) (ret uint32, err error) {
-	callRes, err := e.fMaybe.Call(ctx, bindings.U32(n))
+	var callRes struct {
+		OK    uint32
+		Err   string
+		IsErr bool
+	}
+	err = e.fMaybe.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultU32String(witR)
+		return nil
+	}, bindings.U32(n))
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		return ret, &ResultError[string]{Func: "witgen:corpus/kitchen@0.1.0#maybe", Value: payload.Str()}
+	if callRes.IsErr {
+		return ret, &ResultError[string]{Func: "witgen:corpus/kitchen@0.1.0#maybe", Value: callRes.Err}
 	}
-	return payload.U32(), nil
+	return callRes.OK, nil
 }
 
 // Bare calls `bare: func(ok: bool) -> result`.
 //
 // No payloads: ResultError[struct{}].
 func (e *Exports) Bare(ctx context.Context, ok bool) (err error) {
-	callRes, err := e.fBare.Call(ctx, bindings.Bool(ok))
+	var callRes struct{ IsErr bool }
+	err = e.fBare.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultXX(witR)
+		return nil
+	}, bindings.Bool(ok))
 	if err != nil {
 		return err
 	}
-	if !callRes.IsOk() {
+	if callRes.IsErr {
 		return &ResultError[struct{}]{Func: "witgen:corpus/kitchen@0.1.0#bare"}
 	}
 	return nil
@@ -654,130 +725,130 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := DefineCounter(li, "counter"); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("echo-everything", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("echo-everything", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		results[0] = lowerEverything(impl.EchoEverything(ctx, liftEverything(args[0])))
+		writeEverything(call.Result(0), impl.EchoEverything(ctx, readEverything(call.Param(0))))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("echo-scalars", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = lowerTuple7BoolS8U16S64F32F64Char(impl.EchoScalars(ctx,
-			args[0].Bool(),
-			args[1].S8(),
-			args[2].U16(),
-			args[3].S64(),
-			args[4].F32(),
-			args[5].F64(),
-			args[6].Char(),
+	if err := li.DefineFuncDirect("echo-scalars", func(ctx context.Context, call bindings.HostCall) (err error) {
+		writeTuple7BoolS8U16S64F32F64Char(call.Result(0), impl.EchoScalars(ctx,
+			call.Param(0).Bool(),
+			call.Param(1).S8(),
+			call.Param(2).U16(),
+			call.Param(3).S64(),
+			call.Param(4).F32(),
+			call.Param(5).F64(),
+			call.Param(6).Char(),
 		))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("echo-shape", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("echo-shape", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		results[0] = lowerSharedShape(impl.EchoShape(ctx, liftSharedShape(args[0])))
+		writeSharedShape(call.Result(0), impl.EchoShape(ctx, readSharedShape(call.Param(0))))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("echo-flags", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("echo-flags", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		results[0] = lowerSharedPerms(impl.EchoFlags(ctx, liftSharedPerms(args[0])))
+		writeSharedPerms(call.Result(0), impl.EchoFlags(ctx, readSharedPerms(call.Param(0))))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("echo-option", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = lowerOptionSharedPoint(impl.EchoOption(ctx, liftOptionSharedPoint(args[0])))
+	if err := li.DefineFuncDirect("echo-option", func(ctx context.Context, call bindings.HostCall) (err error) {
+		writeOptionSharedPoint(call.Result(0), impl.EchoOption(ctx, readOptionSharedPoint(call.Param(0))))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("echo-list", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = lowerListSharedPair(impl.EchoList(ctx, liftListSharedPair(args[0])))
+	if err := li.DefineFuncDirect("echo-list", func(ctx context.Context, call bindings.HostCall) (err error) {
+		writeListSharedPair(call.Result(0), impl.EchoList(ctx, readListSharedPair(call.Param(0))))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("note", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		impl.Note(ctx, args[0].Str())
+	if err := li.DefineFuncDirect("note", func(ctx context.Context, call bindings.HostCall) (err error) {
+		impl.Note(ctx, call.Param(0).String())
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("fallible", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		v, err := impl.Fallible(ctx, liftSharedPoint(args[0]), args[1].Bool())
+	if err := li.DefineFuncDirect("fallible", func(ctx context.Context, call bindings.HostCall) (err error) {
+		v, err := impl.Fallible(ctx, readSharedPoint(call.Param(0)), call.Param(1).Bool())
 		if err != nil {
 			var ee *shared.Failure
 			if errors.As(err, &ee) {
-				results[0] = bindings.Err(lowerSharedFailure(*ee))
+				writeSharedFailure(call.Result(0).ResultWith(false), *ee)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.Ok(lowerSharedPoint(v))
+		writeSharedPoint(call.Result(0).ResultWith(true), v)
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("check", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("check", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		if err := impl.Check(ctx, args[0].U32()); err != nil {
+		if err := impl.Check(ctx, call.Param(0).U32()); err != nil {
 			var ee shared.Errno
 			if errors.As(err, &ee) {
-				results[0] = bindings.Err(lowerSharedErrno(ee))
+				writeSharedErrno(call.Result(0).ResultWith(false), ee)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.OkEmpty()
+		call.Result(0).Result(true)
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("solve", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("solve", func(ctx context.Context, call bindings.HostCall) (err error) {
 		defer witrt.Catch(&err)
-		v, err := impl.Solve(ctx, args[0].Str())
+		v, err := impl.Solve(ctx, call.Param(0).String())
 		if err != nil {
 			var ee shared.Problem
 			if errors.As(err, &ee) {
-				results[0] = bindings.Err(lowerSharedProblem(ee))
+				writeSharedProblem(call.Result(0).ResultWith(false), ee)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.Ok(bindings.String(v))
+		call.Result(0).ResultWith(true).String(v)
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("maybe", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		v, err := impl.Maybe(ctx, args[0].U32())
+	if err := li.DefineFuncDirect("maybe", func(ctx context.Context, call bindings.HostCall) (err error) {
+		v, err := impl.Maybe(ctx, call.Param(0).U32())
 		if err != nil {
 			var re *ResultError[string]
 			if errors.As(err, &re) {
-				results[0] = bindings.Err(bindings.String(re.Value))
+				call.Result(0).ResultWith(false).String(re.Value)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.Ok(bindings.U32(v))
+		call.Result(0).ResultWith(true).U32(v)
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("bare", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		if err := impl.Bare(ctx, args[0].Bool()); err != nil {
+	if err := li.DefineFuncDirect("bare", func(ctx context.Context, call bindings.HostCall) (err error) {
+		if err := impl.Bare(ctx, call.Param(0).Bool()); err != nil {
 			var re *ResultError[struct{}]
 			if errors.As(err, &re) {
-				results[0] = bindings.ErrEmpty()
+				call.Result(0).Result(false)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.OkEmpty()
+		call.Result(0).Result(true)
 		return nil
 	}); err != nil {
 		return err
@@ -863,141 +934,6 @@ func liftBorrowCounter(cx *witCx, v bindings.Val) *Counter {
 	return &Counter{res: r, exp: cx.exp}
 }
 
-func liftEverything(v bindings.Val) Everything {
-	_, f := v.Fields()
-	return Everything{
-		B:      f[0].Bool(),
-		S8v:    f[1].S8(),
-		U8v:    f[2].U8(),
-		S16v:   f[3].S16(),
-		U16v:   f[4].U16(),
-		S32v:   f[5].S32(),
-		U32v:   f[6].U32(),
-		S64v:   f[7].S64(),
-		U64v:   f[8].U64(),
-		F32v:   f[9].F32(),
-		F64v:   f[10].F64(),
-		C:      f[11].Char(),
-		S:      f[12].Str(),
-		T:      f[13].Str(),
-		Lbl:    f[14].Str(),
-		P:      liftSharedPoint(f[15]),
-		Col:    liftSharedColor(f[16]),
-		Fl:     liftSharedPerms(f[17]),
-		Sh:     liftSharedShape(f[18]),
-		Tup:    liftTuple3U8StringSharedPoint(f[19]),
-		Pr:     liftSharedPair(f[20]),
-		O:      liftOptionU32(f[21]),
-		Oo:     liftOptionOptionString(f[22]),
-		Mt:     liftSharedMaybeText(f[23]),
-		Bytes:  liftListU8(f[24]),
-		Pts:    liftListSharedPoint(f[25]),
-		Ws:     liftSharedWords(f[26]),
-		Nested: liftListListString(f[27]),
-		R:      liftResultStringSharedFailure(f[28]),
-		Ru:     liftResultXX(f[29]),
-		Ro:     liftResultU32X(f[30]),
-		Rerr:   liftResultXString(f[31]),
-		Oc:     liftSharedOutcome(f[32]),
-	}
-}
-
-func liftListListString(v bindings.Val) [][]string {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([][]string, len(e))
-	for i := range e {
-		out[i] = liftListString(e[i])
-	}
-	return out
-}
-
-func liftListSharedPair(v bindings.Val) []shared.Pair {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]shared.Pair, len(e))
-	for i := range e {
-		out[i] = liftSharedPair(e[i])
-	}
-	return out
-}
-
-func liftListSharedPoint(v bindings.Val) []shared.Point {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]shared.Point, len(e))
-	for i := range e {
-		out[i] = liftSharedPoint(e[i])
-	}
-	return out
-}
-
-func liftListString(v bindings.Val) []string {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]string, len(e))
-	for i := range e {
-		out[i] = e[i].Str()
-	}
-	return out
-}
-
-func liftListU8(v bindings.Val) []uint8 {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]uint8, len(e))
-	for i := range e {
-		out[i] = e[i].U8()
-	}
-	return out
-}
-
-func liftOptionOptionString(v bindings.Val) **string {
-	if !v.IsSome() {
-		return nil
-	}
-	p, _ := v.Payload()
-	x := liftOptionString(p)
-	return &x
-}
-
-func liftOptionSharedPoint(v bindings.Val) *shared.Point {
-	if !v.IsSome() {
-		return nil
-	}
-	p, _ := v.Payload()
-	x := liftSharedPoint(p)
-	return &x
-}
-
-func liftOptionString(v bindings.Val) *string {
-	if !v.IsSome() {
-		return nil
-	}
-	p, _ := v.Payload()
-	x := p.Str()
-	return &x
-}
-
-func liftOptionU32(v bindings.Val) *uint32 {
-	if !v.IsSome() {
-		return nil
-	}
-	p, _ := v.Payload()
-	x := p.U32()
-	return &x
-}
-
 func liftOwnCounter(cx *witCx, v bindings.Val) *Counter {
 	r := v.Resource()
 	if cx.host {
@@ -1009,222 +945,6 @@ func liftOwnCounter(cx *witCx, v bindings.Val) *Counter {
 		return h
 	}
 	return &Counter{res: r, exp: cx.exp}
-}
-
-func liftResultStringSharedFailure(v bindings.Val) struct {
-	OK    string
-	Err   shared.Failure
-	IsErr bool
-} {
-	var out struct {
-		OK    string
-		Err   shared.Failure
-		IsErr bool
-	}
-	p, _ := v.Payload()
-	if v.IsOk() {
-		out.OK = p.Str()
-	} else {
-		out.IsErr = true
-		out.Err = liftSharedFailure(p)
-	}
-	return out
-}
-
-func liftResultU32X(v bindings.Val) struct {
-	OK    uint32
-	IsErr bool
-} {
-	var out struct {
-		OK    uint32
-		IsErr bool
-	}
-	p, _ := v.Payload()
-	if v.IsOk() {
-		out.OK = p.U32()
-	} else {
-		out.IsErr = true
-	}
-	return out
-}
-
-func liftResultXString(v bindings.Val) struct {
-	Err   string
-	IsErr bool
-} {
-	var out struct {
-		Err   string
-		IsErr bool
-	}
-	p, _ := v.Payload()
-	if v.IsOk() {
-		_ = p
-	} else {
-		out.IsErr = true
-		out.Err = p.Str()
-	}
-	return out
-}
-
-func liftResultXX(v bindings.Val) struct{ IsErr bool } {
-	var out struct{ IsErr bool }
-	p, _ := v.Payload()
-	if v.IsOk() {
-		_ = p
-	} else {
-		out.IsErr = true
-	}
-	return out
-}
-
-func liftSharedColor(v bindings.Val) shared.Color {
-	switch v.Case() {
-	case "red":
-		return shared.ColorRed
-	case "green":
-		return shared.ColorGreen
-	case "blue":
-		return shared.ColorBlue
-	}
-	panic("witgen: unknown case of enum color: " + v.Case())
-}
-
-func liftSharedErrno(v bindings.Val) shared.Errno {
-	switch v.Case() {
-	case "again":
-		return shared.ErrnoAgain
-	case "denied":
-		return shared.ErrnoDenied
-	}
-	panic("witgen: unknown case of enum errno: " + v.Case())
-}
-
-func liftSharedFailure(v bindings.Val) shared.Failure {
-	_, f := v.Fields()
-	return shared.Failure{
-		Code:   f[0].U32(),
-		Reason: f[1].Str(),
-	}
-}
-
-func liftSharedMaybeText(v bindings.Val) shared.MaybeText {
-	if !v.IsSome() {
-		return nil
-	}
-	p, _ := v.Payload()
-	x := p.Str()
-	return &x
-}
-
-func liftSharedOutcome(v bindings.Val) shared.Outcome {
-	var out shared.Outcome
-	p, _ := v.Payload()
-	if v.IsOk() {
-		out.OK = p.U32()
-	} else {
-		out.IsErr = true
-		out.Err = p.Str()
-	}
-	return out
-}
-
-func liftSharedPair(v bindings.Val) shared.Pair {
-	e := v.Elems()
-	return shared.Pair{F0: e[0].Str(), F1: e[1].U32()}
-}
-
-func liftSharedPerms(v bindings.Val) shared.Perms {
-	var out shared.Perms
-	for _, n := range v.FlagsSet() {
-		switch n {
-		case "read":
-			out |= shared.PermsRead
-		case "write":
-			out |= shared.PermsWrite
-		case "exec":
-			out |= shared.PermsExec
-		}
-	}
-	return out
-}
-
-func liftSharedPoint(v bindings.Val) shared.Point {
-	_, f := v.Fields()
-	return shared.Point{
-		X: f[0].S32(),
-		Y: f[1].S32(),
-	}
-}
-
-func liftSharedProblem(v bindings.Val) shared.Problem {
-	switch v.Case() {
-	case "invalid":
-		p, _ := v.Payload()
-		return shared.ProblemInvalid{Value: p.Str()}
-	case "unknown":
-		return shared.ProblemUnknown{}
-	}
-	panic("witgen: unknown case of variant problem: " + v.Case())
-}
-
-func liftSharedShape(v bindings.Val) shared.Shape {
-	switch v.Case() {
-	case "circle":
-		p, _ := v.Payload()
-		return shared.ShapeCircle{Value: p.F64()}
-	case "rect":
-		p, _ := v.Payload()
-		return shared.ShapeRect{Value: liftSharedPoint(p)}
-	case "empty":
-		return shared.ShapeEmpty{}
-	}
-	panic("witgen: unknown case of variant shape: " + v.Case())
-}
-
-func liftSharedWords(v bindings.Val) shared.Words {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make(shared.Words, len(e))
-	for i := range e {
-		out[i] = e[i].Str()
-	}
-	return out
-}
-
-func liftTuple3U8StringSharedPoint(v bindings.Val) struct {
-	F0 uint8
-	F1 string
-	F2 shared.Point
-} {
-	e := v.Elems()
-	return struct {
-		F0 uint8
-		F1 string
-		F2 shared.Point
-	}{F0: e[0].U8(), F1: e[1].Str(), F2: liftSharedPoint(e[2])}
-}
-
-func liftTuple7BoolS8U16S64F32F64Char(v bindings.Val) struct {
-	F0 bool
-	F1 int8
-	F2 uint16
-	F3 int64
-	F4 float32
-	F5 float64
-	F6 rune
-} {
-	e := v.Elems()
-	return struct {
-		F0 bool
-		F1 int8
-		F2 uint16
-		F3 int64
-		F4 float32
-		F5 float64
-		F6 rune
-	}{F0: e[0].Bool(), F1: e[1].S8(), F2: e[2].U16(), F3: e[3].S64(), F4: e[4].F32(), F5: e[5].F64(), F6: e[6].Char()}
 }
 
 func lowerBorrowCounter(cx *witCx, x *Counter) bindings.Val {
@@ -1384,16 +1104,6 @@ func lowerSharedColor(x shared.Color) bindings.Val {
 	panic(witrt.Faultf("invalid shared.Color value %d", x))
 }
 
-func lowerSharedErrno(x shared.Errno) bindings.Val {
-	switch x {
-	case shared.ErrnoAgain:
-		return bindings.Enum("again")
-	case shared.ErrnoDenied:
-		return bindings.Enum("denied")
-	}
-	panic(witrt.Faultf("invalid shared.Errno value %d", x))
-}
-
 func lowerSharedFailure(x shared.Failure) bindings.Val {
 	return bindings.Record(witFieldsSharedFailure, []bindings.Val{
 		bindings.U32(x.Code),
@@ -1443,17 +1153,6 @@ func lowerSharedPoint(x shared.Point) bindings.Val {
 	})
 }
 
-func lowerSharedProblem(x shared.Problem) bindings.Val {
-	switch c := x.(type) {
-	case shared.ProblemInvalid:
-		return bindings.VariantWith("invalid", bindings.String(c.Value))
-	case shared.ProblemUnknown:
-		_ = c
-		return bindings.Variant("unknown")
-	}
-	panic(witrt.Faultf("invalid shared.Problem value %#v (nil, or not one of its case types)", x))
-}
-
 func lowerSharedShape(x shared.Shape) bindings.Val {
 	switch c := x.(type) {
 	case shared.ShapeCircle:
@@ -1479,7 +1178,399 @@ func lowerTuple3U8StringSharedPoint(x struct {
 	return bindings.Tuple(bindings.U8(x.F0), bindings.String(x.F1), lowerSharedPoint(x.F2))
 }
 
-func lowerTuple7BoolS8U16S64F32F64Char(x struct {
+func readEverything(r bindings.Reader) Everything {
+	return Everything{
+		B:      r.At(0).Bool(),
+		S8v:    r.At(1).S8(),
+		U8v:    r.At(2).U8(),
+		S16v:   r.At(3).S16(),
+		U16v:   r.At(4).U16(),
+		S32v:   r.At(5).S32(),
+		U32v:   r.At(6).U32(),
+		S64v:   r.At(7).S64(),
+		U64v:   r.At(8).U64(),
+		F32v:   r.At(9).F32(),
+		F64v:   r.At(10).F64(),
+		C:      r.At(11).Char(),
+		S:      r.At(12).String(),
+		T:      r.At(13).String(),
+		Lbl:    r.At(14).String(),
+		P:      readSharedPoint(r.At(15)),
+		Col:    readSharedColor(r.At(16)),
+		Fl:     readSharedPerms(r.At(17)),
+		Sh:     readSharedShape(r.At(18)),
+		Tup:    readTuple3U8StringSharedPoint(r.At(19)),
+		Pr:     readSharedPair(r.At(20)),
+		O:      readOptionU32(r.At(21)),
+		Oo:     readOptionOptionString(r.At(22)),
+		Mt:     readSharedMaybeText(r.At(23)),
+		Bytes:  readListU8(r.At(24)),
+		Pts:    readListSharedPoint(r.At(25)),
+		Ws:     readSharedWords(r.At(26)),
+		Nested: readListListString(r.At(27)),
+		R:      readResultStringSharedFailure(r.At(28)),
+		Ru:     readResultXX(r.At(29)),
+		Ro:     readResultU32X(r.At(30)),
+		Rerr:   readResultXString(r.At(31)),
+		Oc:     readSharedOutcome(r.At(32)),
+	}
+}
+
+func readListListString(r bindings.Reader) [][]string {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([][]string, n)
+	for i := range out {
+		out[i] = readListString(r.At(i))
+	}
+	return out
+}
+
+func readListSharedPair(r bindings.Reader) []shared.Pair {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]shared.Pair, n)
+	for i := range out {
+		out[i] = readSharedPair(r.At(i))
+	}
+	return out
+}
+
+func readListSharedPoint(r bindings.Reader) []shared.Point {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]shared.Point, n)
+	for i := range out {
+		out[i] = readSharedPoint(r.At(i))
+	}
+	return out
+}
+
+func readListString(r bindings.Reader) []string {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = r.At(i).String()
+	}
+	return out
+}
+
+func readListU8(r bindings.Reader) []uint8 {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]uint8, n)
+	for i := range out {
+		out[i] = r.At(i).U8()
+	}
+	return out
+}
+
+func readOptionOptionString(r bindings.Reader) **string {
+	p, ok := r.Payload()
+	if !ok {
+		return nil
+	}
+	x := readOptionString(p)
+	return &x
+}
+
+func readOptionSharedPoint(r bindings.Reader) *shared.Point {
+	p, ok := r.Payload()
+	if !ok {
+		return nil
+	}
+	x := readSharedPoint(p)
+	return &x
+}
+
+func readOptionString(r bindings.Reader) *string {
+	p, ok := r.Payload()
+	if !ok {
+		return nil
+	}
+	x := p.String()
+	return &x
+}
+
+func readOptionU32(r bindings.Reader) *uint32 {
+	p, ok := r.Payload()
+	if !ok {
+		return nil
+	}
+	x := p.U32()
+	return &x
+}
+
+func readResultSharedPointSharedFailure(r bindings.Reader) struct {
+	OK    shared.Point
+	Err   shared.Failure
+	IsErr bool
+} {
+	var out struct {
+		OK    shared.Point
+		Err   shared.Failure
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = readSharedPoint(p)
+	} else {
+		out.IsErr = true
+		out.Err = readSharedFailure(p)
+	}
+	return out
+}
+
+func readResultStringSharedFailure(r bindings.Reader) struct {
+	OK    string
+	Err   shared.Failure
+	IsErr bool
+} {
+	var out struct {
+		OK    string
+		Err   shared.Failure
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.String()
+	} else {
+		out.IsErr = true
+		out.Err = readSharedFailure(p)
+	}
+	return out
+}
+
+func readResultStringSharedProblem(r bindings.Reader) struct {
+	OK    string
+	Err   shared.Problem
+	IsErr bool
+} {
+	var out struct {
+		OK    string
+		Err   shared.Problem
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.String()
+	} else {
+		out.IsErr = true
+		out.Err = readSharedProblem(p)
+	}
+	return out
+}
+
+func readResultU32String(r bindings.Reader) struct {
+	OK    uint32
+	Err   string
+	IsErr bool
+} {
+	var out struct {
+		OK    uint32
+		Err   string
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.U32()
+	} else {
+		out.IsErr = true
+		out.Err = p.String()
+	}
+	return out
+}
+
+func readResultU32X(r bindings.Reader) struct {
+	OK    uint32
+	IsErr bool
+} {
+	var out struct {
+		OK    uint32
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.U32()
+	} else {
+		out.IsErr = true
+	}
+	return out
+}
+
+func readResultXSharedErrno(r bindings.Reader) struct {
+	Err   shared.Errno
+	IsErr bool
+} {
+	var out struct {
+		Err   shared.Errno
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		_ = p
+	} else {
+		out.IsErr = true
+		out.Err = readSharedErrno(p)
+	}
+	return out
+}
+
+func readResultXString(r bindings.Reader) struct {
+	Err   string
+	IsErr bool
+} {
+	var out struct {
+		Err   string
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		_ = p
+	} else {
+		out.IsErr = true
+		out.Err = p.String()
+	}
+	return out
+}
+
+func readResultXX(r bindings.Reader) struct{ IsErr bool } {
+	var out struct{ IsErr bool }
+	p, _ := r.Payload()
+	if r.IsOk() {
+		_ = p
+	} else {
+		out.IsErr = true
+	}
+	return out
+}
+
+func readSharedColor(r bindings.Reader) shared.Color {
+	switch r.Case(witCasesSharedColor) {
+	case 0:
+		return shared.ColorRed
+	case 1:
+		return shared.ColorGreen
+	case 2:
+		return shared.ColorBlue
+	}
+	panic("witgen: unknown case of enum color")
+}
+
+func readSharedErrno(r bindings.Reader) shared.Errno {
+	switch r.Case(witCasesSharedErrno) {
+	case 0:
+		return shared.ErrnoAgain
+	case 1:
+		return shared.ErrnoDenied
+	}
+	panic("witgen: unknown case of enum errno")
+}
+
+func readSharedFailure(r bindings.Reader) shared.Failure {
+	return shared.Failure{
+		Code:   r.At(0).U32(),
+		Reason: r.At(1).String(),
+	}
+}
+
+func readSharedMaybeText(r bindings.Reader) shared.MaybeText {
+	p, ok := r.Payload()
+	if !ok {
+		return nil
+	}
+	x := p.String()
+	return &x
+}
+
+func readSharedOutcome(r bindings.Reader) shared.Outcome {
+	var out shared.Outcome
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.U32()
+	} else {
+		out.IsErr = true
+		out.Err = p.String()
+	}
+	return out
+}
+
+func readSharedPair(r bindings.Reader) shared.Pair {
+	return shared.Pair{F0: r.At(0).String(), F1: r.At(1).U32()}
+}
+
+func readSharedPerms(r bindings.Reader) shared.Perms {
+	return shared.Perms(r.Flags(witCasesSharedPerms))
+}
+
+func readSharedPoint(r bindings.Reader) shared.Point {
+	return shared.Point{
+		X: r.At(0).S32(),
+		Y: r.At(1).S32(),
+	}
+}
+
+func readSharedProblem(r bindings.Reader) shared.Problem {
+	switch r.Case(witCasesSharedProblem) {
+	case 0:
+		p, _ := r.Payload()
+		return shared.ProblemInvalid{Value: p.String()}
+	case 1:
+		return shared.ProblemUnknown{}
+	}
+	panic("witgen: unknown case of variant problem")
+}
+
+func readSharedShape(r bindings.Reader) shared.Shape {
+	switch r.Case(witCasesSharedShape) {
+	case 0:
+		p, _ := r.Payload()
+		return shared.ShapeCircle{Value: p.F64()}
+	case 1:
+		p, _ := r.Payload()
+		return shared.ShapeRect{Value: readSharedPoint(p)}
+	case 2:
+		return shared.ShapeEmpty{}
+	}
+	panic("witgen: unknown case of variant shape")
+}
+
+func readSharedWords(r bindings.Reader) shared.Words {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make(shared.Words, n)
+	for i := range out {
+		out[i] = r.At(i).String()
+	}
+	return out
+}
+
+func readTuple3U8StringSharedPoint(r bindings.Reader) struct {
+	F0 uint8
+	F1 string
+	F2 shared.Point
+} {
+	return struct {
+		F0 uint8
+		F1 string
+		F2 shared.Point
+	}{F0: r.At(0).U8(), F1: r.At(1).String(), F2: readSharedPoint(r.At(2))}
+}
+
+func readTuple7BoolS8U16S64F32F64Char(r bindings.Reader) struct {
 	F0 bool
 	F1 int8
 	F2 uint16
@@ -1487,9 +1578,27 @@ func lowerTuple7BoolS8U16S64F32F64Char(x struct {
 	F4 float32
 	F5 float64
 	F6 rune
-}) bindings.Val {
-	return bindings.Tuple(bindings.Bool(x.F0), bindings.S8(x.F1), bindings.U16(x.F2), bindings.S64(x.F3), bindings.F32(x.F4), bindings.F64(x.F5), bindings.Char(x.F6))
+} {
+	return struct {
+		F0 bool
+		F1 int8
+		F2 uint16
+		F3 int64
+		F4 float32
+		F5 float64
+		F6 rune
+	}{F0: r.At(0).Bool(), F1: r.At(1).S8(), F2: r.At(2).U16(), F3: r.At(3).S64(), F4: r.At(4).F32(), F5: r.At(5).F64(), F6: r.At(6).Char()}
 }
+
+var witCasesSharedColor = []string{"red", "green", "blue"}
+
+var witCasesSharedErrno = []string{"again", "denied"}
+
+var witCasesSharedPerms = []string{"read", "write", "exec"}
+
+var witCasesSharedProblem = []string{"invalid", "unknown"}
+
+var witCasesSharedShape = []string{"circle", "rect", "empty"}
 
 var witFieldsEverything = []string{"b", "s8v", "u8v", "s16v", "u16v", "s32v", "u32v", "s64v", "u64v", "f32v", "f64v", "c", "s", "t", "lbl", "p", "col", "fl", "sh", "tup", "pr", "o", "oo", "mt", "bytes", "pts", "ws", "nested", "r", "ru", "ro", "rerr", "oc"}
 
@@ -1542,11 +1651,199 @@ func (x witWriteSharedWords) Lower(w bindings.Writer) {
 	}
 }
 
+func writeEverything(w bindings.Writer, x Everything) {
+	p := w.Record(witFieldsEverything)
+	p.At(0).Bool(x.B)
+	p.At(1).S8(x.S8v)
+	p.At(2).U8(x.U8v)
+	p.At(3).S16(x.S16v)
+	p.At(4).U16(x.U16v)
+	p.At(5).S32(x.S32v)
+	p.At(6).U32(x.U32v)
+	p.At(7).S64(x.S64v)
+	p.At(8).U64(x.U64v)
+	p.At(9).F32(x.F32v)
+	p.At(10).F64(x.F64v)
+	p.At(11).Char(x.C)
+	p.At(12).String(x.S)
+	p.At(13).String(x.T)
+	p.At(14).String(x.Lbl)
+	writeSharedPoint(p.At(15), x.P)
+	writeSharedColor(p.At(16), x.Col)
+	writeSharedPerms(p.At(17), x.Fl)
+	writeSharedShape(p.At(18), x.Sh)
+	writeTuple3U8StringSharedPoint(p.At(19), x.Tup)
+	writeSharedPair(p.At(20), x.Pr)
+	writeOptionU32(p.At(21), x.O)
+	writeOptionOptionString(p.At(22), x.Oo)
+	writeSharedMaybeText(p.At(23), x.Mt)
+	writeListU8(p.At(24), x.Bytes)
+	writeListSharedPoint(p.At(25), x.Pts)
+	writeSharedWords(p.At(26), x.Ws)
+	writeListListString(p.At(27), x.Nested)
+	writeResultStringSharedFailure(p.At(28), x.R)
+	writeResultXX(p.At(29), x.Ru)
+	writeResultU32X(p.At(30), x.Ro)
+	writeResultXString(p.At(31), x.Rerr)
+	writeSharedOutcome(p.At(32), x.Oc)
+}
+
+func writeListListString(w bindings.Writer, x [][]string) {
+	p := w.List(len(x))
+	for i := range x {
+		writeListString(p.At(i), x[i])
+	}
+}
+
+func writeListSharedPair(w bindings.Writer, x []shared.Pair) {
+	p := w.List(len(x))
+	for i := range x {
+		writeSharedPair(p.At(i), x[i])
+	}
+}
+
+func writeListSharedPoint(w bindings.Writer, x []shared.Point) {
+	p := w.List(len(x))
+	for i := range x {
+		writeSharedPoint(p.At(i), x[i])
+	}
+}
+
 func writeListString(w bindings.Writer, x []string) {
 	p := w.List(len(x))
 	for i := range x {
 		p.At(i).String(x[i])
 	}
+}
+
+func writeListU8(w bindings.Writer, x []uint8) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).U8(x[i])
+	}
+}
+
+func writeOptionOptionString(w bindings.Writer, x **string) {
+	if x == nil {
+		w.None()
+		return
+	}
+	writeOptionString(w.Some(), *x)
+}
+
+func writeOptionSharedPoint(w bindings.Writer, x *shared.Point) {
+	if x == nil {
+		w.None()
+		return
+	}
+	writeSharedPoint(w.Some(), *x)
+}
+
+func writeOptionString(w bindings.Writer, x *string) {
+	if x == nil {
+		w.None()
+		return
+	}
+	w.Some().String(*x)
+}
+
+func writeOptionU32(w bindings.Writer, x *uint32) {
+	if x == nil {
+		w.None()
+		return
+	}
+	w.Some().U32(*x)
+}
+
+func writeResultStringSharedFailure(w bindings.Writer, x struct {
+	OK    string
+	Err   shared.Failure
+	IsErr bool
+}) {
+	if x.IsErr {
+		writeSharedFailure(w.ResultWith(false), x.Err)
+		return
+	}
+	w.ResultWith(true).String(x.OK)
+}
+
+func writeResultU32X(w bindings.Writer, x struct {
+	OK    uint32
+	IsErr bool
+}) {
+	if x.IsErr {
+		w.Result(false)
+		return
+	}
+	w.ResultWith(true).U32(x.OK)
+}
+
+func writeResultXString(w bindings.Writer, x struct {
+	Err   string
+	IsErr bool
+}) {
+	if x.IsErr {
+		w.ResultWith(false).String(x.Err)
+		return
+	}
+	w.Result(true)
+}
+
+func writeResultXX(w bindings.Writer, x struct{ IsErr bool }) {
+	if x.IsErr {
+		w.Result(false)
+		return
+	}
+	w.Result(true)
+}
+
+func writeSharedColor(w bindings.Writer, x shared.Color) {
+	switch x {
+	case shared.ColorRed:
+		w.Enum("red")
+		return
+	case shared.ColorGreen:
+		w.Enum("green")
+		return
+	case shared.ColorBlue:
+		w.Enum("blue")
+		return
+	}
+	panic(witrt.Faultf("invalid shared.Color value %d", x))
+}
+
+func writeSharedErrno(w bindings.Writer, x shared.Errno) {
+	switch x {
+	case shared.ErrnoAgain:
+		w.Enum("again")
+		return
+	case shared.ErrnoDenied:
+		w.Enum("denied")
+		return
+	}
+	panic(witrt.Faultf("invalid shared.Errno value %d", x))
+}
+
+func writeSharedFailure(w bindings.Writer, x shared.Failure) {
+	p := w.Record(witFieldsSharedFailure)
+	p.At(0).U32(x.Code)
+	p.At(1).String(x.Reason)
+}
+
+func writeSharedMaybeText(w bindings.Writer, x shared.MaybeText) {
+	if x == nil {
+		w.None()
+		return
+	}
+	w.Some().String(*x)
+}
+
+func writeSharedOutcome(w bindings.Writer, x shared.Outcome) {
+	if x.IsErr {
+		w.ResultWith(false).String(x.Err)
+		return
+	}
+	w.ResultWith(true).U32(x.OK)
 }
 
 func writeSharedPair(w bindings.Writer, x shared.Pair) {
@@ -1555,8 +1852,91 @@ func writeSharedPair(w bindings.Writer, x shared.Pair) {
 	p.At(1).U32(x.F1)
 }
 
+func writeSharedPerms(w bindings.Writer, x shared.Perms) {
+	if x&^(shared.PermsRead|shared.PermsWrite|shared.PermsExec) != 0 {
+		panic(witrt.Faultf("invalid shared.Perms value %#x", uint64(x)))
+	}
+	var set []string
+	if x&shared.PermsRead != 0 {
+		set = append(set, "read")
+	}
+	if x&shared.PermsWrite != 0 {
+		set = append(set, "write")
+	}
+	if x&shared.PermsExec != 0 {
+		set = append(set, "exec")
+	}
+	w.Flags(set)
+}
+
 func writeSharedPoint(w bindings.Writer, x shared.Point) {
 	p := w.Record(witFieldsSharedPoint)
 	p.At(0).S32(x.X)
 	p.At(1).S32(x.Y)
+}
+
+func writeSharedProblem(w bindings.Writer, x shared.Problem) {
+	switch c := x.(type) {
+	case shared.ProblemInvalid:
+		w.VariantWith("invalid").String(c.Value)
+		return
+	case shared.ProblemUnknown:
+		_ = c
+		w.Variant("unknown")
+		return
+	}
+	panic(witrt.Faultf("invalid shared.Problem value %#v (nil, or not one of its case types)", x))
+}
+
+func writeSharedShape(w bindings.Writer, x shared.Shape) {
+	switch c := x.(type) {
+	case shared.ShapeCircle:
+		w.VariantWith("circle").F64(c.Value)
+		return
+	case shared.ShapeRect:
+		writeSharedPoint(w.VariantWith("rect"), c.Value)
+		return
+	case shared.ShapeEmpty:
+		_ = c
+		w.Variant("empty")
+		return
+	}
+	panic(witrt.Faultf("invalid shared.Shape value %#v (nil, or not one of its case types)", x))
+}
+
+func writeSharedWords(w bindings.Writer, x shared.Words) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).String(x[i])
+	}
+}
+
+func writeTuple3U8StringSharedPoint(w bindings.Writer, x struct {
+	F0 uint8
+	F1 string
+	F2 shared.Point
+}) {
+	p := w.Tuple(3)
+	p.At(0).U8(x.F0)
+	p.At(1).String(x.F1)
+	writeSharedPoint(p.At(2), x.F2)
+}
+
+func writeTuple7BoolS8U16S64F32F64Char(w bindings.Writer, x struct {
+	F0 bool
+	F1 int8
+	F2 uint16
+	F3 int64
+	F4 float32
+	F5 float64
+	F6 rune
+}) {
+	p := w.Tuple(7)
+	p.At(0).Bool(x.F0)
+	p.At(1).S8(x.F1)
+	p.At(2).U16(x.F2)
+	p.At(3).S64(x.F3)
+	p.At(4).F32(x.F4)
+	p.At(5).F64(x.F5)
+	p.At(6).Char(x.F6)
 }

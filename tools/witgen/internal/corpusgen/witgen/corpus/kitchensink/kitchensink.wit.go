@@ -81,11 +81,15 @@ func (i *Instance) Bindings() *bindings.Instance { return i.inst }
 
 // Echo calls `echo: func(r: world-rec) -> world-rec`.
 func (i *Instance) Echo(ctx context.Context, r WorldRec) (ret WorldRec, err error) {
-	callRes, err := i.fEcho.Call(ctx, lowerWorldRec(r))
+	var callRes WorldRec
+	err = i.fEcho.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readWorldRec(witR)
+		return nil
+	}, lowerWorldRec(r))
 	if err != nil {
 		return ret, err
 	}
-	return liftWorldRec(callRes), nil
+	return callRes, nil
 }
 
 // Imports bundles the host's implementations of what world
@@ -151,8 +155,8 @@ func addFunctions(l *bindings.Linker, impl Functions) error {
 		return errors.New("witgen: addFunctions with a nil implementation")
 	}
 	li := l.Root()
-	if err := li.DefineFunc("host-echo", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = lowerWorldRec(impl.HostEcho(ctx, liftWorldRec(args[0])))
+	if err := li.DefineFuncDirect("host-echo", func(ctx context.Context, call bindings.HostCall) (err error) {
+		writeWorldRec(call.Result(0), impl.HostEcho(ctx, readWorldRec(call.Param(0))))
 		return nil
 	}); err != nil {
 		return err
@@ -162,26 +166,6 @@ func addFunctions(l *bindings.Linker, impl Functions) error {
 
 var witImportSigsFunctions = []witrt.ImportSig{
 	{Name: "host-echo", Sig: "(record{id:u64,tags:list<string>})->record{id:u64,tags:list<string>}"},
-}
-
-func liftListString(v bindings.Val) []string {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]string, len(e))
-	for i := range e {
-		out[i] = e[i].Str()
-	}
-	return out
-}
-
-func liftWorldRec(v bindings.Val) WorldRec {
-	_, f := v.Fields()
-	return WorldRec{
-		ID:   f[0].U64(),
-		Tags: liftListString(f[1]),
-	}
 }
 
 func lowerListString(x []string) bindings.Val {
@@ -195,6 +179,25 @@ func lowerWorldRec(x WorldRec) bindings.Val {
 	})
 }
 
+func readListString(r bindings.Reader) []string {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = r.At(i).String()
+	}
+	return out
+}
+
+func readWorldRec(r bindings.Reader) WorldRec {
+	return WorldRec{
+		ID:   r.At(0).U64(),
+		Tags: readListString(r.At(1)),
+	}
+}
+
 var witFieldsWorldRec = []string{"id", "tags"}
 
 type witWriteListString []string
@@ -204,4 +207,17 @@ func (x witWriteListString) Lower(w bindings.Writer) {
 	for i := range x {
 		p.At(i).String(x[i])
 	}
+}
+
+func writeListString(w bindings.Writer, x []string) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).String(x[i])
+	}
+}
+
+func writeWorldRec(w bindings.Writer, x WorldRec) {
+	p := w.Record(witFieldsWorldRec)
+	p.At(0).U64(x.ID)
+	writeListString(p.At(1), x.Tags)
 }

@@ -83,12 +83,16 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 func (e *Exports) Sum(ctx context.Context, a *kitchen.Counter, b *kitchen.Counter) (ret uint32, err error) {
 	defer witrt.Catch(&err)
 	cx := &witCx{store: e.inst.Store(), exp: e, expKitchen: e.expKitchen}
-	callRes, err := e.fSum.Call(ctx, lowerBorrowKitchenCounter(cx, a), lowerBorrowKitchenCounter(cx, b))
+	var callRes uint32
+	err = e.fSum.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U32()
+		return nil
+	}, lowerBorrowKitchenCounter(cx, a), lowerBorrowKitchenCounter(cx, b))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U32(), nil
+	return callRes, nil
 }
 
 // Make calls `make: func(n: u32) -> counter`.

@@ -70,11 +70,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Plain calls `plain: func(x: u32) -> u32`.
 func (e *Exports) Plain(ctx context.Context, x uint32) (ret uint32, err error) {
-	callRes, err := e.fPlain.Call(ctx, bindings.U32(x))
+	var callRes uint32
+	err = e.fPlain.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U32()
+		return nil
+	}, bindings.U32(x))
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U32(), nil
+	return callRes, nil
 }
 
 // Imports is implemented by the host to provide witgen:names/async-types to
@@ -93,8 +97,8 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 		return errors.New("witgen: AddToLinker with a nil implementation")
 	}
 	li := l.Instance(InterfaceName)
-	if err := li.DefineFunc("plain", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = bindings.U32(impl.Plain(ctx, args[0].U32()))
+	if err := li.DefineFuncDirect("plain", func(ctx context.Context, call bindings.HostCall) (err error) {
+		call.Result(0).U32(impl.Plain(ctx, call.Param(0).U32()))
 		return nil
 	}); err != nil {
 		return err

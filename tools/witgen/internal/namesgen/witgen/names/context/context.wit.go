@@ -99,16 +99,22 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 func (e *Exports) F(ctx context.Context, x nameserrors.Exports_, c *type_.Counter) (ret uint32, err error) {
 	defer witrt.Catch(&err)
 	cx := &witCx{store: e.inst.Store(), exp: e, expType_: e.expType_}
-	callRes, err := e.fF.Call(ctx, lowerNameserrorsExports_(x), lowerBorrowType_Counter(cx, c))
+	var callRes struct {
+		OK    uint32
+		IsErr bool
+	}
+	err = e.fF.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultU32X(witR)
+		return nil
+	}, lowerNameserrorsExports_(x), lowerBorrowType_Counter(cx, c))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
+	if callRes.IsErr {
 		return ret, &ResultError[struct{}]{Func: "witgen:names/context#f"}
 	}
-	return payload.U32(), nil
+	return callRes.OK, nil
 }
 
 // Imports is implemented by the host to provide witgen:names/context to
@@ -195,6 +201,23 @@ func lowerNameserrorsExports_(x nameserrors.Exports_) bindings.Val {
 	return bindings.Record(witFieldsNameserrorsExports_, []bindings.Val{
 		bindings.U32(x.A),
 	})
+}
+
+func readResultU32X(r bindings.Reader) struct {
+	OK    uint32
+	IsErr bool
+} {
+	var out struct {
+		OK    uint32
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.U32()
+	} else {
+		out.IsErr = true
+	}
+	return out
 }
 
 var witFieldsNameserrorsExports_ = []string{"a"}

@@ -128,11 +128,15 @@ func (h *Error) ToDebugString(ctx context.Context) (ret string, err error) {
 		return ret, errors.New("Error handle is not bound to its component's exports")
 	}
 	e := h.exp
-	callRes, err := e.fMethodErrorToDebugString.Call(ctx, bindings.ResourceVal(h.res))
+	var callRes string
+	err = e.fMethodErrorToDebugString.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.String()
+		return nil
+	}, bindings.ResourceVal(h.res))
 	if err != nil {
 		return ret, err
 	}
-	return callRes.Str(), nil
+	return callRes, nil
 }
 
 // witCx is what converting values that carry resource handles needs.

@@ -56,11 +56,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Do calls `do: func(x: exports) -> instance`.
 func (e *Exports) Do(ctx context.Context, x Exports_) (ret Instance_, err error) {
-	callRes, err := e.fDo.Call(ctx, lowerExports_(x))
+	var callRes Instance_
+	err = e.fDo.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U32()
+		return nil
+	}, lowerExports_(x))
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U32(), nil
+	return callRes, nil
 }
 
 // Imports is implemented by the host to provide witgen:names/errors to
@@ -79,8 +83,8 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 		return errors.New("witgen: AddToLinker with a nil implementation")
 	}
 	li := l.Instance(InterfaceName)
-	if err := li.DefineFunc("do", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = bindings.U32(impl.Do(ctx, liftExports_(args[0])))
+	if err := li.DefineFuncDirect("do", func(ctx context.Context, call bindings.HostCall) (err error) {
+		call.Result(0).U32(impl.Do(ctx, readExports_(call.Param(0))))
 		return nil
 	}); err != nil {
 		return err
@@ -98,17 +102,16 @@ func CheckImports(c *bindings.Component) error {
 	return witrt.CheckImports(c, InterfaceName, witImportSigsImports)
 }
 
-func liftExports_(v bindings.Val) Exports_ {
-	_, f := v.Fields()
-	return Exports_{
-		A: f[0].U32(),
-	}
-}
-
 func lowerExports_(x Exports_) bindings.Val {
 	return bindings.Record(witFieldsExports_, []bindings.Val{
 		bindings.U32(x.A),
 	})
+}
+
+func readExports_(r bindings.Reader) Exports_ {
+	return Exports_{
+		A: r.At(0).U32(),
+	}
 }
 
 var witFieldsExports_ = []string{"a"}

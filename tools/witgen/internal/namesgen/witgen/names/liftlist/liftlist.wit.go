@@ -48,11 +48,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // X calls `x: func(lower-list: list<u32>, wit-rt: string) -> list<u32>`.
 func (e *Exports) X(ctx context.Context, lowerList_ []uint32, witRt_ string) (ret []uint32, err error) {
-	callRes, err := e.fX.Call(ctx, lowerListU32(lowerList_), bindings.String(witRt_))
+	var callRes []uint32
+	err = e.fX.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readListU32(witR)
+		return nil
+	}, lowerListU32(lowerList_), bindings.String(witRt_))
 	if err != nil {
 		return ret, err
 	}
-	return liftListU32(callRes), nil
+	return callRes, nil
 }
 
 // Imports is implemented by the host to provide witgen:names/lift-list to
@@ -71,8 +75,8 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 		return errors.New("witgen: AddToLinker with a nil implementation")
 	}
 	li := l.Instance(InterfaceName)
-	if err := li.DefineFunc("x", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = lowerListU32(impl.X(ctx, liftListU32(args[0]), args[1].Str()))
+	if err := li.DefineFuncDirect("x", func(ctx context.Context, call bindings.HostCall) (err error) {
+		writeListU32(call.Result(0), impl.X(ctx, readListU32(call.Param(0)), call.Param(1).String()))
 		return nil
 	}); err != nil {
 		return err
@@ -90,25 +94,32 @@ func CheckImports(c *bindings.Component) error {
 	return witrt.CheckImports(c, InterfaceName, witImportSigsImports)
 }
 
-func liftListU32(v bindings.Val) []uint32 {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([]uint32, len(e))
-	for i := range e {
-		out[i] = e[i].U32()
-	}
-	return out
-}
-
 func lowerListU32(x []uint32) bindings.Val {
 	return bindings.Lowered(bindings.KindList, witWriteListU32(x))
+}
+
+func readListU32(r bindings.Reader) []uint32 {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]uint32, n)
+	for i := range out {
+		out[i] = r.At(i).U32()
+	}
+	return out
 }
 
 type witWriteListU32 []uint32
 
 func (x witWriteListU32) Lower(w bindings.Writer) {
+	p := w.List(len(x))
+	for i := range x {
+		p.At(i).U32(x[i])
+	}
+}
+
+func writeListU32(w bindings.Writer, x []uint32) {
 	p := w.List(len(x))
 	for i := range x {
 		p.At(i).U32(x[i])

@@ -162,11 +162,15 @@ func (h *Fields) Get(ctx context.Context, name string) (ret [][]uint8, err error
 		return ret, errors.New("Fields handle is not bound to its component's exports")
 	}
 	e := h.exp
-	callRes, err := e.fMethodFieldsGet.Call(ctx, bindings.ResourceVal(h.res), bindings.String(name))
+	var callRes [][]uint8
+	err = e.fMethodFieldsGet.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readListListU8(witR)
+		return nil
+	}, bindings.ResourceVal(h.res), bindings.String(name))
 	if err != nil {
 		return ret, err
 	}
-	return liftListListU8(callRes), nil
+	return callRes, nil
 }
 
 // Headers is the WIT type alias headers = fields.
@@ -563,18 +567,6 @@ func liftBorrowInputStream(cx *witCx, v bindings.Val) *InputStream {
 	return &InputStream{res: r, exp: cx.exp}
 }
 
-func liftListListU8(v bindings.Val) [][]uint8 {
-	e := v.Elems()
-	if len(e) == 0 {
-		return nil
-	}
-	out := make([][]uint8, len(e))
-	for i := range e {
-		out[i] = liftListU8(e[i])
-	}
-	return out
-}
-
 func liftListU8(v bindings.Val) []uint8 {
 	e := v.Elems()
 	if len(e) == 0 {
@@ -697,6 +689,30 @@ func lowerStreamError(cx *witCx, x StreamError) bindings.Val {
 		return bindings.Variant("closed")
 	}
 	panic(witrt.Faultf("invalid StreamError value %#v (nil, or not one of its case types)", x))
+}
+
+func readListListU8(r bindings.Reader) [][]uint8 {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([][]uint8, n)
+	for i := range out {
+		out[i] = readListU8(r.At(i))
+	}
+	return out
+}
+
+func readListU8(r bindings.Reader) []uint8 {
+	n := r.Len()
+	if n == 0 {
+		return nil
+	}
+	out := make([]uint8, n)
+	for i := range out {
+		out[i] = r.At(i).U8()
+	}
+	return out
 }
 
 type witWriteListListU8 [][]uint8

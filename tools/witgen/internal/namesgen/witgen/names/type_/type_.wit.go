@@ -258,11 +258,15 @@ func (h *Counter) Close_(ctx context.Context) (ret uint32, err error) {
 		return ret, errors.New("Counter handle is not bound to its component's exports")
 	}
 	e := h.exp
-	callRes, err := e.fMethodCounterClose.Call(ctx, bindings.ResourceVal(h.res))
+	var callRes uint32
+	err = e.fMethodCounterClose.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U32()
+		return nil
+	}, bindings.ResourceVal(h.res))
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U32(), nil
+	return callRes, nil
 }
 
 // Handle_ calls the method `[method]counter.handle: func(self:
@@ -382,7 +386,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 // Func calls `func: func(type: string, ctx: u32, err: bool, string: string, e:
 // u8, payload: u32, call-res: u32, ret: s8) -> result<string, failure>`.
 func (e *Exports) Func(ctx context.Context, type__ string, ctx_ uint32, err_ bool, string_ string, e_ uint8, payload_ uint32, callRes_ uint32, ret_ int8) (ret string, err error) {
-	callRes, err := e.fFunc.Call(ctx,
+	var callRes struct {
+		OK    string
+		Err   Failure
+		IsErr bool
+	}
+	err = e.fFunc.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultStringFailure(witR)
+		return nil
+	},
 		bindings.String(type__),
 		bindings.U32(ctx_),
 		bindings.Bool(err_),
@@ -395,23 +407,26 @@ func (e *Exports) Func(ctx context.Context, type__ string, ctx_ uint32, err_ boo
 	if err != nil {
 		return ret, err
 	}
-	payload, _ := callRes.Payload()
-	if !callRes.IsOk() {
-		errVal := liftFailure(payload)
+	if callRes.IsErr {
+		errVal := callRes.Err
 		return ret, &errVal
 	}
-	return payload.Str(), nil
+	return callRes.OK, nil
 }
 
 // NewCounter calls `new-counter: func() -> u32`.
 //
 // Collides with the constructor's Go name.
 func (e *Exports) NewCounter(ctx context.Context) (ret uint32, err error) {
-	callRes, err := e.fNewCounter.Call(ctx)
+	var callRes uint32
+	err = e.fNewCounter.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U32()
+		return nil
+	})
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U32(), nil
+	return callRes, nil
 }
 
 // NewCounter_ calls `[constructor]counter: func() -> counter`.
@@ -428,11 +443,15 @@ func (e *Exports) NewCounter_(ctx context.Context) (ret *Counter, err error) {
 
 // Exports calls `exports: func(imports: u32) -> u32`.
 func (e *Exports) Exports(ctx context.Context, imports uint32) (ret uint32, err error) {
-	callRes, err := e.fExports.Call(ctx, bindings.U32(imports))
+	var callRes uint32
+	err = e.fExports.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.U32()
+		return nil
+	}, bindings.U32(imports))
 	if err != nil {
 		return ret, err
 	}
-	return callRes.U32(), nil
+	return callRes, nil
 }
 
 // Imports is implemented by the host to provide witgen:names/type to
@@ -465,32 +484,32 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := DefineCounter(li, "counter"); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("func", func(ctx context.Context, args, results []bindings.Val) (err error) {
+	if err := li.DefineFuncDirect("func", func(ctx context.Context, call bindings.HostCall) (err error) {
 		v, err := impl.Func(ctx,
-			args[0].Str(),
-			args[1].U32(),
-			args[2].Bool(),
-			args[3].Str(),
-			args[4].U8(),
-			args[5].U32(),
-			args[6].U32(),
-			args[7].S8(),
+			call.Param(0).String(),
+			call.Param(1).U32(),
+			call.Param(2).Bool(),
+			call.Param(3).String(),
+			call.Param(4).U8(),
+			call.Param(5).U32(),
+			call.Param(6).U32(),
+			call.Param(7).S8(),
 		)
 		if err != nil {
 			var ee *Failure
 			if errors.As(err, &ee) {
-				results[0] = bindings.Err(lowerFailure(*ee))
+				writeFailure(call.Result(0).ResultWith(false), *ee)
 				return nil
 			}
 			return err
 		}
-		results[0] = bindings.Ok(bindings.String(v))
+		call.Result(0).ResultWith(true).String(v)
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("new-counter", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = bindings.U32(impl.NewCounter(ctx))
+	if err := li.DefineFuncDirect("new-counter", func(ctx context.Context, call bindings.HostCall) (err error) {
+		call.Result(0).U32(impl.NewCounter(ctx))
 		return nil
 	}); err != nil {
 		return err
@@ -551,8 +570,8 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	}); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("exports", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = bindings.U32(impl.Exports(ctx, args[0].U32()))
+	if err := li.DefineFuncDirect("exports", func(ctx context.Context, call bindings.HostCall) (err error) {
+		call.Result(0).U32(impl.Exports(ctx, call.Param(0).U32()))
 		return nil
 	}); err != nil {
 		return err
@@ -590,14 +609,6 @@ func liftBorrowCounter(cx *witCx, v bindings.Val) *Counter {
 	return &Counter{res: r, exp: cx.exp}
 }
 
-func liftFailure(v bindings.Val) Failure {
-	_, f := v.Fields()
-	return Failure{
-		Error_:  f[0].Str(),
-		Message: f[1].Str(),
-	}
-}
-
 func liftOwnCounter(cx *witCx, v bindings.Val) *Counter {
 	r := v.Resource()
 	if cx.host {
@@ -611,13 +622,6 @@ func liftOwnCounter(cx *witCx, v bindings.Val) *Counter {
 	return &Counter{res: r, exp: cx.exp}
 }
 
-func lowerFailure(x Failure) bindings.Val {
-	return bindings.Record(witFieldsFailure, []bindings.Val{
-		bindings.String(x.Error_),
-		bindings.String(x.Message),
-	})
-}
-
 func lowerOwnCounter(cx *witCx, x *Counter) bindings.Val {
 	if x == nil {
 		panic(witrt.Faultf("nil Counter handle"))
@@ -629,4 +633,37 @@ func lowerOwnCounter(cx *witCx, x *Counter) bindings.Val {
 	return bindings.ResourceVal(r)
 }
 
+func readFailure(r bindings.Reader) Failure {
+	return Failure{
+		Error_:  r.At(0).String(),
+		Message: r.At(1).String(),
+	}
+}
+
+func readResultStringFailure(r bindings.Reader) struct {
+	OK    string
+	Err   Failure
+	IsErr bool
+} {
+	var out struct {
+		OK    string
+		Err   Failure
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.String()
+	} else {
+		out.IsErr = true
+		out.Err = readFailure(p)
+	}
+	return out
+}
+
 var witFieldsFailure = []string{"error", "message"}
+
+func writeFailure(w bindings.Writer, x Failure) {
+	p := w.Record(witFieldsFailure)
+	p.At(0).String(x.Error_)
+	p.At(1).String(x.Message)
+}

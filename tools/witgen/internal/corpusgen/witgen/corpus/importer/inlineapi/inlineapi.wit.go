@@ -51,11 +51,15 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 //
 // Inline interfaces get a package below their world's.
 func (e *Exports) Shift(ctx context.Context, p shared.Point, by int32) (ret shared.Point, err error) {
-	callRes, err := e.fShift.Call(ctx, lowerSharedPoint(p), bindings.S32(by))
+	var callRes shared.Point
+	err = e.fShift.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readSharedPoint(witR)
+		return nil
+	}, lowerSharedPoint(p), bindings.S32(by))
 	if err != nil {
 		return ret, err
 	}
-	return liftSharedPoint(callRes), nil
+	return callRes, nil
 }
 
 // Imports is implemented by the host to provide inline-api to components.
@@ -80,8 +84,8 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := l.Instance("witgen:corpus/shared@0.1.0").Declare(); err != nil {
 		return err
 	}
-	if err := li.DefineFunc("shift", func(ctx context.Context, args, results []bindings.Val) (err error) {
-		results[0] = lowerSharedPoint(impl.Shift(ctx, liftSharedPoint(args[0]), args[1].S32()))
+	if err := li.DefineFuncDirect("shift", func(ctx context.Context, call bindings.HostCall) (err error) {
+		writeSharedPoint(call.Result(0), impl.Shift(ctx, readSharedPoint(call.Param(0)), call.Param(1).S32()))
 		return nil
 	}); err != nil {
 		return err
@@ -99,14 +103,6 @@ func CheckImports(c *bindings.Component) error {
 	return witrt.CheckImports(c, InterfaceName, witImportSigsImports)
 }
 
-func liftSharedPoint(v bindings.Val) shared.Point {
-	_, f := v.Fields()
-	return shared.Point{
-		X: f[0].S32(),
-		Y: f[1].S32(),
-	}
-}
-
 func lowerSharedPoint(x shared.Point) bindings.Val {
 	return bindings.Record(witFieldsSharedPoint, []bindings.Val{
 		bindings.S32(x.X),
@@ -114,4 +110,17 @@ func lowerSharedPoint(x shared.Point) bindings.Val {
 	})
 }
 
+func readSharedPoint(r bindings.Reader) shared.Point {
+	return shared.Point{
+		X: r.At(0).S32(),
+		Y: r.At(1).S32(),
+	}
+}
+
 var witFieldsSharedPoint = []string{"x", "y"}
+
+func writeSharedPoint(w bindings.Writer, x shared.Point) {
+	p := w.Record(witFieldsSharedPoint)
+	p.At(0).S32(x.X)
+	p.At(1).S32(x.Y)
+}
