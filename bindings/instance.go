@@ -214,6 +214,9 @@ func (f *Func) call(ctx context.Context, read func(Reader) error, args []Val) (V
 // Lowerer refuses, or a panic inside one, fails the call before anything
 // reaches wasmtime, with the arena as it was at mark.
 func (s *Store) putArgs(f *Func, mark arenaMark, args []Val) (cargs *cVal, err error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
 	defer func() {
 		if err != nil {
 			s.arena.release(mark)
