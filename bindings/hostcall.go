@@ -64,27 +64,26 @@ const unwritten = 0xff
 // were already copied by wasmtime), then handed to wasmtime as they are.
 func (s *Store) hostCallDirect(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t) (err error) {
 	borrowMark := len(s.borrows)
-	defer func() {
-		if berr := s.endBorrows(borrowMark); err == nil {
-			err = berr
-		}
-	}()
 	s.arena.release(s.cbBase)
 	cs := s.arena.vals(nrets)
 	results := unsafe.Slice(cs, nrets)
 	for i := range results {
 		results[i].kind = unwritten
 	}
-	ctx := s.callbackContext()
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				s.arena.err = nil
-				err = &HostPanicError{Func: f.name, Value: p, Stack: bound(string(debug.Stack()), 8192)}
+	// One deferred function for the panic and the borrows: a host call is
+	// short, and each defer is a visible part of it.
+	defer func() {
+		if p := recover(); p != nil {
+			s.arena.err = nil
+			err = &HostPanicError{Func: f.name, Value: p, Stack: bound(string(debug.Stack()), 8192)}
+		}
+		if len(s.borrows) > borrowMark {
+			if berr := s.endBorrows(borrowMark); err == nil {
+				err = berr
 			}
-		}()
-		err = f.direct(ctx, HostCall{s: s, params: cargs, results: results})
+		}
 	}()
+	err = f.direct(s.callbackContext(), HostCall{s: s, params: cargs, results: results})
 	if werr := s.arena.takeErr(); err == nil && werr != nil {
 		err = fmt.Errorf("host function %s result: %w", f.name, werr)
 	}
