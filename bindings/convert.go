@@ -55,8 +55,8 @@ type arena struct {
 	cur    int
 	err    error // the first invalid value a Writer met (see Lowerer)
 
-	// tables holds C copies of name tables (record field and flag names)
-	// that outlive calls, keyed by the address of the table's first
+	// tables holds C copies of record field name tables that outlive
+	// calls, keyed by the address of the table's first
 	// element: generated bindings pass the same package-level slice for
 	// every value of a type, and a batch of records would otherwise copy
 	// and check the same names once per record.

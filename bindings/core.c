@@ -22,7 +22,7 @@ int dl_core_call(wasmtime_context_t *cx, uintptr_t scratch, size_t nargs, size_t
     v[i].i64 = 0;
     v[i].i32 = sc->args[i];
   }
-  if (nargs == 0) v[0].i64 = 0;
+  if (nargs == 0) v[0].i64 = 0; // the result slot, all of whose bits are read back
   wasm_trap_t *trap = NULL;
   // The buffer holds the arguments, then the results (at least one slot).
   size_t len = nargs > nresults ? nargs : nresults;
