@@ -9,6 +9,7 @@ package host
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -121,6 +122,36 @@ func TestLegacyExample(t *testing.T) {
 	li := rt.pool.idle[0].inst
 	if n := len(li.g.Tracked()); n > 2*wasmPage {
 		t.Errorf("memory grew to %d bytes over 3000 calls", n)
+	}
+}
+
+// The example's scanner reads strings eight bytes at a time: escapes, quotes
+// and multi-byte characters at every offset of a word, in the message and in
+// a member after it, come back as they went in.
+func TestLegacyExampleScanner(t *testing.T) {
+	wasm := builtexample.Wasm(t, "legacy-plugin")
+	h, _ := exampleHost(t, "")
+	ctx := context.Background()
+	p, err := h.LoadBytes(ctx, "legacy-plugin", wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, special := range []string{`\"`, `\\`, `\u00e9`, `\n`, `\t`, "é", "日本", `\/`} {
+		for lead := range 18 {
+			msg := strings.Repeat("a", lead) + special + strings.Repeat("b", 17-lead)
+			cfg := `{"message":"` + msg + `","pad":"` + strings.Repeat("c", lead) + special + `","n":[1,{"x":"}"}]}`
+			res, err := p.ExecuteTask(ctx, "echo", cfg, false)
+			if err != nil {
+				t.Fatalf("echo %s: %v", cfg, err)
+			}
+			var want string
+			if err := json.Unmarshal([]byte(`"`+msg+`"`), &want); err != nil {
+				t.Fatal(err)
+			}
+			if res.Output != cfg || res.Message != want {
+				t.Fatalf("echo %s = output %s, message %q; want the config and %q", cfg, res.Output, res.Message, want)
+			}
+		}
 	}
 }
 
