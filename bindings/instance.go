@@ -217,6 +217,22 @@ func (s *Store) putArgs(f *Func, mark arenaMark, args []Val) (cargs *cVal, err e
 	if len(args) == 0 {
 		return nil, nil
 	}
+	// Scalars and strings run no Lowerer and fail no check here: no
+	// deferred recovery for them (most calls).
+	plain := true
+	for i := range args {
+		if args[i].kind > KindString || args[i].low != nil {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		cargs = s.arena.vals(len(args))
+		for i := range args {
+			s.arena.put(&unsafe.Slice(cargs, len(args))[i], args[i])
+		}
+		return cargs, nil
+	}
 	defer func() {
 		if err != nil {
 			s.arena.release(mark)

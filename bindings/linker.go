@@ -572,11 +572,14 @@ func isInterruption(err error) (error, bool) {
 }
 
 //export dlGoHostCall
-func dlGoHostCall(fh, sh C.uintptr_t, args *C.dl_val_t, nargs C.size_t, nrets C.size_t, out **C.dl_val_t) *C.wasmtime_error_t {
+//
+// The error comes back as an integer: cgo checks every pointer an exported
+// function returns, and this one runs on every host call.
+func dlGoHostCall(fh, sh C.uintptr_t, args *C.dl_val_t, nargs C.size_t, nrets C.size_t, out **C.dl_val_t) C.uintptr_t {
 	f, ok1 := handle(fh).value().(*hostFunc)
 	s, ok2 := handle(sh).value().(*Store)
 	if !ok1 || !ok2 {
-		return newCError("bindings: host call with an unknown function or store")
+		return errInt(newCError("bindings: host call with an unknown function or store"))
 	}
 	cargs := unsafe.Slice((*cVal)(unsafe.Pointer(args)), int(nargs))
 	var err error
@@ -589,10 +592,12 @@ func dlGoHostCall(fh, sh C.uintptr_t, args *C.dl_val_t, nargs C.size_t, nrets C.
 		if s.hostErr == nil {
 			s.hostErr = err
 		}
-		return newCError("driftless: host function " + f.name + " failed: " + bound(err.Error(), maxMessage))
+		return errInt(newCError("driftless: host function " + f.name + " failed: " + bound(err.Error(), maxMessage)))
 	}
-	return nil
+	return 0
 }
+
+func errInt(e *C.wasmtime_error_t) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(e))) }
 
 func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t) (err error) {
 	// One allocation for both; params and results must not alias.

@@ -75,8 +75,8 @@ static wasmtime_error_t *dl_host_trampoline(void *data, wasmtime_context_t *cx,
                                             size_t nrets) {
   (void)ty;
   dl_val_t *out = NULL;
-  wasmtime_error_t *err = dlGoHostCall((uintptr_t)data, (uintptr_t)wasmtime_context_get_data(cx),
-                                       args, nargs, nrets, &out);
+  wasmtime_error_t *err = (wasmtime_error_t *)dlGoHostCall(
+      (uintptr_t)data, (uintptr_t)wasmtime_context_get_data(cx), args, nargs, nrets, &out);
   if (err != NULL) return err;
   // The results Go built live in Go's C-memory arena; wasmtime frees what it
   // is given, so hand it deep copies made by wasmtime itself (Go reuses that
