@@ -571,10 +571,10 @@ func isInterruption(err error) (error, bool) {
 	return nil, false
 }
 
-//export dlGoHostCall
-//
 // The error comes back as an integer: cgo checks every pointer an exported
 // function returns, and this one runs on every host call.
+//
+//export dlGoHostCall
 func dlGoHostCall(fh, sh C.uintptr_t, args *C.dl_val_t, nargs C.size_t, nrets C.size_t, out **C.dl_val_t) C.uintptr_t {
 	f, ok1 := handle(fh).value().(*hostFunc)
 	s, ok2 := handle(sh).value().(*Store)
