@@ -6,7 +6,6 @@ import "C"
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"unsafe"
 )
 
@@ -75,7 +74,7 @@ func (s *Store) hostCallDirect(f *hostFunc, cargs []cVal, nrets int, out **C.dl_
 	defer func() {
 		if p := recover(); p != nil {
 			s.arena.err = nil
-			err = &HostPanicError{Func: f.name, Value: p, Stack: bound(string(debug.Stack()), 8192)}
+			err = hostPanic(f.name, p)
 		}
 		if len(s.borrows) > borrowMark {
 			if berr := s.endBorrows(borrowMark); err == nil {

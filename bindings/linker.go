@@ -597,6 +597,12 @@ func dlGoHostCall(fh, sh C.uintptr_t, args *C.dl_val_t, nargs C.size_t, nrets C.
 	return 0
 }
 
+// hostPanic is the error of a host function (or destructor) named name
+// that panicked with p, with its stack kept but bounded.
+func hostPanic(name string, p any) *HostPanicError {
+	return &HostPanicError{Func: name, Value: p, Stack: bound(string(debug.Stack()), 8192)}
+}
+
 func errInt(e *C.wasmtime_error_t) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(e))) }
 
 func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t) (err error) {
@@ -632,7 +638,7 @@ func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t)
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
-				err = &HostPanicError{Func: f.name, Value: p, Stack: bound(string(debug.Stack()), 8192)}
+				err = hostPanic(f.name, p)
 			}
 		}()
 		err = f.fn(ctx, params, results)
@@ -676,7 +682,7 @@ func (s *Store) putResults(f *hostFunc, cs *cVal, results []Val) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.arena.err = nil
-			err = &HostPanicError{Func: f.name, Value: p, Stack: bound(string(debug.Stack()), 8192)}
+			err = hostPanic(f.name, p)
 		}
 	}()
 	for i, r := range results {
@@ -703,7 +709,7 @@ func dlGoResourceDrop(rh, sh C.uintptr_t, rep C.uint32_t) *C.wasmtime_error_t {
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
-				err = &HostPanicError{Func: r.name + " destructor", Value: p, Stack: bound(string(debug.Stack()), 8192)}
+				err = hostPanic(r.name+" destructor", p)
 			}
 		}()
 		err = r.drop(ctx, uint32(rep))
