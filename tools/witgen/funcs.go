@@ -284,19 +284,11 @@ func (f *file) exportCall(fi *fnInfo, funcExpr, cxInit, selfArg string) {
 			f.p("payload, _ := callRes.Payload()")
 		}
 		f.p("if !callRes.IsOk() {")
-		switch f.pkg.g.errMode(fi.err) {
-		case errPointer:
-			f.p("errVal := %s", f.lift(fi.err, "payload"))
-			f.p("return %s&errVal", retPrefix)
-		case errValue:
-			f.p("return %s%s", retPrefix, f.lift(fi.err, "payload"))
-		default:
-			val := ""
-			if fi.err != nil {
-				val = ", Value: " + f.lift(fi.err, "payload")
-			}
-			f.p("return %s&ResultError[%s]{Func: %q%s}", retPrefix, f.resultErrorArg(fi.err), f.pkg.qualifiedFunc(fi.fn), val)
+		errVal := ""
+		if fi.err != nil {
+			errVal = f.lift(fi.err, "payload")
 		}
+		f.exportErrReturn(fi, retPrefix, errVal)
 		f.p("}")
 		if fi.ok == nil {
 			f.p("return nil")
@@ -338,24 +330,35 @@ func (f *file) exportCallRead(fi *fnInfo, funcExpr string, args []string) {
 		retPrefix = ""
 	}
 	f.p("if callRes.IsErr {")
-	switch f.pkg.g.errMode(fi.err) {
-	case errPointer:
-		f.p("errVal := callRes.Err")
-		f.p("return %s&errVal", retPrefix)
-	case errValue:
-		f.p("return %scallRes.Err", retPrefix)
-	default:
-		val := ""
-		if fi.err != nil {
-			val = ", Value: callRes.Err"
-		}
-		f.p("return %s&ResultError[%s]{Func: %q%s}", retPrefix, f.resultErrorArg(fi.err), f.pkg.qualifiedFunc(fi.fn), val)
+	errVal := ""
+	if fi.err != nil {
+		errVal = "callRes.Err"
 	}
+	f.exportErrReturn(fi, retPrefix, errVal)
 	f.p("}")
 	if fi.ok == nil {
 		f.p("return nil")
 	} else {
 		f.p("return callRes.OK, nil")
+	}
+}
+
+// exportErrReturn writes how an exported function returns the err case of
+// its result<T, E>, whose Go value is errVal ("" when E is absent): as E
+// itself when E is an error type, else as a *ResultError.
+func (f *file) exportErrReturn(fi *fnInfo, retPrefix, errVal string) {
+	switch f.pkg.g.errMode(fi.err) {
+	case errPointer:
+		f.p("errVal := %s", errVal)
+		f.p("return %s&errVal", retPrefix)
+	case errValue:
+		f.p("return %s%s", retPrefix, errVal)
+	default:
+		val := ""
+		if errVal != "" {
+			val = ", Value: " + errVal
+		}
+		f.p("return %s&ResultError[%s]{Func: %q%s}", retPrefix, f.resultErrorArg(fi.err), f.pkg.qualifiedFunc(fi.fn), val)
 	}
 }
 
@@ -821,36 +824,54 @@ func (f *file) hostCallDirect(fi *fnInfo) {
 	case fi.result == nil:
 		f.p("%s\nreturn nil", call)
 	case fi.isResult:
-		if fi.ok == nil {
-			f.p("if err := %s; err != nil {", call)
-		} else {
-			f.p("v, err := %s\nif err != nil {", call)
-		}
-		errorsPkg := f.std("errors")
-		errW := res + ".ResultWith(false)"
-		switch f.pkg.g.errMode(fi.err) {
-		case errPointer:
-			f.p("var ee *%s\nif %s.As(err, &ee) {\n%s\nreturn nil\n}\nreturn err\n}", f.goType(fi.err), errorsPkg, f.write(fi.err, errW, "*ee"))
-		case errValue:
-			f.p("var ee %s\nif %s.As(err, &ee) {\n%s\nreturn nil\n}\nreturn err\n}", f.goType(fi.err), errorsPkg, f.write(fi.err, errW, "ee"))
-		default:
-			f.p("var re *ResultError[%s]\nif %s.As(err, &re) {", f.resultErrorArg(fi.err), errorsPkg)
-			if fi.err == nil {
-				f.p("%s.Result(false)", res)
-			} else {
-				f.p("%s", f.write(fi.err, errW, "re.Value"))
+		f.hostResultBody(fi, call, func(x string) string {
+			if x == "" {
+				return res + ".Result(false)"
 			}
-			f.p("return nil\n}\nreturn err\n}")
-		}
-		if fi.ok == nil {
-			f.p("%s.Result(true)", res)
-		} else {
-			f.p("%s", f.write(fi.ok, res+".ResultWith(true)", "v"))
-		}
-		f.p("return nil")
+			return f.write(fi.err, res+".ResultWith(false)", x)
+		}, func(x string) string {
+			if x == "" {
+				return res + ".Result(true)"
+			}
+			return f.write(fi.ok, res+".ResultWith(true)", x)
+		})
 	default:
 		f.p("%s\nreturn nil", f.write(fi.result, res, call))
 	}
+}
+
+// hostResultBody writes the rest of a host function whose WIT result is a
+// result<T, E>: the implementation's error becomes the err case when it is
+// (errors.As) an E, and traps otherwise. setErr and setOk return the
+// statement that sets the result to that case with the Go value x ("" for
+// a case without a payload).
+func (f *file) hostResultBody(fi *fnInfo, call string, setErr, setOk func(x string) string) {
+	if fi.ok == nil {
+		f.p("if err := %s; err != nil {", call)
+	} else {
+		f.p("v, err := %s\nif err != nil {", call)
+	}
+	errorsPkg := f.std("errors")
+	switch f.pkg.g.errMode(fi.err) {
+	case errPointer:
+		f.p("var ee *%s\nif %s.As(err, &ee) {\n%s\nreturn nil\n}\nreturn err\n}", f.goType(fi.err), errorsPkg, setErr("*ee"))
+	case errValue:
+		f.p("var ee %s\nif %s.As(err, &ee) {\n%s\nreturn nil\n}\nreturn err\n}", f.goType(fi.err), errorsPkg, setErr("ee"))
+	default:
+		f.p("var re *ResultError[%s]\nif %s.As(err, &re) {", f.resultErrorArg(fi.err), errorsPkg)
+		if fi.err == nil {
+			f.p("%s", setErr(""))
+		} else {
+			f.p("%s", setErr("re.Value"))
+		}
+		f.p("return nil\n}\nreturn err\n}")
+	}
+	if fi.ok == nil {
+		f.p("%s", setOk(""))
+	} else {
+		f.p("%s", setOk("v"))
+	}
+	f.p("return nil")
 }
 
 // hostCall writes the body of a host function calling impl.
@@ -883,32 +904,17 @@ func (f *file) hostCall(fi *fnInfo) {
 	case fi.result == nil:
 		f.p("%s\nreturn nil", call)
 	case fi.isResult:
-		if fi.ok == nil {
-			f.p("if err := %s; err != nil {", call)
-		} else {
-			f.p("v, err := %s\nif err != nil {", call)
-		}
-		errorsPkg := f.std("errors")
-		switch f.pkg.g.errMode(fi.err) {
-		case errPointer:
-			f.p("var ee *%s\nif %s.As(err, &ee) {\nresults[0] = %s.Err(%s)\nreturn nil\n}\nreturn err\n}", f.goType(fi.err), errorsPkg, b, f.lower(fi.err, "*ee"))
-		case errValue:
-			f.p("var ee %s\nif %s.As(err, &ee) {\nresults[0] = %s.Err(%s)\nreturn nil\n}\nreturn err\n}", f.goType(fi.err), errorsPkg, b, f.lower(fi.err, "ee"))
-		default:
-			f.p("var re *ResultError[%s]\nif %s.As(err, &re) {", f.resultErrorArg(fi.err), errorsPkg)
-			if fi.err == nil {
-				f.p("results[0] = %s.ErrEmpty()", b)
-			} else {
-				f.p("results[0] = %s.Err(%s)", b, f.lower(fi.err, "re.Value"))
+		f.hostResultBody(fi, call, func(x string) string {
+			if x == "" {
+				return "results[0] = " + b + ".ErrEmpty()"
 			}
-			f.p("return nil\n}\nreturn err\n}")
-		}
-		if fi.ok == nil {
-			f.p("results[0] = %s.OkEmpty()", b)
-		} else {
-			f.p("results[0] = %s.Ok(%s)", b, f.lower(fi.ok, "v"))
-		}
-		f.p("return nil")
+			return "results[0] = " + b + ".Err(" + f.lower(fi.err, x) + ")"
+		}, func(x string) string {
+			if x == "" {
+				return "results[0] = " + b + ".OkEmpty()"
+			}
+			return "results[0] = " + b + ".Ok(" + f.lower(fi.ok, x) + ")"
+		})
 	default:
 		f.p("results[0] = %s\nreturn nil", f.lower(fi.result, call))
 	}
