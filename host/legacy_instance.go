@@ -113,16 +113,19 @@ func (li *legacyInstance) instantiate() error {
 }
 
 // export returns the function the module exports as name, one of the
-// exports the host checked at load, bound to the instance's guard when
-// first used: a fresh instance pays for the functions its call uses, not
-// for every export.
+// exports the host checked at load (anything else is not found), bound to
+// the instance's guard when first used: a fresh instance pays for the
+// functions its call uses, not for every export.
 func (li *legacyInstance) export(name string) (*bindings.CoreFunc, error) {
 	if f := li.funcs[name]; f != nil {
 		return f, nil
 	}
-	raw := li.inst.GetFunc(li.g.Store(), name)
+	var raw *wasmtime.Func
+	if li.rt.exports.has[name] {
+		raw = li.inst.GetFunc(li.g.Store(), name)
+	}
 	if raw == nil {
-		return nil, &Error{Plugin: li.rt.p.name, Func: li.fn, Kind: KindNotFound, Msg: "the plugin does not export the function " + name}
+		return nil, &Error{Plugin: li.rt.p.name, Func: li.fn, Kind: KindNotFound, Msg: "the plugin does not export " + name}
 	}
 	f, err := li.g.Func(raw)
 	if err != nil {
@@ -169,9 +172,6 @@ func (li *legacyInstance) invalidInput(format string, args ...any) error {
 // returns. Each argument is written into memory the plugin allocates, and
 // deallocated after the call when the plugin exports deallocate.
 func (li *legacyInstance) call(export string, args ...string) (string, error) {
-	if !li.rt.exports.has[export] {
-		return "", &Error{Plugin: li.rt.p.name, Func: li.fn, Kind: KindNotFound, Msg: "the plugin does not export " + export}
-	}
 	f, err := li.export(export)
 	if err != nil {
 		return "", err
