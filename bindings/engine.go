@@ -54,6 +54,22 @@ type EngineConfig struct {
 	PoolingAllocator bool
 	Pooling          PoolingConfig
 
+	// MemoryReservation is the address space, in bytes, reserved up front
+	// for each linear memory; 0 keeps wasmtime's default (4 GiB on 64-bit
+	// hosts). With the default reservation and guard, compiled code needs
+	// no bounds checks, but every live instance holds over 4 GiB of address
+	// space: a process with many instances, or under an address-space limit
+	// (RLIMIT_AS), may run out of it, and wasmtime then fails to
+	// instantiate, or aborts the process when one of its own allocations
+	// fails. A smaller reservation makes accesses bounds-checked and lets a
+	// memory move when it grows past it; it does not limit how far a memory
+	// may grow (StoreOptions.Limits does).
+	MemoryReservation uint64
+
+	// MemoryGuardSize is the size, in bytes, of the inaccessible region
+	// after each linear memory; 0 keeps wasmtime's default (32 MiB).
+	MemoryGuardSize uint64
+
 	// DisableMemoryInitCOW turns off copy-on-write initialisation of linear
 	// memories (on by default in wasmtime).
 	DisableMemoryInitCOW bool
@@ -141,6 +157,12 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		// need neither the reservation nor guard pages.
 		C.wasmtime_config_memory_reservation_set(cptr, 0)
 		C.wasmtime_config_memory_guard_size_set(cptr, 0)
+	}
+	if cfg.MemoryReservation > 0 && !noSignalsForTests {
+		C.wasmtime_config_memory_reservation_set(cptr, C.uint64_t(cfg.MemoryReservation))
+	}
+	if cfg.MemoryGuardSize > 0 && !noSignalsForTests {
+		C.wasmtime_config_memory_guard_size_set(cptr, C.uint64_t(cfg.MemoryGuardSize))
 	}
 	if cfg.PoolingAllocator {
 		p := C.wasmtime_pooling_allocation_config_new()

@@ -271,6 +271,9 @@ type identityInst struct {
 	hostCalls int
 }
 
+// identityCacheMax bounds the identity instances kept between fuzz inputs.
+const identityCacheMax = 64
+
 var identityCache struct {
 	sync.Mutex
 	engine *Engine
@@ -286,7 +289,10 @@ func identityFor(tb testing.TB, t *Type) *identityInst {
 	identityCache.Lock()
 	defer identityCache.Unlock()
 	if identityCache.engine == nil {
-		e, err := NewEngine(EngineConfig{})
+		// A fuzz worker keeps up to identityCacheMax instances alive: with
+		// wasmtime's default 4 GiB reservation per memory that is a
+		// terabyte of address space, more than some machines allow.
+		e, err := NewEngine(EngineConfig{MemoryReservation: 16 << 20, MemoryGuardSize: 64 << 10})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -296,7 +302,7 @@ func identityFor(tb testing.TB, t *Type) *identityInst {
 	if ii, ok := identityCache.m[wat]; ok {
 		return ii
 	}
-	if len(identityCache.m) >= 256 {
+	if len(identityCache.m) >= identityCacheMax {
 		// A long fuzz run meets many types: bound what the cache holds.
 		for _, ii := range identityCache.m {
 			ii.store.Close()

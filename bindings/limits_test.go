@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -215,5 +216,74 @@ func TestInstantiationLimits(t *testing.T) {
 	}
 	if _, err := e.NewStore(StoreOptions{Limits: Limits{MemoryBytes: -1}}); err == nil {
 		t.Fatal("negative limit accepted")
+	}
+}
+
+// vmSize returns the process's address space in bytes (Linux), or -1.
+func vmSize(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmSize:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return -1
+}
+
+// A small MemoryReservation bounds the address space each live instance
+// holds (the default reserves over 4 GiB per memory), and memories still
+// grow past it, to the store's limit, keeping their contents.
+func TestMemoryReservation(t *testing.T) {
+	if noSignalsForTests {
+		t.Skip("the valgrind build sets its own reservation")
+	}
+	e, err := NewEngine(EngineConfig{MemoryReservation: 1 << 20, MemoryGuardSize: 64 << 10})
+	must(t, err)
+	c := compileWAT(t, e, growWAT)
+	l := e.NewLinker()
+	ctx := context.Background()
+
+	before := vmSize(t)
+	const n = 64
+	var stores []*Store
+	for range n {
+		s, err := e.NewStore(StoreOptions{Limits: Limits{MemoryBytes: 8 << 20}})
+		must(t, err)
+		stores = append(stores, s)
+		_, err = l.Instantiate(s, c)
+		must(t, err)
+	}
+	if after := vmSize(t); before > 0 && after-before > n<<30 {
+		t.Errorf("%d instances took %d MiB of address space; a 1 MiB reservation should keep that far below %d GiB",
+			n, (after-before)>>20, n)
+	}
+	for _, s := range stores {
+		s.Close()
+	}
+
+	s, err := e.NewStore(StoreOptions{Limits: Limits{MemoryBytes: 8 << 20}})
+	must(t, err)
+	defer s.Close()
+	inst, err := l.Instantiate(s, c)
+	must(t, err)
+	echo, _ := inst.Func("echo")
+	// 3 MiB of string makes the guest grow its memory past the
+	// reservation: the memory moves, and the bytes come back intact.
+	big := strings.Repeat("0123456789abcdef", 3<<16)
+	v, err := echo.Call(ctx, String(big))
+	if err != nil || v.Str() != big {
+		t.Fatalf("echo of %d bytes past the reservation: %d bytes back, %v", len(big), len(v.Str()), err)
+	}
+	growAll, _ := inst.Func("grow-all")
+	v, err = growAll.Call(ctx)
+	must(t, err)
+	if pages := v.U32(); pages != 128 {
+		t.Errorf("grow-all stopped at %d pages, want the 8 MiB limit's 128", pages)
 	}
 }
