@@ -10,32 +10,45 @@ import (
 	"unsafe"
 )
 
+// The mirrors of C structs below keep addresses as uintptr, never as Go
+// pointer types, because they live in C memory: storing a pointer-typed
+// field runs Go's write barrier, which reads the field's old contents as a
+// pointer. The arena's memory is reused and not zeroed, so those contents
+// can be anything (stale bytes of an earlier value or string, or of
+// whatever malloc's earlier user left there), and a value that happens to
+// fall inside the Go heap makes the garbage collector abort the process
+// ("found bad pointer in Go heap"). Integers run no barrier; cptr turns
+// one back into a pointer where C memory is read.
+
 // cVal mirrors dl_val_t (wasmtime_component_val_t): a kind byte and a
 // 24-byte payload whose meaning depends on the kind. Go reads and writes C
 // values through it without a cgo call per value.
 type cVal struct {
 	kind uint8
 	_    [7]byte
-	a    uintptr        // scalar bits, a length, or (option, resource) a pointer
-	b    unsafe.Pointer // data of strings, lists, records, flags; result payload
-	c    unsafe.Pointer // variant payload
+	a    uintptr // scalar bits, a length, or (option, resource) an address
+	b    uintptr // address of the data of strings, lists, records, flags; result payload
+	c    uintptr // address of a variant's payload
 }
-
-// ptrA reads and writes the payload's first word as a pointer.
-func (v *cVal) ptrA() *unsafe.Pointer { return (*unsafe.Pointer)(unsafe.Pointer(&v.a)) }
 
 // cField mirrors dl_field_t, one record entry.
 type cField struct {
 	nameLen uintptr
-	name    unsafe.Pointer
+	name    uintptr // address of the name's bytes
 	val     cVal
 }
 
 // cBytes mirrors dl_bytes_t (wasm_name_t).
 type cBytes struct {
 	size uintptr
-	data unsafe.Pointer
+	data uintptr // address of the bytes
 }
+
+// cptr returns the C address u as a pointer. It exists because the
+// mirrors above keep C addresses as integers (see there); u is never the
+// address of Go memory, which is why this is not the conversion go vet
+// warns about.
+func cptr(u uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&u)) }
 
 const (
 	sizeofVal   = unsafe.Sizeof(cVal{})
@@ -187,7 +200,7 @@ func (a *arena) table(names []string) []cBytes {
 		t.c[i] = cBytes{size: uintptr(len(n))}
 		if len(n) > 0 {
 			copy(unsafe.Slice((*byte)(data), len(n)), n)
-			t.c[i].data = data
+			t.c[i].data = uintptr(data)
 			data = unsafe.Add(data, len(n))
 		}
 	}
@@ -210,13 +223,13 @@ func (a *arena) vals(n int) *cVal {
 }
 
 // bytes copies s into the arena and returns its address.
-func (a *arena) bytes(s string) unsafe.Pointer {
+func (a *arena) bytes(s string) uintptr {
 	if len(s) == 0 {
-		return nil
+		return 0
 	}
 	p := a.alloc(uintptr(len(s)))
 	copy(unsafe.Slice((*byte)(p), len(s)), s)
-	return p
+	return uintptr(p)
 }
 
 // put writes v into dst. v has passed check.
@@ -227,7 +240,7 @@ func (a *arena) put(dst *cVal, v Val) {
 		return
 	}
 	dst.kind = cKind(v.kind)
-	dst.a, dst.b, dst.c = 0, nil, nil
+	dst.a, dst.b, dst.c = 0, 0, 0
 	switch v.kind {
 	case KindBool, KindS8, KindU8, KindS16, KindU16, KindS32, KindU32, KindS64, KindU64,
 		KindF32, KindF64, KindChar:
@@ -243,20 +256,20 @@ func (a *arena) put(dst *cVal, v Val) {
 		dst.a, dst.b = uintptr(len(v.str)), a.bytes(v.str)
 	case KindList, KindTuple:
 		dst.a = uintptr(len(v.elems))
-		dst.b = unsafe.Pointer(a.list(v.elems))
+		dst.b = uintptr(unsafe.Pointer(a.list(v.elems)))
 	case KindRecord:
 		dst.a = uintptr(len(v.elems))
 		fs := a.fields(v.names)
 		for i := range v.elems {
 			a.put(&unsafe.Slice(fs, len(v.elems))[i].val, v.elems[i])
 		}
-		dst.b = unsafe.Pointer(fs)
+		dst.b = uintptr(unsafe.Pointer(fs))
 	case KindVariant:
 		dst.a, dst.b = uintptr(len(v.str)), a.bytes(v.str)
 		dst.c = a.payload(v.elems)
 	case KindOption:
 		if v.bits != 0 {
-			*dst.ptrA() = a.payload(v.elems)
+			dst.a = a.payload(v.elems)
 		}
 	case KindResult:
 		dst.a = uintptr(v.bits & 1)
@@ -264,7 +277,7 @@ func (a *arena) put(dst *cVal, v Val) {
 	case KindFlags:
 		dst.a, dst.b = uintptr(len(v.names)), a.names(v.names)
 	case KindResource:
-		*dst.ptrA() = unsafe.Pointer(v.res.ptr)
+		dst.a = uintptr(unsafe.Pointer(v.res.ptr))
 	}
 }
 
@@ -299,15 +312,15 @@ func (a *arena) fieldsWith(names []string, t []cBytes) *cField {
 
 // names copies names into the arena as the entries of a flags value. The
 // set flags of values vary, so they are not kept as a table.
-func (a *arena) names(names []string) unsafe.Pointer {
+func (a *arena) names(names []string) uintptr {
 	if len(names) == 0 {
-		return nil
+		return 0
 	}
 	bs := unsafe.Slice((*cBytes)(a.alloc(uintptr(len(names))*sizeofBytes)), len(names))
 	for i, name := range names {
 		bs[i] = cBytes{size: uintptr(len(name)), data: a.bytes(name)}
 	}
-	return unsafe.Pointer(&bs[0])
+	return uintptr(unsafe.Pointer(&bs[0]))
 }
 
 func (a *arena) list(elems []Val) *cVal {
@@ -322,13 +335,13 @@ func (a *arena) list(elems []Val) *cVal {
 	return p
 }
 
-func (a *arena) payload(elems []Val) unsafe.Pointer {
+func (a *arena) payload(elems []Val) uintptr {
 	if len(elems) == 0 {
-		return nil
+		return 0
 	}
 	p := a.vals(1)
 	a.put(p, elems[0])
-	return unsafe.Pointer(p)
+	return uintptr(unsafe.Pointer(p))
 }
 
 // get reads a C value. Resources are cloned into new handles owned by s;
@@ -377,7 +390,7 @@ func (s *Store) get(src *cVal) (Val, error) {
 		n := int(src.a)
 		names, vals := make([]string, n), make([]Val, n)
 		if n > 0 {
-			fs := unsafe.Slice((*cField)(src.b), n)
+			fs := unsafe.Slice((*cField)(cptr(src.b)), n)
 			for i := range fs {
 				names[i] = cString(fs[i].nameLen, fs[i].name)
 				v, err := s.get(&fs[i].val)
@@ -390,20 +403,20 @@ func (s *Store) get(src *cVal) (Val, error) {
 		return Record(names, vals), nil
 	case cKind(KindVariant):
 		name := cString(src.a, src.b)
-		if src.c == nil {
+		if src.c == 0 {
 			return Variant(name), nil
 		}
-		p, err := s.get((*cVal)(src.c))
+		p, err := s.get((*cVal)(cptr(src.c)))
 		if err != nil {
 			return Val{}, err
 		}
 		return VariantWith(name, p), nil
 	case cKind(KindOption):
-		pp := *src.ptrA()
-		if pp == nil {
+		pp := src.a
+		if pp == 0 {
 			return None(), nil
 		}
-		p, err := s.get((*cVal)(pp))
+		p, err := s.get((*cVal)(cptr(pp)))
 		if err != nil {
 			return Val{}, err
 		}
@@ -414,8 +427,8 @@ func (s *Store) get(src *cVal) (Val, error) {
 		if ok {
 			v.bits = 1
 		}
-		if src.b != nil {
-			p, err := s.get((*cVal)(src.b))
+		if src.b != 0 {
+			p, err := s.get((*cVal)(cptr(src.b)))
 			if err != nil {
 				return Val{}, err
 			}
@@ -426,14 +439,14 @@ func (s *Store) get(src *cVal) (Val, error) {
 		n := int(src.a)
 		names := make([]string, n)
 		if n > 0 {
-			bs := unsafe.Slice((*cBytes)(src.b), n)
+			bs := unsafe.Slice((*cBytes)(cptr(src.b)), n)
 			for i := range bs {
 				names[i] = cString(bs[i].size, bs[i].data)
 			}
 		}
 		return Flags(names...), nil
 	case cKind(KindResource):
-		ptr := (*C.wasmtime_component_resource_any_t)(*src.ptrA())
+		ptr := (*C.wasmtime_component_resource_any_t)(cptr(src.a))
 		return ResourceVal(s.adoptResource(C.wasmtime_component_resource_any_clone(ptr))), nil
 	}
 	return Val{}, fmt.Errorf("bindings: unknown value kind %d from wasmtime", src.kind)
@@ -453,7 +466,7 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		if t.Kind != KindList || src.a == 0 {
 			break
 		}
-		cs := unsafe.Slice((*cVal)(src.b), int(src.a))
+		cs := unsafe.Slice((*cVal)(cptr(src.b)), int(src.a))
 		out := make([]Val, len(cs))
 		for i := range cs {
 			v, err := s.getT(&cs[i], t.Elem)
@@ -467,7 +480,7 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		if t.Kind != KindTuple || int(src.a) != len(t.Elems) || src.a == 0 {
 			break
 		}
-		cs := unsafe.Slice((*cVal)(src.b), int(src.a))
+		cs := unsafe.Slice((*cVal)(cptr(src.b)), int(src.a))
 		out := make([]Val, len(cs))
 		for i := range cs {
 			v, err := s.getT(&cs[i], t.Elems[i])
@@ -481,7 +494,7 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		if t.Kind != KindRecord || int(src.a) != len(t.Fields) || src.a == 0 {
 			break
 		}
-		fs := unsafe.Slice((*cField)(src.b), int(src.a))
+		fs := unsafe.Slice((*cField)(cptr(src.b)), int(src.a))
 		for i := range fs {
 			if !cEqual(fs[i].nameLen, fs[i].name, t.Fields[i].Name) {
 				return s.get(src)
@@ -504,10 +517,10 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 			if !cEqual(src.a, src.b, c.Name) {
 				continue
 			}
-			if src.c == nil {
+			if src.c == 0 {
 				return Val{kind: KindVariant, str: c.Name}, nil
 			}
-			p, err := s.getT((*cVal)(src.c), c.Type)
+			p, err := s.getT((*cVal)(cptr(src.c)), c.Type)
 			if err != nil {
 				return Val{}, err
 			}
@@ -526,11 +539,11 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		if t.Kind != KindOption {
 			break
 		}
-		pp := *src.ptrA()
-		if pp == nil {
+		pp := src.a
+		if pp == 0 {
 			return None(), nil
 		}
-		p, err := s.getT((*cVal)(pp), t.Elem)
+		p, err := s.getT((*cVal)(cptr(pp)), t.Elem)
 		if err != nil {
 			return Val{}, err
 		}
@@ -544,8 +557,8 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		if *(*uint8)(unsafe.Pointer(&src.a)) != 0 {
 			v.bits, pt = 1, t.Ok
 		}
-		if src.b != nil {
-			p, err := s.getT((*cVal)(src.b), pt)
+		if src.b != 0 {
+			p, err := s.getT((*cVal)(cptr(src.b)), pt)
 			if err != nil {
 				return Val{}, err
 			}
@@ -561,7 +574,7 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 			return Val{kind: KindFlags}, nil
 		}
 		names := make([]string, 0, n)
-		for _, b := range unsafe.Slice((*cBytes)(src.b), n) {
+		for _, b := range unsafe.Slice((*cBytes)(cptr(src.b)), n) {
 			found := false
 			for _, tn := range t.Names {
 				if cEqual(b.size, b.data, tn) {
@@ -582,14 +595,14 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 // byte on purpose: Go's string comparison loads whole words, reading past
 // the end of short C buffers (harmless, but it makes valgrind report the
 // comparison as depending on undefined bytes).
-func cEqual(n uintptr, data unsafe.Pointer, s string) bool {
+func cEqual(n uintptr, data uintptr, s string) bool {
 	if int(n) != len(s) {
 		return false
 	}
 	if n == 0 {
 		return true
 	}
-	b := unsafe.Slice((*byte)(data), int(n))
+	b := unsafe.Slice((*byte)(cptr(data)), int(n))
 	for i := range b {
 		if b[i] != s[i] {
 			return false
@@ -598,11 +611,11 @@ func cEqual(n uintptr, data unsafe.Pointer, s string) bool {
 	return true
 }
 
-func (s *Store) getList(n uintptr, data unsafe.Pointer) ([]Val, error) {
+func (s *Store) getList(n uintptr, data uintptr) ([]Val, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	cs := unsafe.Slice((*cVal)(data), int(n))
+	cs := unsafe.Slice((*cVal)(cptr(data)), int(n))
 	out := make([]Val, len(cs))
 	for i := range cs {
 		v, err := s.get(&cs[i])
@@ -614,11 +627,11 @@ func (s *Store) getList(n uintptr, data unsafe.Pointer) ([]Val, error) {
 	return out, nil
 }
 
-func cString(n uintptr, data unsafe.Pointer) string {
+func cString(n uintptr, data uintptr) string {
 	if n == 0 {
 		return ""
 	}
-	return string(unsafe.Slice((*byte)(data), int(n)))
+	return string(unsafe.Slice((*byte)(cptr(data)), int(n)))
 }
 
 // largeResult is the size from which a call's result is freed right after

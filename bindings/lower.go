@@ -45,12 +45,12 @@ type Writer struct {
 }
 
 // set writes a value of kind k with the payload words a, b and c.
-func (w Writer) set(k Kind, a uintptr, b, c unsafe.Pointer) {
+func (w Writer) set(k Kind, a, b, c uintptr) {
 	w.v.kind = cKind(k)
 	w.v.a, w.v.b, w.v.c = a, b, c
 }
 
-func (w Writer) scalar(k Kind, bits uintptr) { w.set(k, bits, nil, nil) }
+func (w Writer) scalar(k Kind, bits uintptr) { w.set(k, bits, 0, 0) }
 
 // Bool writes a bool.
 func (w Writer) Bool(x bool) {
@@ -106,14 +106,14 @@ func (w Writer) String(s string) {
 		w.a.fail(fmt.Errorf("string contains invalid UTF-8 at byte %d", invalidAt(s)))
 		s = ""
 	}
-	w.set(KindString, uintptr(len(s)), w.a.bytes(s), nil)
+	w.set(KindString, uintptr(len(s)), w.a.bytes(s), 0)
 }
 
 // Enum writes the enum case name, which must be one of the type's (the
 // generated bindings pass constants; wasmtime refuses others).
 func (w Writer) Enum(name string) {
 	name = w.name("enum case", name)
-	w.set(KindEnum, uintptr(len(name)), w.a.bytes(name), nil)
+	w.set(KindEnum, uintptr(len(name)), w.a.bytes(name), 0)
 }
 
 // Parts are the writers of the elements of a list or tuple, or of the
@@ -149,7 +149,7 @@ func (w Writer) seq(k Kind, n int) Parts {
 		// (wasmtime then reports the type mismatch).
 		unsafe.Slice(vals, n)[i] = cVal{}
 	}
-	w.set(k, uintptr(n), unsafe.Pointer(vals), nil)
+	w.set(k, uintptr(n), uintptr(unsafe.Pointer(vals)), 0)
 	return Parts{a: w.a, vals: vals}
 }
 
@@ -166,24 +166,24 @@ func (w Writer) Record(names []string) Parts {
 		}
 	}
 	fs := w.a.fieldsWith(names, t)
-	w.set(KindRecord, uintptr(len(names)), unsafe.Pointer(fs), nil)
+	w.set(KindRecord, uintptr(len(names)), uintptr(unsafe.Pointer(fs)), 0)
 	return Parts{a: w.a, fs: fs}
 }
 
 // None writes option::none.
-func (w Writer) None() { w.set(KindOption, 0, nil, nil) }
+func (w Writer) None() { w.set(KindOption, 0, 0, 0) }
 
 // Some writes option::some and returns the writer of its payload.
 func (w Writer) Some() Writer {
 	p := w.payload()
-	w.set(KindOption, uintptr(unsafe.Pointer(p)), nil, nil)
+	w.set(KindOption, uintptr(unsafe.Pointer(p)), 0, 0)
 	return Writer{w.a, p}
 }
 
 // Variant writes the case name of a variant without a payload.
 func (w Writer) Variant(name string) {
 	name = w.name("variant case", name)
-	w.set(KindVariant, uintptr(len(name)), w.a.bytes(name), nil)
+	w.set(KindVariant, uintptr(len(name)), w.a.bytes(name), 0)
 }
 
 // VariantWith writes the case name of a variant and returns the writer of
@@ -191,7 +191,7 @@ func (w Writer) Variant(name string) {
 func (w Writer) VariantWith(name string) Writer {
 	name = w.name("variant case", name)
 	p := w.payload()
-	w.set(KindVariant, uintptr(len(name)), w.a.bytes(name), unsafe.Pointer(p))
+	w.set(KindVariant, uintptr(len(name)), w.a.bytes(name), uintptr(unsafe.Pointer(p)))
 	return Writer{w.a, p}
 }
 
@@ -211,13 +211,13 @@ func (w Writer) result(ok bool, payload *cVal) {
 	if ok {
 		bit = 1
 	}
-	w.set(KindResult, bit, unsafe.Pointer(payload), nil)
+	w.set(KindResult, bit, uintptr(unsafe.Pointer(payload)), 0)
 }
 
 // Flags writes a flags value with the named flags set.
 func (w Writer) Flags(set []string) {
 	w.names("flag", set)
-	w.set(KindFlags, uintptr(len(set)), w.a.names(set), nil)
+	w.set(KindFlags, uintptr(len(set)), w.a.names(set), 0)
 }
 
 func (w Writer) payload() *cVal {

@@ -96,9 +96,9 @@ func (r Reader) At(i int) Reader {
 		panic(fmt.Sprintf("bindings: element %d of a %s of %d", i, r.Kind(), n))
 	}
 	if r.Kind() == KindRecord {
-		return Reader{r.s, &unsafe.Slice((*cField)(r.v.b), n)[i].val}
+		return Reader{r.s, &unsafe.Slice((*cField)(cptr(r.v.b)), n)[i].val}
 	}
-	return Reader{r.s, &unsafe.Slice((*cVal)(r.v.b), n)[i]}
+	return Reader{r.s, &unsafe.Slice((*cVal)(cptr(r.v.b)), n)[i]}
 }
 
 // Case returns the index in names of the case of an enum or variant, or
@@ -117,7 +117,7 @@ func (r Reader) Case(names []string) int {
 }
 
 // IsSome reports whether an option is some.
-func (r Reader) IsSome() bool { r.must(KindOption); return *r.v.ptrA() != nil }
+func (r Reader) IsSome() bool { r.must(KindOption); return r.v.a != 0 }
 
 // IsOk reports whether a result is ok.
 func (r Reader) IsOk() bool { r.must(KindResult); return *(*uint8)(unsafe.Pointer(&r.v.a)) != 0 }
@@ -125,21 +125,21 @@ func (r Reader) IsOk() bool { r.must(KindResult); return *(*uint8)(unsafe.Pointe
 // Payload returns the reader of the payload of a variant case, an option
 // or a result, and whether there is one.
 func (r Reader) Payload() (Reader, bool) {
-	var p unsafe.Pointer
+	var p uintptr
 	switch r.Kind() {
 	case KindVariant:
 		p = r.v.c
 	case KindOption:
-		p = *r.v.ptrA()
+		p = r.v.a
 	case KindResult:
 		p = r.v.b
 	default:
 		panic(readKindError{want: KindVariant, got: r.Kind()})
 	}
-	if p == nil {
+	if p == 0 {
 		return Reader{}, false
 	}
-	return Reader{r.s, (*cVal)(p)}, true
+	return Reader{r.s, (*cVal)(cptr(p))}, true
 }
 
 // Flags returns a bit set of the flags that are set: bit i for names[i].
@@ -151,7 +151,7 @@ func (r Reader) Flags(names []string) uint64 {
 	if n == 0 {
 		return 0
 	}
-	for _, b := range unsafe.Slice((*cBytes)(r.v.b), n) {
+	for _, b := range unsafe.Slice((*cBytes)(cptr(r.v.b)), n) {
 		for i, name := range names {
 			if i < 64 && cEqual(b.size, b.data, name) {
 				set |= 1 << i
