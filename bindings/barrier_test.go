@@ -43,6 +43,10 @@ func TestArenaGarbageIsNotAPointer(t *testing.T) {
 			runtime.GC()
 		}
 	}()
+	defer func() {
+		stop.Store(true)
+		<-done
+	}()
 	ctx := context.Background()
 	deadline := time.Now().Add(time.Second)
 	for i := 0; time.Now().Before(deadline) || i < 200; i++ {
@@ -54,11 +58,7 @@ func TestArenaGarbageIsNotAPointer(t *testing.T) {
 		s.arena.release(m)
 		got, err := f.Call(ctx, benchRecord)
 		if err != nil || !Equal(got, benchRecord) {
-			stop.Store(true)
-			<-done
 			t.Fatalf("round %d: %v, %v", i, got, err)
 		}
 	}
-	stop.Store(true)
-	<-done
 }

@@ -412,11 +412,10 @@ func (s *Store) get(src *cVal) (Val, error) {
 		}
 		return VariantWith(name, p), nil
 	case cKind(KindOption):
-		pp := src.a
-		if pp == 0 {
+		if src.a == 0 {
 			return None(), nil
 		}
-		p, err := s.get((*cVal)(cptr(pp)))
+		p, err := s.get((*cVal)(cptr(src.a)))
 		if err != nil {
 			return Val{}, err
 		}
@@ -539,11 +538,10 @@ func (s *Store) getT(src *cVal, t *Type) (Val, error) {
 		if t.Kind != KindOption {
 			break
 		}
-		pp := src.a
-		if pp == 0 {
+		if src.a == 0 {
 			return None(), nil
 		}
-		p, err := s.getT((*cVal)(cptr(pp)), t.Elem)
+		p, err := s.getT((*cVal)(cptr(src.a)), t.Elem)
 		if err != nil {
 			return Val{}, err
 		}

@@ -157,12 +157,13 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		// need neither the reservation nor guard pages.
 		C.wasmtime_config_memory_reservation_set(cptr, 0)
 		C.wasmtime_config_memory_guard_size_set(cptr, 0)
-	}
-	if cfg.MemoryReservation > 0 && !noSignalsForTests {
-		C.wasmtime_config_memory_reservation_set(cptr, C.uint64_t(cfg.MemoryReservation))
-	}
-	if cfg.MemoryGuardSize > 0 && !noSignalsForTests {
-		C.wasmtime_config_memory_guard_size_set(cptr, C.uint64_t(cfg.MemoryGuardSize))
+	} else {
+		if cfg.MemoryReservation > 0 {
+			C.wasmtime_config_memory_reservation_set(cptr, C.uint64_t(cfg.MemoryReservation))
+		}
+		if cfg.MemoryGuardSize > 0 {
+			C.wasmtime_config_memory_guard_size_set(cptr, C.uint64_t(cfg.MemoryGuardSize))
+		}
 	}
 	if cfg.PoolingAllocator {
 		p := C.wasmtime_pooling_allocation_config_new()

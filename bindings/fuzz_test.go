@@ -290,8 +290,9 @@ func identityFor(tb testing.TB, t *Type) *identityInst {
 	defer identityCache.Unlock()
 	if identityCache.engine == nil {
 		// A fuzz worker keeps up to identityCacheMax instances alive: with
-		// wasmtime's default 4 GiB reservation per memory that is a
-		// terabyte of address space, more than some machines allow.
+		// wasmtime's default reservation of over 4 GiB per memory that is
+		// hundreds of gigabytes of address space, more than some machines
+		// allow.
 		e, err := NewEngine(EngineConfig{MemoryReservation: 16 << 20, MemoryGuardSize: 64 << 10})
 		if err != nil {
 			tb.Fatal(err)

@@ -220,7 +220,7 @@ func TestInstantiationLimits(t *testing.T) {
 }
 
 // vmSize returns the process's address space in bytes (Linux), or -1.
-func vmSize(t *testing.T) int64 {
+func vmSize() int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return -1
@@ -249,7 +249,7 @@ func TestMemoryReservation(t *testing.T) {
 	l := e.NewLinker()
 	ctx := context.Background()
 
-	before := vmSize(t)
+	before := vmSize()
 	const n = 64
 	var stores []*Store
 	for range n {
@@ -259,7 +259,7 @@ func TestMemoryReservation(t *testing.T) {
 		_, err = l.Instantiate(s, c)
 		must(t, err)
 	}
-	if after := vmSize(t); before > 0 && after-before > n<<30 {
+	if after := vmSize(); before > 0 && after-before > n<<30 {
 		t.Errorf("%d instances took %d MiB of address space; a 1 MiB reservation should keep that far below %d GiB",
 			n, (after-before)>>20, n)
 	}
