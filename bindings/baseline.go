@@ -11,8 +11,6 @@ package bindings
 //     memset(res, 0, sizeof res);
 //     wasmtime_error_t *e = wasmtime_component_func_call(f, cx, args, nargs, res, nres);
 //     if (e) { wasmtime_error_delete(e); return 1; }
-//     e = wasmtime_component_func_post_return(f, cx);
-//     if (e) { wasmtime_error_delete(e); return 2; }
 //     if (nres) wasmtime_component_val_delete(&res[0]);
 //   }
 //   return 0;
@@ -30,8 +28,6 @@ package bindings
 //   memset(res, 0, sizeof *res);
 //   wasmtime_error_t *e = wasmtime_component_func_call(f, cx, args, nargs, res, nres);
 //   if (e) { wasmtime_error_delete(e); return 1; }
-//   e = wasmtime_component_func_post_return(f, cx);
-//   if (e) { wasmtime_error_delete(e); return 2; }
 //   return 0;
 // }
 // static void dl_baseline_delete(dl_val_t *v) { wasmtime_component_val_delete(v); }

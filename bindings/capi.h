@@ -1,11 +1,11 @@
-// Declarations of the parts of wasmtime's C API (v39) that package bindings
+// Declarations of the parts of wasmtime's C API (v44) that package bindings
 // uses.
 //
 // Why this file exists: the wasmtime library comes with
-// github.com/bytecodealliance/wasmtime-go/v39, which links libwasmtime.a, but
+// github.com/bytecodealliance/wasmtime-go/v44, which links libwasmtime.a, but
 // its headers live in the Go module cache, whose path a plain `go build`
 // cannot know. So this package declares, in its own words, only the types and
-// functions it calls. The layouts below must match wasmtime 39 exactly.
+// functions it calls. The layouts below must match wasmtime 44 exactly.
 // TestCAPIHeaders checks that against wasmtime's own headers (found in the
 // module cache at test time): it compiles this file with DL_CAPI_CHECK
 // defined, which leaves out the type definitions below so that the
@@ -314,8 +314,6 @@ extern wasmtime_component_func_type_t *wasmtime_component_func_type(const dl_fun
 extern wasmtime_error_t *wasmtime_component_func_call(const dl_func_t *f, wasmtime_context_t *cx,
                                                       const dl_val_t *args, size_t nargs,
                                                       dl_val_t *results, size_t nresults);
-extern wasmtime_error_t *wasmtime_component_func_post_return(const dl_func_t *f,
-                                                             wasmtime_context_t *cx);
 
 // ---- linker ----------------------------------------------------------------------
 

@@ -8,11 +8,14 @@ import (
 	"testing"
 )
 
+// wasmtimeModule is the module path of the wasmtime-go in go.mod.
+const wasmtimeModule = "github.com/bytecodealliance/wasmtime-go/v44"
+
 // wasmtimeInclude returns the include directory of wasmtime-go's bundled C
 // headers in the module cache.
 func wasmtimeInclude(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/bytecodealliance/wasmtime-go/v39").Output()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", wasmtimeModule).Output()
 	if err != nil {
 		t.Skipf("cannot locate wasmtime-go in the module cache: %v", err)
 	}
@@ -180,5 +183,17 @@ func TestCAPIHeaders(t *testing.T) {
 	// The Go mirrors of the C values (convert.go) have the C sizes.
 	if !strings.Contains(want, "sizeof(val) 32\n") || sizeofVal != 32 || sizeofField != 48 || sizeofBytes != 16 {
 		t.Errorf("Go mirrors: val %d field %d bytes %d; wasmtime:\n%s", sizeofVal, sizeofField, sizeofBytes, want)
+	}
+}
+
+// TestWasmtimeVersion: WasmtimeVersion is the version of the wasmtime-go
+// module the build uses (wasmtime-go's versions follow wasmtime's).
+func TestWasmtimeVersion(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", wasmtimeModule).Output()
+	if err != nil {
+		t.Skipf("cannot ask go for the wasmtime-go version: %v", err)
+	}
+	if got := strings.TrimPrefix(strings.TrimSpace(string(out)), "v"); got != WasmtimeVersion {
+		t.Fatalf("go.mod has wasmtime-go %s, WasmtimeVersion is %s", got, WasmtimeVersion)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
 
 func TestCompileSerializeDeserialize(t *testing.T) {
@@ -97,7 +97,7 @@ func TestCompileSerializeDeserialize(t *testing.T) {
 }
 
 // future, stream and error-context need wasmtime's component-model-async
-// feature, which the C API of wasmtime 39 cannot enable: components using
+// feature, which the C API of wasmtime 44 cannot enable: components using
 // them are refused at compile time, with an error.
 func TestAsyncTypesRefused(t *testing.T) {
 	e, err := NewEngine(EngineConfig{})

@@ -20,7 +20,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
 
 // CoreGuard enforces per-call limits on a wasmtime-go store that runs core
@@ -442,9 +442,10 @@ func framesOf(v *C.dl_frames_t) ([]Frame, int) {
 	return frames, n - keep
 }
 
-// Trap codes of wasmtime 39 (wasmtime/trap.h; TestCoreHeaders pins them).
-// wasmtime-go's TrapCode constants predate ALWAYS_TRAP_ADAPTER and are off
-// by one from OUT_OF_FUEL on, so they are not used.
+// Trap codes of wasmtime 44 (wasmtime/trap.h; TestCoreHeaders pins them).
+// They are this package's own: wasmtime-go's TrapCode constants stop at
+// OUT_OF_FUEL (and under wasmtime 39, whose enum had ALWAYS_TRAP_ADAPTER
+// after INTERRUPT, they were off by one from OUT_OF_FUEL on).
 const (
 	coreTrapStackOverflow      = 0
 	coreTrapMemoryOutOfBounds  = 1
@@ -457,10 +458,10 @@ const (
 	coreTrapBadConversionToInt = 8
 	coreTrapUnreachable        = 9
 	coreTrapInterrupt          = 10
-	coreTrapOutOfFuel          = 12
-	coreTrapNullReference      = 14
-	coreTrapArrayOutOfBounds   = 15
-	coreTrapAllocationTooLarge = 16
+	coreTrapOutOfFuel          = 11
+	coreTrapNullReference      = 13
+	coreTrapArrayOutOfBounds   = 14
+	coreTrapAllocationTooLarge = 15
 )
 
 func coreTrapKind(code uint8) TrapKind {

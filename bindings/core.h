@@ -3,7 +3,7 @@
 //
 // Like capi.h, this file declares, in its own words, only the parts of
 // wasmtime's C API it uses (capi.h is included for the rest). The layouts
-// below must match wasmtime 39; TestCoreHeaders compiles this file against
+// below must match wasmtime 44; TestCoreHeaders compiles this file against
 // wasmtime's own headers with DL_CAPI_CHECK defined and compares them.
 #ifndef DRIFTLESS_CORE_H
 #define DRIFTLESS_CORE_H

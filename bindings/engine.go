@@ -1,6 +1,6 @@
 // Package bindings makes wasmtime's component-model C API usable from Go.
 //
-// wasmtime-go (github.com/bytecodealliance/wasmtime-go/v39) runs core
+// wasmtime-go (github.com/bytecodealliance/wasmtime-go/v44) runs core
 // WebAssembly modules but has no component model in its Go API. The static
 // library it links does contain wasmtime's whole component C API; this package
 // calls it through cgo and gives it a Go shape: an Engine shared with
@@ -28,8 +28,14 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
+
+// WasmtimeVersion is the version of wasmtime this package runs: that of the
+// wasmtime-go module in go.mod (TestWasmtimeVersion pins it). Code compiled
+// and serialized by one version of wasmtime cannot be loaded by another, so
+// caches of compiled code key their entries with it.
+const WasmtimeVersion = "44.0.0"
 
 // EngineConfig configures an Engine. The zero value is a usable engine
 // without fuel, without epoch interruption and with on-demand allocation.

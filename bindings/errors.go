@@ -75,7 +75,7 @@ var (
 	ErrInstanceLimit = errors.New("instance limit exceeded")
 )
 
-// limitPatterns are wasmtime 39's messages for refused limits (store
+// limitPatterns are wasmtime 44's messages for refused limits (store
 // limiter and pooling allocator), by the sentinel they match.
 var limitPatterns = []struct {
 	text  string
@@ -274,7 +274,7 @@ func bytesString(b *C.dl_bytes_t, max int) string {
 	return C.GoStringN((*C.char)(unsafe.Pointer(b.data)), C.int(n))
 }
 
-// Trap descriptions as wasmtime 39 prints them, and the kind of each. They
+// Trap descriptions as wasmtime 44 prints them, and the kind of each. They
 // are matched against the error chain because the component C API returns
 // traps as plain errors without a trap code; tests pin every one.
 var trapPatterns = []struct {

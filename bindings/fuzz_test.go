@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
 
 // chooser turns fuzz input into decisions: bytes of the input first, then a
@@ -108,7 +108,7 @@ func (c *chooser) genType(depth int, budget *int) *Type {
 		t := &Type{Kind: KindFlags}
 		n := 1 + c.intn(12)
 		if c.intn(4) == 0 {
-			n = 1 + c.intn(32) // wasmtime 39 accepts at most 32 flags
+			n = 1 + c.intn(32) // wasmtime 44 accepts at most 32 flags
 		}
 		for i := range n {
 			t.Names = append(t.Names, fmt.Sprintf("g%d", i))

@@ -16,13 +16,20 @@ type Instance struct {
 	comp  *Component
 	inst  C.dl_instance_t
 	funcs map[string]*Func
-	// trapped is set by the first trap: wasmtime refuses to enter an
-	// instance again after a trap left it in an unknown state.
+	// trapped is set by the first failure of a call inside wasmtime: the
+	// instance may be in an unknown state, so it is not entered again.
 	trapped error
 }
 
-// Trapped returns the trap that made the instance unusable, or nil.
-func (i *Instance) Trapped() error { return i.trapped }
+// Trapped returns the failure that made the instance unusable, or nil: the
+// first failed call into it, or the trap that made its store unusable
+// (Store.Trapped).
+func (i *Instance) Trapped() error {
+	if i.trapped != nil {
+		return i.trapped
+	}
+	return i.store.trapped
+}
 
 // Store returns the instance's store.
 func (i *Instance) Store() *Store { return i.store }
@@ -122,6 +129,9 @@ func (f *Func) call(ctx context.Context, read func(Reader) error, args []Val) (V
 	if f.inst.trapped != nil {
 		return Val{}, &InstanceTrappedError{Trap: f.inst.trapped}
 	}
+	if s.trapped != nil {
+		return Val{}, &InstanceTrappedError{Trap: s.trapped, store: true}
+	}
 	if err := ctx.Err(); err != nil {
 		return Val{}, &Trap{Kind: TrapInterrupted, Cause: err}
 	}
@@ -148,7 +158,7 @@ func (f *Func) call(ctx context.Context, read func(Reader) error, args []Val) (V
 	var readErr error // the reader's: the instance is fine
 	var readPanic any
 	switch rc {
-	case C.DL_CALL_OK, C.DL_CALL_POST_FAILED:
+	case C.DL_CALL_OK:
 		if nres == 1 {
 			res := (*cVal)(unsafe.Pointer(&slot.result))
 			if read != nil {
@@ -159,10 +169,6 @@ func (f *Func) call(ctx context.Context, read func(Reader) error, args []Val) (V
 			if large(res) {
 				C.dl_slot_clear(slot)
 			}
-		}
-		if rc == C.DL_CALL_POST_FAILED {
-			err = s.callError("post-return of "+f.name, slot.err)
-			result = Val{}
 		}
 	case C.DL_CALL_FUEL_FAILED:
 		err = takeError("fuel", slot.err)
@@ -184,21 +190,15 @@ func (f *Func) call(ctx context.Context, read func(Reader) error, args []Val) (V
 	s.cbBase = prevBase
 	s.arena.release(mark)
 	if err != nil && rc != C.DL_CALL_FUEL_FAILED {
-		// wasmtime marks an instance as entered before it lowers the
-		// arguments and clears the mark only after post-return, so any
-		// failure inside a call leaves the instance unusable ("poisoned").
-		// The exception is a reentry refused because a call into the same
-		// instance is running further up (a host function calling back).
-		entering := strings.Contains(err.Error(), "cannot enter component instance")
-		switch {
-		case !entering:
-			f.inst.trapped = err
-		case s.depth == 0:
-			// No call of this store is running: the instance was left
-			// unusable by a failure this package did not see (e.g. a
-			// trapping destructor run by Resource.Drop).
-			f.inst.trapped = err
-			return Val{}, &InstanceTrappedError{Trap: err}
+		// A failure inside a call may leave the instance in an unknown
+		// state: it is not entered again. A trap does more: since wasmtime
+		// 44 it makes wasmtime refuse to enter any instance of the store
+		// ("cannot enter component instance"), so the store is marked too.
+		f.inst.trapped = err
+		if s.poisonedBy(err) && s.depth == 0 && refusedEntry(err) {
+			// No call of this store is running: the store was left
+			// unusable by a failure this package did not see.
+			return Val{}, &InstanceTrappedError{Trap: err, store: true}
 		}
 	}
 	if readPanic != nil {
@@ -254,13 +254,20 @@ func (s *Store) putArgs(f *Func, mark arenaMark, args []Val) (cargs *cVal, err e
 }
 
 // InstanceTrappedError is returned by calls into an instance in which an
-// earlier call trapped or failed inside wasmtime (wasmtime does not enter
-// such an instance again). Instantiate the component again to go on.
+// earlier call failed inside wasmtime, and by calls and instantiations in a
+// store in which a call trapped (wasmtime 44 enters no instance of such a
+// store again). Instantiate the component again (in a new store, after a
+// trap) to go on.
 type InstanceTrappedError struct {
 	Trap error // the first failure: usually a *Trap, else a *Error
+
+	store bool // the failure made the whole store unusable
 }
 
 func (e *InstanceTrappedError) Error() string {
+	if e.store {
+		return "store cannot be used after a trap (" + e.Trap.Error() + "); instantiate again in a new store"
+	}
 	return "instance cannot be used after a failed call (" + e.Trap.Error() + "); instantiate it again"
 }
 

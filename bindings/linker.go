@@ -491,6 +491,9 @@ func (l *Linker) InstantiateContext(ctx context.Context, s *Store, c *Component)
 	if err := ctx.Err(); err != nil {
 		return nil, &Trap{Kind: TrapInterrupted, Cause: err}
 	}
+	if s.trapped != nil {
+		return nil, &InstanceTrappedError{Trap: s.trapped, store: true}
+	}
 	if err := l.CheckImports(c); err != nil {
 		return nil, err
 	}
@@ -525,6 +528,7 @@ func (l *Linker) InstantiateContext(ctx context.Context, s *Store, c *Component)
 	err = s.callError("instantiate", cerr)
 	s.endCall(prev)
 	if err != nil {
+		s.poisonedBy(err)
 		return nil, err
 	}
 	return &Instance{store: s, comp: c, inst: inst, funcs: map[string]*Func{}}, nil

@@ -189,6 +189,9 @@ func (r *Resource) Drop(ctx context.Context) error {
 			C.wasmtime_context_set_epoch_deadline(s.cx, 1)
 		}
 		err = s.callError("resource drop", C.wasmtime_component_resource_any_drop(s.cx, r.ptr))
+		if err != nil {
+			s.poisonedBy(err) // a trapping destructor
+		}
 	}
 	s.endCall(prev)
 	r.free()

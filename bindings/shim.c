@@ -2,7 +2,7 @@
 #include "shim.h"
 #include "_cgo_export.h"
 
-// The layouts capi.h declares, as wasmtime 39's headers define them
+// The layouts capi.h declares, as wasmtime 44's headers define them
 // (TestCAPILayout compares them with the headers themselves).
 _Static_assert(sizeof(dl_bytes_t) == 16, "wasm_byte_vec_t");
 _Static_assert(sizeof(dl_val_t) == 32 && offsetof(dl_val_t, of) == 8, "wasmtime_component_val_t");
@@ -47,9 +47,9 @@ int dl_call(wasmtime_context_t *cx, const dl_func_t *f, int set_fuel, uint64_t f
   // (A memset of zero bytes at NULL was measured at ~100 ns here: glibc's
   // AVX-512 memset does a masked store that needs a microcode assist.)
   slot->err = wasmtime_component_func_call(f, cx, args, nargs, &slot->result, nresults);
+  // Since wasmtime 44 the call runs the canonical ABI's post-return itself
+  // (wasmtime_component_func_post_return is a deprecated no-op).
   if (slot->err != NULL) return DL_CALL_FAILED;
-  slot->err = wasmtime_component_func_post_return(f, cx);
-  if (slot->err != NULL) return DL_CALL_POST_FAILED;
   return DL_CALL_OK;
 }
 

@@ -11,9 +11,8 @@
 // Outcome of dl_call.
 enum {
   DL_CALL_OK = 0,           // results are set; post-return ran
-  DL_CALL_FAILED = 1,       // the call failed; results are untouched
-  DL_CALL_POST_FAILED = 2,  // results are set but post-return failed
-  DL_CALL_FUEL_FAILED = 3,  // setting fuel failed; nothing ran
+  DL_CALL_FAILED = 1,       // the call (post-return included) failed
+  DL_CALL_FUEL_FAILED = 2,  // setting fuel failed; nothing ran
 };
 
 // A call slot: where one call level of a store receives its result and
@@ -37,8 +36,8 @@ void dl_slot_free(dl_slot_t *slot);
 // store does not keep a big string alive until its next call).
 void dl_slot_clear(dl_slot_t *slot);
 
-// dl_call sets the fuel and the epoch deadline if asked, calls f with args
-// and runs post-return. The slot (a dl_slot_t *) is passed as an integer:
+// dl_call sets the fuel and the epoch deadline if asked and calls f with
+// args (wasmtime runs post-return inside the call). The slot (a dl_slot_t *) is passed as an integer:
 // it is C memory, and an integer spares the cgo pointer check that a
 // pointer to a struct holding pointers would cost on every call.
 int dl_call(wasmtime_context_t *cx, const dl_func_t *f, int set_fuel, uint64_t fuel,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
 
 const smokeWAT = `(component
@@ -101,7 +101,20 @@ func TestSmoke(t *testing.T) {
 	if !errors.Is(err, ErrFuelExhausted) {
 		t.Fatalf("want fuel exhausted, got %v", err)
 	}
-	inst, _ = l.Instantiate(s, c)
+	// A trap makes the whole store unusable (wasmtime 44): a new store.
+	var ite *InstanceTrappedError
+	if _, err := l.Instantiate(s, c); !errors.As(err, &ite) || !errors.Is(err, ErrFuelExhausted) || s.Trapped() == nil {
+		t.Fatalf("instantiate in the trapped store: %v", err)
+	}
+	newStore := func() *Store {
+		s, err := e.NewStore(StoreOptions{Call: CallLimits{Fuel: 1_000_000, Timeout: time.Second}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		return s
+	}
+	inst, _ = l.Instantiate(newStore(), c)
 	boom, _ := inst.Func("boom")
 	_, err = boom.Call(ctx)
 	t.Logf("boom: %v", err)
@@ -109,11 +122,10 @@ func TestSmoke(t *testing.T) {
 		t.Fatalf("want unreachable, got %v", err)
 	}
 	_, err = boom.Call(ctx)
-	var ite *InstanceTrappedError
 	if !errors.As(err, &ite) || !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("boom again: %v", err)
 	}
-	inst, _ = l.Instantiate(s, c)
+	inst, _ = l.Instantiate(newStore(), c)
 	tw, _ := inst.Func("call-twice")
 	v, err := tw.Call(ctx, U32(21))
 	if err != nil || v.U32() != 42 {
@@ -149,16 +161,19 @@ func TestSmokeTimeout(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(30 * time.Millisecond); cancel() }()
-	s.SetCallLimits(CallLimits{})
-	inst, _ = l.Instantiate(s, c)
+	s2, _ := e.NewStore(StoreOptions{})
+	defer s2.Close()
+	inst, _ = l.Instantiate(s2, c)
 	spin, _ = inst.Func("spin")
 	_, err = spin.Call(ctx)
 	t.Logf("spin cancelled: %v after %v", err, time.Since(start))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("want canceled, got %v", err)
 	}
-	// A fresh instance works; the trapped one may be poisoned.
-	inst2, err := l.Instantiate(s, c)
+	// A fresh store works; the trapped ones are poisoned.
+	s3, _ := e.NewStore(StoreOptions{})
+	defer s3.Close()
+	inst2, err := l.Instantiate(s3, c)
 	if err != nil {
 		t.Fatal(err)
 	}

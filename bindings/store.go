@@ -107,7 +107,10 @@ type Store struct {
 	resources map[*Resource]struct{}
 	borrows   []*Resource // borrowed handles of the running host calls, innermost last
 	hostTypes map[*hostFunc]*FuncType
-	closed    bool
+	// trapped is the first trap of a call in the store: wasmtime enters no
+	// component instance of the store after one.
+	trapped error
+	closed  bool
 }
 
 // NewStore creates a store in engine e.
@@ -181,6 +184,34 @@ func (s *Store) Fuel() (uint64, error) {
 		return 0, err
 	}
 	return uint64(f), nil
+}
+
+// Trapped returns the trap that made the store unusable, or nil. Since
+// wasmtime 44, a trap in any call (a guest trap, a failed host function, an
+// interruption, fuel exhaustion) makes wasmtime refuse to enter any
+// component instance of the store again: later calls and instantiations
+// return an *InstanceTrappedError. Use a new store.
+func (s *Store) Trapped() error { return s.trapped }
+
+// poisonedBy records err as the store's trap if it is one (or is wasmtime's
+// refusal to enter an instance, which only a trap causes) and reports
+// whether the store is now unusable.
+func (s *Store) poisonedBy(err error) bool {
+	var t *Trap
+	if errors.As(err, &t) || refusedEntry(err) {
+		if s.trapped == nil {
+			s.trapped = err
+		}
+		return true
+	}
+	return false
+}
+
+// refusedEntry tells whether err is wasmtime's refusal to enter a
+// component instance. The component C API gives no trap code, so the
+// message is matched; TestStorePoisonedByTrap pins it.
+func refusedEntry(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "cannot enter component instance")
 }
 
 func (s *Store) usable() error {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 
 	"github.com/driftless-dev/driftless/bindings"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/host"

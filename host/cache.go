@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/driftless-dev/driftless/bindings"
 )
 
 // cacheMagic starts every cache entry; the version changes when the entry
@@ -28,7 +30,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // wasmtimeVersion is part of every cache key: artifacts of another wasmtime
 // are never offered to this one.
-const wasmtimeVersion = "wasmtime-39.0.1"
+const wasmtimeVersion = "wasmtime-" + bindings.WasmtimeVersion
 
 // compileCache stores compiled plugins (wasmtime's serialized code) under
 // dir, keyed by the SHA-256 of the wasm, the wasmtime version and the engine

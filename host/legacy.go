@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
 
 // Limits particular to legacy plugins.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
 
 // Legacy fixtures are WAT modules assembled from a common prelude (a bump

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
 
 var watlogsWasm = sync.OnceValues(func() ([]byte, error) {

@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
 
 // Plugin describes a component plugin.

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/bytecodealliance/wasmtime-go/v44"
 
 	"github.com/driftless-dev/driftless/bindings"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/importer"
