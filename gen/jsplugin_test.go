@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/host"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/plugin"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/state"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
 	"github.com/driftless-dev/driftless/internal/builtexample"
@@ -67,6 +69,56 @@ func (h *testHost) logged() []string {
 	return append([]string(nil), h.logs...)
 }
 
+// memState implements driftless:plugin/state for the tests: a map, without
+// transactions (the host's store is tested in host/).
+type memState struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memState) Get(ctx context.Context, key string) *[]uint8 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[key]
+	if !ok {
+		return nil
+	}
+	v = append([]byte(nil), v...)
+	return &v
+}
+
+func (s *memState) Set(ctx context.Context, key string, value []uint8) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	s.m[key] = append([]byte(nil), value...)
+	return nil
+}
+
+func (s *memState) Delete(ctx context.Context, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, key)
+}
+
+func (s *memState) Keys(ctx context.Context, prefix string, startAfter *string, limit uint32) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k := range s.m {
+		if strings.HasPrefix(k, prefix) && (startAfter == nil || k > *startAfter) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	if len(out) > int(limit) {
+		out = out[:limit]
+	}
+	return out
+}
+
 func instantiateJS(t *testing.T) (*plugin.Instance, *testHost) {
 	t.Helper()
 	e, c := jsComponent(t)
@@ -75,7 +127,7 @@ func instantiateJS(t *testing.T) (*plugin.Instance, *testHost) {
 		t.Fatal(err)
 	}
 	th := &testHost{}
-	if err := plugin.AddToLinker(l, plugin.Imports{Host: th}); err != nil {
+	if err := plugin.AddToLinker(l, plugin.Imports{Host: th, State: &memState{}}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := e.NewStore(bindings.StoreOptions{})
@@ -284,6 +336,9 @@ func TestJSPluginPerInterface(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := host.AddToLinker(l, &testHost{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := state.AddToLinker(l, &memState{}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := e.NewStore(bindings.StoreOptions{})

@@ -13,6 +13,7 @@ import (
 	hostiface "github.com/driftless-dev/driftless/gen/driftless/plugin/host"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/metadata"
+	stateiface "github.com/driftless-dev/driftless/gen/driftless/plugin/state"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/templates"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
@@ -84,6 +85,9 @@ func (rt *componentRuntime) check() error {
 		problems = append(problems, Problems(err)...)
 	}
 	if err := hostiface.CheckImports(rt.comp); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if err := stateiface.CheckImports(rt.comp); err != nil {
 		problems = append(problems, err.Error())
 	}
 	if !metadata.Exported(rt.comp) {

@@ -30,6 +30,7 @@ import (
 
 	"github.com/driftless-dev/driftless/bindings"
 	hostiface "github.com/driftless-dev/driftless/gen/driftless/plugin/host"
+	stateiface "github.com/driftless-dev/driftless/gen/driftless/plugin/state"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
 )
 
@@ -135,11 +136,14 @@ func engineFingerprint() string {
 		c.ConsumeFuel, c.EpochInterruption, c.MaxWasmStack, c.PoolingAllocator, !c.DisableMemoryInitCOW, c.CraneliftOptLevel)
 }
 
-// newComponentLinker defines what components may import: the host
-// interface and WASI p2 (whose context each store seals or configures).
+// newComponentLinker defines what components may import: the host and
+// state interfaces and WASI p2 (whose context each store seals or configures).
 func newComponentLinker(e *bindings.Engine) (*bindings.Linker, error) {
 	l := e.NewLinker()
 	if err := hostiface.AddToLinker(l, hostImports{}); err != nil {
+		return nil, err
+	}
+	if err := stateiface.AddToLinker(l, stateImports{}); err != nil {
 		return nil, err
 	}
 	if err := l.AddWASIP2(); err != nil {

@@ -338,17 +338,17 @@ func TestHostileImports(t *testing.T) {
 			"plugin http: load: import wasi:http/outgoing-handler@0.2.0: network access is not allowed to plugins"},
 		{"unknown", `(import "evil:net/raw" (instance (export "open" (func (param "addr" string) (result u32)))))`,
 			"plugin unknown: load: import evil:net/raw: unknown interface; plugins may import only " +
-				"driftless:plugin/host@0.1.0 and wasi:* (without sockets and http)"},
+				"driftless:plugin/host@0.1.0, driftless:plugin/state@0.1.0 and wasi:* (without sockets and http)"},
 		{"root-func", `(import "exec" (func (param "cmd" string)))`,
 			"plugin root-func: load: import exec: unknown interface; plugins may import only " +
-				"driftless:plugin/host@0.1.0 and wasi:* (without sockets and http)"},
+				"driftless:plugin/host@0.1.0, driftless:plugin/state@0.1.0 and wasi:* (without sockets and http)"},
 		{"contract", `(import "driftless:plugin/tasks@0.1.0" (instance (export "placeholder" (func))))`,
 			"plugin contract: load: import driftless:plugin/tasks@0.1.0: the host provides only " +
-				"driftless:plugin/host@0.1.0 and driftless:plugin/types@0.1.0 of driftless:plugin"},
+				"driftless:plugin/host@0.1.0, driftless:plugin/state@0.1.0 and driftless:plugin/types@0.1.0 of driftless:plugin"},
 		{"several", `(import "wasi:sockets/udp@0.2.0" (instance (export "placeholder" (func))))
 		  (import "evil:net/raw" (instance (export "open" (func))))`,
 			"plugin several: load: 2 problems: import evil:net/raw: unknown interface; plugins may import only " +
-				"driftless:plugin/host@0.1.0 and wasi:* (without sockets and http); " +
+				"driftless:plugin/host@0.1.0, driftless:plugin/state@0.1.0 and wasi:* (without sockets and http); " +
 				"import wasi:sockets/udp@0.2.0: network access is not allowed to plugins"},
 	} {
 		p, err := h.LoadBytes(context.Background(), c.name, fixture{name: c.name, imports: c.imports}.wasm(t))

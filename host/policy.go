@@ -12,6 +12,7 @@ import (
 const (
 	ifaceTypes     = "driftless:plugin/types@0.1.0"
 	ifaceHost      = "driftless:plugin/host@0.1.0"
+	ifaceState     = "driftless:plugin/state@0.1.0"
 	ifaceMetadata  = "driftless:plugin/metadata@0.1.0"
 	ifaceTasks     = "driftless:plugin/tasks@0.1.0"
 	ifaceFacts     = "driftless:plugin/facts@0.1.0"
@@ -33,7 +34,7 @@ func (e *PolicyError) Error() string {
 }
 
 // checkComponentImports applies the import policy to a component: it may
-// import driftless:plugin/host and types, and wasi:* interfaces (served by a
+// import driftless:plugin/host, state and types, and wasi:* interfaces (served by a
 // sealed WASI context) except sockets and http. Everything else is refused,
 // each offending import named.
 func checkComponentImports(ct *bindings.ComponentType) error {
@@ -41,14 +42,14 @@ func checkComponentImports(ct *bindings.ComponentType) error {
 	for _, imp := range ct.Imports {
 		name := imp.Name
 		switch {
-		case name == ifaceHost || name == ifaceTypes:
+		case name == ifaceHost || name == ifaceState || name == ifaceTypes:
 		case strings.HasPrefix(name, "driftless:plugin/"):
-			refused = append(refused, fmt.Sprintf("import %s: the host provides only %s and %s of driftless:plugin", name, ifaceHost, ifaceTypes))
+			refused = append(refused, fmt.Sprintf("import %s: the host provides only %s, %s and %s of driftless:plugin", name, ifaceHost, ifaceState, ifaceTypes))
 		case hasAnyPrefix(name, refusedWASI):
 			refused = append(refused, fmt.Sprintf("import %s: network access is not allowed to plugins", name))
 		case strings.HasPrefix(name, "wasi:"):
 		default:
-			refused = append(refused, fmt.Sprintf("import %s: unknown interface; plugins may import only %s and wasi:* (without sockets and http)", name, ifaceHost))
+			refused = append(refused, fmt.Sprintf("import %s: unknown interface; plugins may import only %s, %s and wasi:* (without sockets and http)", name, ifaceHost, ifaceState))
 		}
 	}
 	if len(refused) > 0 {

@@ -6,10 +6,13 @@
 package logplugin
 
 import (
+	"errors"
+
 	"github.com/driftless-dev/driftless/bindings"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/host"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/metadata"
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/state"
 )
 
 // WorldName is the name of the world.
@@ -65,7 +68,8 @@ func (i *Instance) Bindings() *bindings.Instance { return i.inst }
 // leave a field nil when the linker gets that interface elsewhere (e.g. WASI
 // from bindings.Linker.AddWASIP2).
 type Imports struct {
-	Host host.Imports // driftless:plugin/host@0.1.0
+	Host  host.Imports  // driftless:plugin/host@0.1.0
+	State state.Imports // driftless:plugin/state@0.1.0
 }
 
 // AddToLinker defines the world's imports in l with the implementations in
@@ -80,11 +84,19 @@ func AddToLinker(l *bindings.Linker, imports Imports) error {
 			return err
 		}
 	}
+	if imports.State != nil {
+		if err := state.AddToLinker(l, imports.State); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // CheckImports reports the functions of the world that component c imports
 // with other types than these bindings expect.
 func CheckImports(c *bindings.Component) error {
-	return host.CheckImports(c)
+	return errors.Join(
+		host.CheckImports(c),
+		state.CheckImports(c),
+	)
 }
