@@ -499,44 +499,9 @@ func (g *CoreGuard) SetWASI(w *WASIConfig) error {
 	if g.closed {
 		return errGuardClosed
 	}
-	cfg := C.wasi_config_new()
-	fail := func(err error) error {
-		C.wasi_config_delete(cfg)
+	cfg, err := newWASIConfig(w)
+	if err != nil {
 		return err
-	}
-	if len(w.Args) > 0 {
-		cs := cStrings(w.Args)
-		ok := C.wasi_config_set_argv(cfg, C.size_t(len(w.Args)), (**C.char)(cs.ptr))
-		cs.free()
-		if !ok {
-			return fail(errors.New("bindings: WASI args are not valid UTF-8"))
-		}
-	}
-	if len(w.Env) > 0 {
-		names, values := make([]string, len(w.Env)), make([]string, len(w.Env))
-		for i, kv := range w.Env {
-			names[i], values[i] = kv[0], kv[1]
-		}
-		cn, cv := cStrings(names), cStrings(values)
-		ok := C.wasi_config_set_env(cfg, C.size_t(len(names)), (**C.char)(cn.ptr), (**C.char)(cv.ptr))
-		cn.free()
-		cv.free()
-		if !ok {
-			return fail(errors.New("bindings: WASI environment is not valid UTF-8"))
-		}
-	}
-	for _, d := range w.Dirs {
-		perms := C.size_t(3) // read | write
-		if d.ReadOnly {
-			perms = 1
-		}
-		hp, gp := C.CString(d.HostPath), C.CString(d.GuestPath)
-		ok := C.wasi_config_preopen_dir(cfg, hp, gp, perms, perms)
-		C.free(unsafe.Pointer(hp))
-		C.free(unsafe.Pointer(gp))
-		if !ok {
-			return fail(fmt.Errorf("bindings: cannot preopen directory %q for WASI", d.HostPath))
-		}
 	}
 	g.st.stdout, g.st.stderr = w.Stdout, w.Stderr
 	// The callbacks use the guard's handle, which lives as long as the

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v44"
 )
 
 // wasiWAT uses WASI p2 (0.2.0 interfaces, which wasmtime's 0.2.6 ones
@@ -150,15 +152,53 @@ func TestWASISealedAndConfigured(t *testing.T) {
 	if _, err := e.NewStore(StoreOptions{WASI: &WASIConfig{Dirs: []PreopenDir{{HostPath: "/does/not/exist", GuestPath: "/x"}}}}); err == nil {
 		t.Fatal("missing preopen directory accepted")
 	}
-	for _, w := range []*WASIConfig{
-		{Args: []string{"a\x00b"}},
-		{Env: [][2]string{{"K\x00", "V"}}},
-		{Env: [][2]string{{"K=1", "V"}}},
-		{Dirs: []PreopenDir{{HostPath: "/tmp\x00", GuestPath: "/x"}}},
-	} {
-		if _, err := e.NewStore(StoreOptions{WASI: w}); err == nil {
-			t.Errorf("WASI config %+v accepted", w)
-		}
+}
+
+// badWASIConfigs are configurations the C API would misread (a NUL cuts a
+// string short; '=' in a name splits it elsewhere) or refuse.
+var badWASIConfigs = []struct {
+	name, err string
+	w         *WASIConfig
+}{
+	{"NUL in argument", "contains a NUL byte", &WASIConfig{Args: []string{"a\x00b"}}},
+	{"NUL in env name", "not a valid name=value pair", &WASIConfig{Env: [][2]string{{"K\x00", "V"}}}},
+	{"NUL in env value", "not a valid name=value pair", &WASIConfig{Env: [][2]string{{"K", "V\x00W"}}}},
+	{"= in env name", "not a valid name=value pair", &WASIConfig{Env: [][2]string{{"K=1", "V"}}}},
+	{"empty env name", "not a valid name=value pair", &WASIConfig{Env: [][2]string{{"", "V"}}}},
+	{"NUL in host dir", "contains a NUL byte", &WASIConfig{Dirs: []PreopenDir{{HostPath: "/tmp\x00", GuestPath: "/x"}}}},
+	{"NUL in guest dir", "contains a NUL byte", &WASIConfig{Dirs: []PreopenDir{{HostPath: "/tmp", GuestPath: "/x\x00"}}}},
+	{"invalid UTF-8 argument", "not valid UTF-8", &WASIConfig{Args: []string{"\xff"}}},
+	{"invalid UTF-8 env value", "not valid UTF-8", &WASIConfig{Env: [][2]string{{"A", "\xff"}}}},
+	{"missing directory", "cannot preopen", &WASIConfig{Dirs: []PreopenDir{{HostPath: "/does/not/exist", GuestPath: "/x"}}}},
+}
+
+// TestWASIConfigChecks: components (Store) and core modules (CoreGuard)
+// build their WASI context with the same checks.
+func TestWASIConfigChecks(t *testing.T) {
+	e, err := NewEngine(EngineConfig{})
+	must(t, err)
+	for _, c := range badWASIConfigs {
+		t.Run("store/"+c.name, func(t *testing.T) {
+			s, err := e.NewStore(StoreOptions{WASI: c.w})
+			if err == nil {
+				s.Close()
+				t.Fatalf("WASI config %+v accepted", c.w)
+			}
+			if !strings.Contains(err.Error(), c.err) {
+				t.Errorf("error %q, want %q", err, c.err)
+			}
+		})
+		t.Run("core/"+c.name, func(t *testing.T) {
+			g := NewCoreGuard(wasmtime.NewStore(e.Wasmtime()))
+			defer g.Close()
+			err := g.SetWASI(c.w)
+			if err == nil {
+				t.Fatalf("WASI config %+v accepted", c.w)
+			}
+			if !strings.Contains(err.Error(), c.err) {
+				t.Errorf("error %q, want %q", err, c.err)
+			}
+		})
 	}
 }
 

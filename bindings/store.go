@@ -250,8 +250,25 @@ func (s *Store) Close() {
 }
 
 func (s *Store) setWASI(w *WASIConfig) error {
-	// The C API takes NUL-terminated strings: a NUL inside one would cut it
-	// short silently.
+	cfg, err := newWASIConfig(w)
+	if err != nil {
+		return err
+	}
+	C.dl_wasi_capture(cfg, C.uintptr_t(s.handle))
+	// wasmtime takes cfg, even on error.
+	if err := takeError("wasi", C.wasmtime_context_set_wasi(s.cx, cfg)); err != nil {
+		return err
+	}
+	s.wasi = w
+	s.hasWASI = true
+	return nil
+}
+
+// checkWASI refuses what the C API would silently misread: it takes
+// NUL-terminated strings (a NUL inside one would cut it short) and an
+// environment of name=value pairs (a name with '=' would be split
+// elsewhere by the guest).
+func checkWASI(w *WASIConfig) error {
 	for _, a := range w.Args {
 		if strings.IndexByte(a, 0) >= 0 {
 			return fmt.Errorf("bindings: WASI argument %q contains a NUL byte", a)
@@ -267,10 +284,20 @@ func (s *Store) setWASI(w *WASIConfig) error {
 			return fmt.Errorf("bindings: WASI directory %q contains a NUL byte", d.HostPath)
 		}
 	}
+	return nil
+}
+
+// newWASIConfig checks w and builds the C configuration of it, for
+// components (Store) and core modules (CoreGuard) alike. The caller owns
+// the result: it hands it to wasmtime or deletes it.
+func newWASIConfig(w *WASIConfig) (*C.wasi_config_t, error) {
+	if err := checkWASI(w); err != nil {
+		return nil, err
+	}
 	cfg := C.wasi_config_new()
-	fail := func(err error) error {
+	fail := func(err error) (*C.wasi_config_t, error) {
 		C.wasi_config_delete(cfg)
-		return err
+		return nil, err
 	}
 	if len(w.Args) > 0 {
 		cs := cStrings(w.Args)
@@ -306,14 +333,7 @@ func (s *Store) setWASI(w *WASIConfig) error {
 			return fail(fmt.Errorf("bindings: cannot preopen directory %q for WASI", d.HostPath))
 		}
 	}
-	C.dl_wasi_capture(cfg, C.uintptr_t(s.handle))
-	// wasmtime takes cfg, even on error.
-	if err := takeError("wasi", C.wasmtime_context_set_wasi(s.cx, cfg)); err != nil {
-		return err
-	}
-	s.wasi = w
-	s.hasWASI = true
-	return nil
+	return cfg, nil
 }
 
 type cStringArray struct {
