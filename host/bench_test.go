@@ -37,7 +37,7 @@ func benchPlugin(tb testing.TB) (*Plugin, *componentInstance) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ci, err := p.rt.(*componentRuntime).newInstance(context.Background())
+	ci, err := p.rt.(*componentRuntime).newInstance(context.Background(), variantPlain)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func benchInstantiate(b *testing.B, p *Plugin) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		ci, err := rt.newInstance(ctx)
+		ci, err := rt.newInstance(ctx, variantPlain)
 		if err != nil {
 			b.Fatal(err)
 		}

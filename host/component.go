@@ -139,8 +139,9 @@ func (h *Host) compileComponent(wasm []byte, digest [sha256.Size]byte) (*binding
 }
 
 // newStore makes the store of one instance of plugin p, with its limits and
-// a WASI context that is sealed unless the configuration grants access.
-func (h *Host) newStore(p *Plugin) (*bindings.Store, error) {
+// a WASI context that is sealed unless the configuration grants access. A
+// variantReadOnly store sees every granted directory read-only.
+func (h *Host) newStore(p *Plugin, v variant) (*bindings.Store, error) {
 	l := p.limits
 	w := &bindings.WASIConfig{
 		Stdout: &lineWriter{log: p.log, stream: "stdout"},
@@ -151,7 +152,7 @@ func (h *Host) newStore(p *Plugin) (*bindings.Store, error) {
 			w.Env = append(w.Env, [2]string{k, l.Env[k]})
 		}
 		for _, d := range l.Dirs {
-			w.Dirs = append(w.Dirs, bindings.PreopenDir{HostPath: d.Host, GuestPath: d.Guest, ReadOnly: d.ReadOnly})
+			w.Dirs = append(w.Dirs, bindings.PreopenDir{HostPath: d.Host, GuestPath: d.Guest, ReadOnly: d.ReadOnly || v == variantReadOnly})
 		}
 	}
 	return h.engine.NewStore(bindings.StoreOptions{
@@ -168,8 +169,8 @@ func (h *Host) newStore(p *Plugin) (*bindings.Store, error) {
 	})
 }
 
-func (rt *componentRuntime) newInstance(ctx context.Context) (*componentInstance, error) {
-	store, err := rt.h.newStore(rt.p)
+func (rt *componentRuntime) newInstance(ctx context.Context, v variant) (*componentInstance, error) {
+	store, err := rt.h.newStore(rt.p, v)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +265,12 @@ func (rt *componentRuntime) close() {
 // with runs f on a pooled instance. An instance whose call failed with
 // anything but an error the plugin reported itself is discarded.
 func (rt *componentRuntime) with(ctx context.Context, fn string, f func(*componentInstance) error) error {
-	pi, err := getInstance(ctx, rt.pool, rt.p, fn)
+	return rt.withVariant(ctx, fn, variantPlain, f)
+}
+
+// withVariant is with on an instance of variant v.
+func (rt *componentRuntime) withVariant(ctx context.Context, fn string, v variant, f func(*componentInstance) error) error {
+	pi, err := getInstance(ctx, rt.pool, rt.p, fn, v)
 	if err != nil {
 		return err
 	}
@@ -278,16 +284,16 @@ func (rt *componentRuntime) with(ctx context.Context, fn string, f func(*compone
 
 // getInstance takes an instance from a pool, waiting at most the plugin's
 // execution timeout for one to come free.
-func getInstance[I instance](ctx context.Context, p *pool[I], pl *Plugin, fn string) (*pooled[I], error) {
+func getInstance[I instance](ctx context.Context, p *pool[I], pl *Plugin, fn string, v variant) (*pooled[I], error) {
 	if err := ctx.Err(); err != nil {
 		return nil, limitError(pl.name, fn, pl.limits, err)
 	}
 	// Usually an instance is free: take it without setting up a wait.
-	pi, ok, err := p.tryGet(ctx)
+	pi, ok, err := p.tryGet(ctx, v)
 	if !ok {
 		wctx, cancel := context.WithTimeout(ctx, pl.limits.ExecutionTimeout)
 		defer cancel()
-		pi, err = p.get(wctx)
+		pi, err = p.get(wctx, v)
 	}
 	if err == nil {
 		return pi, nil
@@ -324,7 +330,13 @@ func isPluginError(err error) bool {
 
 func (rt *componentRuntime) executeTask(ctx context.Context, name, config string, check bool) (res tasks.TaskResult, err error) {
 	const fn = "tasks.execute"
-	err = rt.with(ctx, fn, func(ci *componentInstance) error {
+	// Check mode is enforced, not only asked for: the task runs where
+	// every directory it was granted is read-only.
+	v := variantPlain
+	if check && rt.p.limits.writableDirs() {
+		v = variantReadOnly
+	}
+	err = rt.withVariant(ctx, fn, v, func(ci *componentInstance) error {
 		if res, err = ci.tasks.Execute(ctx, name, config, check); err != nil {
 			return err
 		}
@@ -372,7 +384,7 @@ func (rt *componentRuntime) stageInstance(ctx context.Context, fn string) (*comp
 	if !rt.hasLogs {
 		return nil, &Error{Plugin: rt.p.name, Func: fn, Kind: KindNotFound, Msg: "the plugin provides no log components"}
 	}
-	return rt.newInstance(ctx)
+	return rt.newInstance(ctx, variantPlain)
 }
 
 // componentStage is the instance and resource of an open log stage.
@@ -515,3 +527,17 @@ type wrappedError struct {
 
 func (e *wrappedError) Error() string { return e.msg }
 func (e *wrappedError) Unwrap() error { return e.err }
+
+// writableDirs reports whether the limits grant a directory the plugin may
+// write to (which check mode then withholds).
+func (l Limits) writableDirs() bool {
+	if !l.AllowWASI {
+		return false
+	}
+	for _, d := range l.Dirs {
+		if !d.ReadOnly {
+			return true
+		}
+	}
+	return false
+}

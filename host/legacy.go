@@ -139,7 +139,10 @@ func newLegacy(ctx context.Context, h *Host, p *Plugin, wasm []byte) (*legacyRun
 	if err := rt.link(); err != nil {
 		return nil, err
 	}
-	rt.pool = newPool(p.limits.MaxInstances, p.limits.MaxCallsPerInstance, rt.newInstance)
+	// Legacy tasks have no check mode: every instance is a plain one.
+	rt.pool = newPool(p.limits.MaxInstances, p.limits.MaxCallsPerInstance, func(ctx context.Context, _ variant) (*legacyInstance, error) {
+		return rt.newInstance(ctx)
+	})
 	if err := rt.readDefinitions(ctx); err != nil {
 		rt.close()
 		return nil, err

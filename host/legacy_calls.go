@@ -15,7 +15,7 @@ import (
 // with runs f on a pooled instance; the instance goes back to the pool
 // unless its execution broke it (legacyInstance.run decides).
 func (rt *legacyRuntime) with(ctx context.Context, fn string, f func(*legacyInstance) error) error {
-	pi, err := getInstance(ctx, rt.pool, rt.p, fn)
+	pi, err := getInstance(ctx, rt.pool, rt.p, fn, variantPlain)
 	if err != nil {
 		return err
 	}

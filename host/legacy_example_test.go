@@ -119,7 +119,7 @@ func TestLegacyExample(t *testing.T) {
 	if rt.pool.size() != 1 {
 		t.Fatalf("%d idle instances", rt.pool.size())
 	}
-	li := rt.pool.idle[0].inst
+	li := rt.pool.idle[variantPlain][0].inst
 	if n := len(li.g.Tracked()); n > 2*wasmPage {
 		t.Errorf("memory grew to %d bytes over 3000 calls", n)
 	}

@@ -85,7 +85,7 @@ func TestPoolBusy(t *testing.T) {
 	h, _ := testHost(t, "[security]\nmax_instances = 1\nexecution_timeout_secs = 0.2\n", false)
 	p := load(t, h, fixture{name: "single"})
 	rt := p.rt.(*componentRuntime)
-	held, err := rt.pool.get(context.Background())
+	held, err := rt.pool.get(context.Background(), variantPlain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestPoolBusy(t *testing.T) {
 	wg.Wait()
 
 	// A caller waiting when the plugin is unloaded is told at once.
-	held, err = rt.pool.get(context.Background())
+	held, err = rt.pool.get(context.Background(), variantPlain)
 	if err != nil {
 		t.Fatal(err)
 	}

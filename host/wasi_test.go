@@ -267,3 +267,130 @@ func TestWASIStdoutToLog(t *testing.T) {
 		t.Errorf("log:\n got  %q\n want %q", got, want)
 	}
 }
+
+// writeFixture's "evil" task creates out.txt in its first preopened
+// directory with wasi:filesystem and writes a line to it, whatever check
+// mode says; it fails with "no preopened directory" or the WASI error code
+// of open-at or write.
+func writeFixture(name string) fixture {
+	return fixture{
+		name: name,
+		imports: `
+  (import "wasi:filesystem/types@0.2.0" (instance $fs
+    (export "descriptor" (type $d (sub resource)))
+    (type $ec' (enum "access" "would-block" "already" "bad-descriptor" "busy" "deadlock" "quota" "exist"
+      "file-too-large" "illegal-byte-sequence" "in-progress" "interrupted" "invalid" "io" "is-directory" "loop"
+      "too-many-links" "message-size" "name-too-long" "no-device" "no-entry" "no-lock" "insufficient-memory"
+      "insufficient-space" "not-directory" "not-empty" "not-recoverable" "unsupported" "no-tty" "no-such-device"
+      "overflow" "not-permitted" "pipe" "read-only" "invalid-seek" "text-file-busy" "cross-device"))
+    (export "error-code" (type $ec (eq $ec')))
+    (type $pf' (flags "symlink-follow"))
+    (export "path-flags" (type $pf (eq $pf')))
+    (type $of' (flags "create" "directory" "exclusive" "truncate"))
+    (export "open-flags" (type $of (eq $of')))
+    (type $df' (flags "read" "write" "file-integrity-sync" "data-integrity-sync" "requested-write-sync" "mutate-directory"))
+    (export "descriptor-flags" (type $df (eq $df')))
+    (type $fsz' u64)
+    (export "filesize" (type $fsz (eq $fsz')))
+    (export "[method]descriptor.open-at" (func (param "self" (borrow $d)) (param "path-flags" $pf) (param "path" string)
+      (param "open-flags" $of) (param "flags" $df) (result (result (own $d) (error $ec)))))
+    (export "[method]descriptor.write" (func (param "self" (borrow $d)) (param "buffer" (list u8)) (param "offset" $fsz)
+      (result (result $fsz (error $ec)))))))
+  (alias export $fs "descriptor" (type $descriptor))
+  (import "wasi:filesystem/preopens@0.2.0" (instance $preopens
+    (alias outer 1 $descriptor (type $d0))
+    (export "descriptor" (type $d (eq $d0)))
+    (export "get-directories" (func (result (list (tuple (own $d) string)))))))`,
+		lowers: `
+  (core func $get-dirs (canon lower (func $preopens "get-directories") (memory $libc "memory") (realloc (func $libc "realloc"))))
+  (core func $open-at (canon lower (func $fs "[method]descriptor.open-at") (memory $libc "memory") (realloc (func $libc "realloc"))))
+  (core func $write (canon lower (func $fs "[method]descriptor.write") (memory $libc "memory") (realloc (func $libc "realloc"))))`,
+		coreImports: `
+    (import "ext" "get-dirs" (func $get-dirs (param i32)))
+    (import "ext" "open-at" (func $open-at (param i32 i32 i32 i32 i32 i32 i32)))
+    (import "ext" "write" (func $write (param i32 i32 i32 i64 i32)))`,
+		extExports: `(export "get-dirs" (func $get-dirs)) (export "open-at" (func $open-at)) (export "write" (func $write))`,
+		// 2048 "no preopened directory", 2070 "out.txt", 2077 "open-at
+		// failed: " + code at 2093, 2097 "write failed: " + code at 2111,
+		// 2115 the line written (33 bytes).
+		data: `"no preopened directoryout.txtopen-at failed: \00\00\00\00write failed: \00\00\00\00written by a plugin in check mode"`,
+		evil: `(local $file i32)
+	  (call $get-dirs (i32.const 512))
+	  (if (i32.eqz (i32.load (i32.const 516)))
+	    (then (return (call $fail (i32.const 4) (i32.const 2048) (i32.const 22)))))
+	  ;; open-at(first preopen, no path flags, "out.txt", create|truncate, write)
+	  (call $open-at (i32.load (i32.load (i32.const 512))) (i32.const 0) (i32.const 2070) (i32.const 7)
+	    (i32.const 9) (i32.const 2) (i32.const 528))
+	  (if (i32.load8_u (i32.const 528))
+	    (then (return (call $fail (i32.const 4) (i32.const 2077)
+	      (i32.add (i32.const 16) (call $itoa (i32.load8_u (i32.const 532)) (i32.const 2093)))))))
+	  (local.set $file (i32.load (i32.const 532)))
+	  (call $write (local.get $file) (i32.const 2115) (i32.const 33) (i64.const 0) (i32.const 544))
+	  (if (i32.load8_u (i32.const 544))
+	    (then (return (call $fail (i32.const 4) (i32.const 2097)
+	      (i32.add (i32.const 14) (call $itoa (i32.load8_u (i32.const 552)) (i32.const 2111)))))))
+	  (call $ok (local.get $cfg) (local.get $cfg-len))`,
+	}
+}
+
+// TestCheckModeIsReadOnly: a task in check mode sees every directory it
+// was granted read-only, whatever readonly says, so a plugin that ignores
+// check mode still changes nothing; outside check mode it writes as
+// granted. The instances of both kinds share max_instances.
+func TestCheckModeIsReadOnly(t *testing.T) {
+	rw, ro := t.TempDir(), t.TempDir()
+	h, _ := testHost(t, fmt.Sprintf(`
+[plugins.writer]
+allow_wasi = true
+max_instances = 1
+dirs = [{ host = %q, guest = "/data" }]
+
+[plugins.reader]
+allow_wasi = true
+dirs = [{ host = %q, guest = "/data", readonly = true }]
+`, rw, ro), false)
+	ctx := context.Background()
+	out := filepath.Join(rw, "out.txt")
+	writer := load(t, h, writeFixture("writer"))
+	reader := load(t, h, writeFixture("reader"))
+	written := func() bool {
+		t.Helper()
+		data, err := os.ReadFile(out)
+		if err != nil {
+			return false
+		}
+		if err := os.Remove(out); err != nil {
+			t.Fatal(err)
+		}
+		return string(data) == "written by a plugin in check mode"
+	}
+	for i, c := range []struct {
+		check bool
+		write bool
+	}{{false, true}, {true, false}, {false, true}, {true, false}, {true, false}, {false, true}} {
+		t.Run(fmt.Sprintf("%d/check=%t", i, c.check), func(t *testing.T) {
+			_, err := writer.ExecuteTask(ctx, "evil", "{}", c.check)
+			if c.write {
+				if err != nil || !written() {
+					t.Fatalf("outside check mode the task did not write: %v", err)
+				}
+			} else {
+				wantError(t, err, KindFailed, "plugin writer: tasks.execute: open-at failed: 31") // not-permitted
+				if written() {
+					t.Fatal("the task wrote in check mode")
+				}
+			}
+			if n := writer.rt.(*componentRuntime).pool.size(); n > 1 {
+				t.Errorf("%d idle instances with max_instances = 1", n)
+			}
+		})
+	}
+	// A read-only grant stays read-only either way.
+	for _, check := range []bool{false, true} {
+		_, err := reader.ExecuteTask(ctx, "evil", "{}", check)
+		wantError(t, err, KindFailed, "plugin reader: tasks.execute: open-at failed: 31")
+		if _, err := os.Stat(filepath.Join(ro, "out.txt")); err == nil {
+			t.Fatalf("check=%t: wrote into a read-only directory", check)
+		}
+	}
+}
