@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/driftless-dev/driftless/bindings"
 )
@@ -34,15 +37,133 @@ const wasmtimeVersion = "wasmtime-" + bindings.WasmtimeVersion
 
 // compileCache stores compiled plugins (wasmtime's serialized code) under
 // dir, keyed by the SHA-256 of the wasm, the wasmtime version and the engine
-// settings. Deserializing compiled code trusts it completely, so an entry is
-// used only when its header names its own key (an entry copied or renamed
-// to another key is refused) and its length and checksum match its content;
-// a corrupt,
+// settings. Deserializing compiled code trusts it completely: it is native
+// code that runs in the host's process, outside the sandbox. So the cache
+// is used only when nobody but the user running the host could have
+// written it (safeDir, openEntry: the directory, every directory above it
+// and each entry are owned by that user or root and writable by no one
+// else, as OpenSSH requires of ~/.ssh), and an entry is used only when its
+// header names its own key (an entry copied or renamed to another key is
+// refused) and its length and checksum match its content; a corrupt,
 // truncated or mismatched entry is removed and rebuilt, never loaded. What
 // the checksum cannot catch (an entry of another wasmtime or other engine
 // settings) wasmtime refuses when deserializing, and the host rebuilds it.
 type compileCache struct {
-	dir string // "" disables the cache
+	dir    string // "" disables the cache
+	logger *slog.Logger
+
+	checkOnce sync.Once
+	unsafe    error // why dir must not be used (safeDir), checked once
+}
+
+// usable reports whether the cache is on and its directory is safe; the
+// first time it is not, it says so in a warning.
+func (c *compileCache) usable() bool {
+	if c.dir == "" {
+		return false
+	}
+	c.checkOnce.Do(func() {
+		c.unsafe = safeDir(c.dir)
+		if c.unsafe != nil && c.logger != nil {
+			c.logger.Warn(c.unsafe.Error())
+		}
+	})
+	return c.unsafe == nil
+}
+
+// UnsafeCacheError says why the compile cache is not used: a file or
+// directory in it, or a directory above it, could have been written by
+// another user. Compiled code runs outside the sandbox, so such a cache
+// could make the host run anything; the host compiles plugins instead.
+type UnsafeCacheError struct {
+	Dir     string // the cache directory
+	Path    string // the file or directory at fault
+	Problem string // "is writable by group and others (mode drwxrwxrwx)"
+	Fix     string // the command that fixes it
+}
+
+func (e *UnsafeCacheError) Error() string {
+	at := ""
+	if e.Path != e.Dir {
+		at = ": " + e.Path
+	}
+	return fmt.Sprintf("compile cache %s is not used%s %s; compiled code runs outside the sandbox, so only you (or root) may be able to write it: %s",
+		e.Dir, at, e.Problem, e.Fix)
+}
+
+// checkOwnerMode refuses a file or directory another user owns or can
+// write. A directory above the cache may be writable by others when it has
+// the sticky bit (like /tmp: nobody can rename or remove what is not
+// theirs there).
+func checkOwnerMode(dir, path string, fi fs.FileInfo, above bool) error {
+	if uid, ok := fileOwner(fi); ok && ownersChecked && uid != currentUID() && uid != 0 {
+		return &UnsafeCacheError{Dir: dir, Path: path,
+			Problem: fmt.Sprintf("is owned by user %d, not by you (user %d) or root", uid, currentUID()),
+			Fix:     fmt.Sprintf("remove it, or make it yours (chown %d %s) if you trust its content", currentUID(), path)}
+	}
+	perm := fi.Mode()
+	if perm.Perm()&0o022 == 0 || (above && perm&fs.ModeSticky != 0) {
+		return nil
+	}
+	who := "group and others"
+	switch {
+	case perm.Perm()&0o020 == 0:
+		who = "others"
+	case perm.Perm()&0o002 == 0:
+		who = "its group"
+	}
+	fix := "chmod go-w " + path
+	if !above && !fi.IsDir() {
+		fix = "remove it (rm " + path + ")"
+	} else if !above {
+		fix += " (or remove the directory)"
+	}
+	return &UnsafeCacheError{Dir: dir, Path: path,
+		Problem: fmt.Sprintf("is writable by %s (mode %s)", who, perm), Fix: fix}
+}
+
+// safeDir checks the cache directory and every directory above it (after
+// resolving symbolic links): a directory another user could write could
+// have any entry swapped, or the cache itself replaced. When the cache
+// directory does not exist yet, where it would be created is checked.
+func safeDir(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	p := abs
+	for {
+		if _, err := os.Lstat(p); err == nil {
+			break
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return nil
+		}
+		p = parent
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return err
+	}
+	above := p != abs
+	for {
+		fi, err := os.Stat(real)
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("compile cache %s is not used: %s is not a directory", dir, real)
+		}
+		if err := checkOwnerMode(dir, real, fi, above); err != nil {
+			return err
+		}
+		parent := filepath.Dir(real)
+		if parent == real {
+			return nil
+		}
+		real, above = parent, true
+	}
 }
 
 // key returns the cache key of wasm compiled with the given engine
@@ -64,14 +185,22 @@ func (c *compileCache) path(key string) string {
 }
 
 // get returns the verified compiled code for key, or nil. An entry that
-// fails verification is deleted.
+// fails verification is deleted; one that another user could have written
+// is deleted with a warning.
 func (c *compileCache) get(key string) []byte {
-	if c.dir == "" {
+	if !c.usable() {
 		return nil
 	}
 	p := c.path(key)
-	data, err := os.ReadFile(p)
+	data, err := c.read(p)
 	if err != nil {
+		var ue *UnsafeCacheError
+		if errors.As(err, &ue) {
+			if c.logger != nil {
+				c.logger.Warn(ue.Error() + " (the entry is removed and the plugin compiled again)")
+			}
+			_ = os.Remove(p)
+		}
 		return nil
 	}
 	payload, ok := verifyEntry(key, data)
@@ -80,6 +209,38 @@ func (c *compileCache) get(key string) []byte {
 		return nil
 	}
 	return payload
+}
+
+// read reads the entry at p after checking, on the open file and its
+// directory, that only this user or root could have written them.
+func (c *compileCache) read(p string) ([]byte, error) {
+	shard := filepath.Dir(p)
+	fi, err := os.Stat(shard)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOwnerMode(c.dir, shard, fi, false); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|openEntryFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &UnsafeCacheError{Dir: c.dir, Path: p, Problem: "is not a regular file", Fix: "remove it (rm " + p + ")"}
+	}
+	if err := checkOwnerMode(c.dir, p, fi, false); err != nil {
+		return nil, err
+	}
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 func verifyEntry(key string, data []byte) ([]byte, bool) {
@@ -105,7 +266,7 @@ func entry(key string, compiled []byte) []byte {
 
 // invalidate removes an entry that verified but that wasmtime refused.
 func (c *compileCache) invalidate(key string) {
-	if c.dir != "" {
+	if c.usable() {
 		_ = os.Remove(c.path(key))
 	}
 }
@@ -113,11 +274,17 @@ func (c *compileCache) invalidate(key string) {
 // put stores compiled code atomically: readers see the old entry, no entry,
 // or the whole new one.
 func (c *compileCache) put(key string, compiled []byte) error {
-	if c.dir == "" {
+	if !c.usable() {
 		return nil
 	}
 	p := c.path(key)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	// Never write where another user could swap the entry afterwards.
+	if fi, err := os.Stat(filepath.Dir(p)); err != nil {
+		return err
+	} else if err := checkOwnerMode(c.dir, filepath.Dir(p), fi, false); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")

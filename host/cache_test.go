@@ -1,7 +1,9 @@
 package host
 
 import (
+	"bytes"
 	"context"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -65,7 +67,7 @@ func TestCompileCache(t *testing.T) {
 	// The cache is what later loads use: an entry forged to hold beta's
 	// code under alpha's key (checksum and key right: only a recompile could
 	// tell) makes alpha's load run beta. This is why the cache directory
-	// must be as trusted as the plugins themselves.
+	// must be writable by nobody but the user (TestCompileCacheRefusesUnsafe).
 	hb, _ := cacheHost(t, t.TempDir())
 	cb, err := bindings.NewComponent(hb.engine, b)
 	if err != nil {
@@ -172,7 +174,7 @@ func TestCompileCacheUnwritable(t *testing.T) {
 	if name := describeName(t, h, fixture{name: "alpha"}.wasm(t)); name != "alpha" {
 		t.Fatal(name)
 	}
-	if !strings.Contains(messages(rec.lines()), "cannot write the compile cache") {
+	if !strings.Contains(messages(rec.lines()), "compile cache "+filepath.Join(home, "cache")+" is not used: "+filepath.Join(home, "cache")+" is not a directory") {
 		t.Errorf("no warning: %v", rec.lines())
 	}
 }
@@ -184,4 +186,130 @@ func messages(lines []logLine) string {
 		b.WriteString(l.Msg + "\n")
 	}
 	return b.String()
+}
+
+// Compiled code runs outside the sandbox: a cache that another user could
+// have written is not used (the plugin is compiled instead, with a warning
+// that says why and what to do), however valid its entries look. Each case
+// plants beta's compiled code under alpha's key, a forgery only a
+// recompile could tell: loading alpha must run alpha.
+func TestCompileCacheRefusesUnsafe(t *testing.T) {
+	a, b := fixture{name: "alpha"}.wasm(t), fixture{name: "beta"}.wasm(t)
+	hb, _ := cacheHost(t, t.TempDir())
+	cb, err := bindings.NewComponent(hb.engine, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	betaCode, err := cb.Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const nobody = 65534
+	type layout struct{ home, cache, shard, entry string }
+	cases := []struct {
+		name  string
+		root  bool                 // needs root (chown)
+		setup func(l layout) error // after the forged entry is planted
+		warn  string               // "" means the cache is safe and used
+	}{
+		{"safe", false, func(l layout) error { return nil }, ""},
+		{"cache writable by all", false, func(l layout) error { return os.Chmod(l.cache, 0o777) },
+			"is writable by group and others (mode drwxrwxrwx); compiled code runs outside the sandbox, so only you (or root) may be able to write it: chmod go-w CACHE (or remove the directory)"},
+		{"cache writable by its group", false, func(l layout) error { return os.Chmod(l.cache, 0o775) },
+			"is writable by its group (mode drwxrwxr-x)"},
+		{"cache writable by others", false, func(l layout) error { return os.Chmod(l.cache, 0o757) },
+			"is writable by others (mode drwxr-xrwx)"},
+		{"shard writable by all", false, func(l layout) error { return os.Chmod(l.shard, 0o777) },
+			"is not used: SHARD is writable by group and others (mode drwxrwxrwx)"},
+		{"entry writable by all", false, func(l layout) error { return os.Chmod(l.entry, 0o666) },
+			"is not used: ENTRY is writable by group and others (mode -rw-rw-rw-); compiled code runs outside the sandbox, so only you (or root) may be able to write it: remove it (rm ENTRY) (the entry is removed and the plugin compiled again)"},
+		{"entry writable by its group", false, func(l layout) error { return os.Chmod(l.entry, 0o620) },
+			"ENTRY is writable by its group (mode -rw--w----)"},
+		{"home above writable by all", false, func(l layout) error { return os.Chmod(l.home, 0o777) },
+			"is not used: HOME is writable by group and others (mode drwxrwxrwx); compiled code runs outside the sandbox, so only you (or root) may be able to write it: chmod go-w HOME"},
+		{"home above writable by all but sticky, like /tmp", false, func(l layout) error { return os.Chmod(l.home, 0o777|fs.ModeSticky) }, ""},
+		{"cache owned by another user", true, func(l layout) error { return os.Chown(l.cache, nobody, nobody) },
+			"is owned by user 65534, not by you (user 0) or root; compiled code runs outside the sandbox, so only you (or root) may be able to write it: remove it, or make it yours (chown 0 CACHE) if you trust its content"},
+		{"entry owned by another user", true, func(l layout) error { return os.Chown(l.entry, nobody, nobody) },
+			"ENTRY is owned by user 65534"},
+		{"home above owned by another user", true, func(l layout) error { return os.Chown(l.home, nobody, nobody) },
+			"HOME is owned by user 65534"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.root && os.Geteuid() != 0 {
+				t.Skip("changing a file's owner needs root")
+			}
+			base := t.TempDir()
+			l := layout{home: filepath.Join(base, "home")}
+			l.cache = filepath.Join(l.home, "cache")
+			h0, _ := cacheHost(t, l.home)
+			key := h0.cache.key("component", a, engineFingerprint())
+			l.entry = h0.cache.path(key)
+			l.shard = filepath.Dir(l.entry)
+			if err := os.MkdirAll(l.shard, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(l.entry, entry(key, betaCode), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.setup(l); err != nil {
+				t.Fatal(err)
+			}
+			h, rec := cacheHost(t, l.home)
+			name := describeName(t, h, a)
+			warnings := messages(rec.lines())
+			if c.warn == "" {
+				if name != "beta" || warnings != "" {
+					t.Fatalf("a safe cache was not used: ran %s; %s", name, warnings)
+				}
+				return
+			}
+			if name != "alpha" {
+				t.Fatalf("an unsafe cache entry ran: the plugin is %s", name)
+			}
+			want := strings.NewReplacer("CACHE", l.cache, "SHARD", l.shard, "ENTRY", l.entry, "HOME", l.home).Replace(c.warn)
+			if !strings.Contains(warnings, "compile cache "+l.cache+" ") || !strings.Contains(warnings, want) {
+				t.Fatalf("warning\n got  %s\n want %s", warnings, want)
+			}
+			// Nothing is written where another user could swap it later.
+			if fi, err := os.Stat(l.entry); err == nil && c.name != "entry writable by all" && c.name != "entry writable by its group" && c.name != "entry owned by another user" {
+				if data, _ := os.ReadFile(l.entry); !bytes.Equal(data, entry(key, betaCode)) {
+					t.Errorf("an entry was written into the unsafe cache (%s)", fi.Mode())
+				}
+			}
+		})
+	}
+}
+
+// A cache directory reached through a symbolic link is judged by what the
+// link leads to.
+func TestCompileCacheSymlink(t *testing.T) {
+	for _, mode := range []fs.FileMode{0o755, 0o777} {
+		t.Run(mode.String(), func(t *testing.T) {
+			home, target := t.TempDir(), filepath.Join(t.TempDir(), "real-cache")
+			if err := os.Mkdir(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(target, mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, filepath.Join(home, "cache")); err != nil {
+				t.Fatal(err)
+			}
+			h, rec := cacheHost(t, home)
+			describeName(t, h, fixture{name: "alpha"}.wasm(t))
+			n, err := (&compileCache{dir: target}).entries()
+			if err != nil {
+				t.Fatal(err)
+			}
+			warnings := messages(rec.lines())
+			if mode == 0o755 && (n != 1 || warnings != "") {
+				t.Errorf("safe target: %d entries, warnings %q", n, warnings)
+			}
+			if mode == 0o777 && (n != 0 || !strings.Contains(warnings, ": "+target+" is writable by group and others")) {
+				t.Errorf("unsafe target: %d entries, warnings %q", n, warnings)
+			}
+		})
+	}
 }

@@ -128,7 +128,7 @@ func (h *Host) compileComponent(wasm []byte, digest [sha256.Size]byte) (*binding
 		}
 		return nil, &wrappedError{msg: "not a valid component: " + msg, err: err}
 	}
-	if h.cache.dir != "" {
+	if h.cache.usable() {
 		if data, err := c.Serialize(); err == nil {
 			if err := h.cache.put(key, data); err != nil {
 				h.logger.Warn("cannot write the compile cache", "dir", h.cache.dir, "error", err)

@@ -109,6 +109,7 @@ func New(opts Options) (*Host, error) {
 		engine:  engine,
 		plugins: map[string]*Plugin{},
 	}
+	h.cache.logger = logger
 	if !opts.DisableCache {
 		h.cache.dir = opts.CacheDir
 		if h.cache.dir == "" {

@@ -167,7 +167,7 @@ func (h *Host) compileModule(wasm []byte) (*wasmtime.Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a valid WebAssembly module: %s", oneLine(err.Error()))
 	}
-	if h.cache.dir != "" {
+	if h.cache.usable() {
 		if data, err := m.Serialize(); err == nil {
 			if err := h.cache.put(key, data); err != nil {
 				h.logger.Warn("cannot write the compile cache", "dir", h.cache.dir, "error", err)
