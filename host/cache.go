@@ -2,6 +2,7 @@ package host
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -13,7 +14,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/driftless-dev/driftless/bindings"
 )
@@ -278,13 +281,8 @@ func (c *compileCache) put(key string, compiled []byte) error {
 		return nil
 	}
 	p := c.path(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
 	// Never write where another user could swap the entry afterwards.
-	if fi, err := os.Stat(filepath.Dir(p)); err != nil {
-		return err
-	} else if err := checkOwnerMode(c.dir, filepath.Dir(p), fi, false); err != nil {
+	if err := c.safeShard(filepath.Dir(p)); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
@@ -320,4 +318,167 @@ func (c *compileCache) entries() (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// Step is a slow step of loading a plugin, reported to Options.Progress.
+type Step struct {
+	Plugin string   // the plugin's name
+	Kind   StepKind // what the host is doing
+	Size   int      // bytes of the plugin's binary
+}
+
+// StepKind says what a Step is.
+type StepKind int
+
+const (
+	// StepCompile: the plugin is being compiled (it is not in the compile
+	// cache); seconds for a large component.
+	StepCompile StepKind = iota
+	// StepWaitCompile: another process (or host) is compiling the same
+	// plugin; this one waits to use its result.
+	StepWaitCompile
+)
+
+func (k StepKind) String() string {
+	if k == StepWaitCompile {
+		return "waiting for another process compiling"
+	}
+	return "compiling"
+}
+
+// step reports a slow step to Options.Progress and returns what ends it.
+func (h *Host) step(p *Plugin, kind StepKind) (done func()) {
+	if h.progress == nil {
+		return func() {}
+	}
+	if done := h.progress(Step{Plugin: p.name, Kind: kind, Size: p.size}); done != nil {
+		return done
+	}
+	return func() {}
+}
+
+// Waiting for another process compiling the same plugin: polled every
+// lockPoll (flock cannot wait and honour a context at once), given up after
+// lockWaitMax (that process may be stopped; compiling again is only slower).
+const (
+	lockPoll    = 50 * time.Millisecond
+	lockWaitMax = 10 * time.Minute
+)
+
+// lock takes the lock of key, so that concurrent hosts (processes or not)
+// compile a plugin once: the others wait, then find the entry. waiting is
+// called when the lock is taken by another, and the function it returns
+// when the wait ends. The lock file, <key>.lock beside the entry, stays.
+// It fails with the context's error when ctx ends while waiting.
+func (c *compileCache) lock(ctx context.Context, key string, waiting func() func()) (release func(), err error) {
+	p := c.path(key)
+	shard := filepath.Dir(p)
+	if err := c.safeShard(shard); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(strings.TrimSuffix(p, ".cwasm")+".lock", os.O_RDWR|os.O_CREATE|openEntryFlags, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := tryLock(f)
+	if !ok && err == nil {
+		done := waiting()
+		t := time.NewTicker(lockPoll)
+		deadline := time.Now().Add(lockWaitMax)
+		for !ok && err == nil {
+			select {
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-t.C:
+				ok, err = tryLock(f)
+				if !ok && err == nil && time.Now().After(deadline) {
+					err = fmt.Errorf("another process has been compiling it for %s", lockWaitMax)
+				}
+			}
+		}
+		t.Stop()
+		done()
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		unlock(f)
+		f.Close()
+	}, nil
+}
+
+// safeShard makes the directory of a key's files and checks that no other
+// user can write it.
+func (c *compileCache) safeShard(shard string) error {
+	if err := os.MkdirAll(shard, 0o755); err != nil {
+		return err
+	}
+	fi, err := os.Stat(shard)
+	if err != nil {
+		return err
+	}
+	return checkOwnerMode(c.dir, shard, fi, false)
+}
+
+// compileCached returns plugin p's compiled code of the given kind
+// ("component" or "module"): from a verified cache entry that load accepts,
+// else made by compile and, unless p is only being validated, stored with
+// serialize. One host at a time compiles a given plugin (lock): the others
+// wait, honouring ctx, and load what it stored. Slow steps are reported to
+// Options.Progress.
+func compileCached[T any](ctx context.Context, h *Host, p *Plugin, kind string,
+	load func([]byte) (T, error), compile func() (T, error), serialize func(T) ([]byte, error)) (T, error) {
+	key := h.cache.keySum(kind, p.digest, engineFingerprint())
+	cached := func() (T, bool) {
+		var zero T
+		data := h.cache.get(key)
+		if data == nil {
+			return zero, false
+		}
+		v, err := load(data)
+		if err != nil {
+			h.logger.Warn("compile cache entry refused by wasmtime; recompiling", "key", key, "error", err)
+			h.cache.invalidate(key)
+			return zero, false
+		}
+		return v, true
+	}
+	if v, ok := cached(); ok {
+		return v, nil
+	}
+	store := h.cache.usable() && !p.validating
+	if store {
+		release, err := h.cache.lock(ctx, key, func() func() { return h.step(p, StepWaitCompile) })
+		switch {
+		case err == nil:
+			defer release()
+			if v, ok := cached(); ok { // compiled by whoever held the lock
+				return v, nil
+			}
+		case ctx.Err() != nil:
+			var zero T
+			return zero, &Error{Plugin: p.name, Func: "load", Kind: KindCancelled,
+				Msg: "cancelled while waiting for another process compiling the plugin", Err: ctx.Err()}
+		default:
+			h.logger.Warn("compiling without the compile cache's lock", "plugin", p.name, "error", err)
+		}
+	}
+	done := h.step(p, StepCompile)
+	v, err := compile()
+	done()
+	if err != nil {
+		return v, err
+	}
+	if store {
+		data, err := serialize(v)
+		if err == nil {
+			err = h.cache.put(key, data)
+		}
+		if err != nil {
+			h.logger.Warn("cannot write the compile cache", "dir", h.cache.dir, "error", err)
+		}
+	}
+	return v, nil
 }

@@ -3,12 +3,15 @@ package host
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/driftless-dev/driftless/bindings"
 )
@@ -258,7 +261,7 @@ func TestCompileCacheRefusesUnsafe(t *testing.T) {
 			}
 			h, rec := cacheHost(t, l.home)
 			name := describeName(t, h, a)
-			warnings := messages(rec.lines())
+			warnings := warnings(rec.lines())
 			if c.warn == "" {
 				if name != "beta" || warnings != "" {
 					t.Fatalf("a safe cache was not used: ran %s; %s", name, warnings)
@@ -303,7 +306,7 @@ func TestCompileCacheSymlink(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			warnings := messages(rec.lines())
+			warnings := warnings(rec.lines())
 			if mode == 0o755 && (n != 1 || warnings != "") {
 				t.Errorf("safe target: %d entries, warnings %q", n, warnings)
 			}
@@ -311,5 +314,137 @@ func TestCompileCacheSymlink(t *testing.T) {
 				t.Errorf("unsafe target: %d entries, warnings %q", n, warnings)
 			}
 		})
+	}
+}
+
+// warnings joins the messages of lines at warn level or above.
+func warnings(lines []logLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		if l.Level >= slog.LevelWarn {
+			b.WriteString(l.Msg + "\n")
+		}
+	}
+	return b.String()
+}
+
+// slowFixture is a plugin with n extra functions, to make its compilation
+// take long enough for concurrent loads to overlap.
+func slowFixture(name string, n int) fixture {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "(func $slow%d (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const %d)) (i32.const 7)))\n", i, i)
+	}
+	return fixture{name: name, funcs: b.String()}
+}
+
+// stepCounter counts the slow steps a host reports.
+type stepCounter struct {
+	mu    sync.Mutex
+	steps map[StepKind]int
+}
+
+func (s *stepCounter) progress(st Step) func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.steps == nil {
+		s.steps = map[StepKind]int{}
+	}
+	s.steps[st.Kind]++
+	return nil
+}
+
+func (s *stepCounter) count(k StepKind) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.steps[k]
+}
+
+// Concurrent cold loads of one plugin by separate hosts sharing a cache
+// (as separate processes would: each host its own engine, the lock an
+// flock on a file beside the entry) compile it once; the others wait and
+// load what it stored.
+func TestCompileCacheLock(t *testing.T) {
+	wasm := slowFixture("alpha", 3000).wasm(t)
+	dir := filepath.Join(t.TempDir(), "cache")
+	const n = 4
+	var steps stepCounter
+	hosts := make([]*Host, n)
+	for i := range hosts {
+		h, err := New(Options{Home: t.TempDir(), CacheDir: dir, Progress: steps.progress, Logger: slog.New(&logRecorder{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(h.Close)
+		hosts[i] = h
+	}
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	for _, h := range hosts {
+		go func() {
+			<-start
+			p, err := h.LoadBytes(context.Background(), "alpha", wasm)
+			if err == nil && p.Info().Name != "alpha" {
+				err = fmt.Errorf("loaded %s", p.Info().Name)
+			}
+			errs <- err
+		}()
+	}
+	close(start)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := steps.count(StepCompile); c != 1 {
+		t.Errorf("%d hosts compiled the plugin, want 1 (%d waited)", c, steps.count(StepWaitCompile))
+	}
+	if n, err := (&compileCache{dir: dir}).entries(); err != nil || n != 1 {
+		t.Errorf("%d entries, %v", n, err)
+	}
+}
+
+// A host waiting for another to compile gives up when its context ends,
+// with a cancelled error; once the lock is free it compiles.
+func TestCompileCacheLockCancel(t *testing.T) {
+	wasm := fixture{name: "alpha"}.wasm(t)
+	dir := filepath.Join(t.TempDir(), "cache")
+	var steps stepCounter
+	h, err := New(Options{Home: t.TempDir(), CacheDir: dir, Progress: steps.progress, Logger: slog.New(&logRecorder{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	// Another process compiling: it holds the key's lock.
+	key := h.cache.key("component", wasm, engineFingerprint())
+	lockPath := strings.TrimSuffix(h.cache.path(key), ".cwasm") + ".lock"
+	if err := os.MkdirAll(filepath.Dir(lockPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if ok, err := tryLock(f); !ok || err != nil {
+		t.Fatalf("lock: %v, %v", ok, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err = h.LoadBytes(ctx, "alpha", wasm)
+	wantError(t, err, KindCancelled, "plugin alpha: load: cancelled while waiting for another process compiling the plugin")
+	if d := time.Since(began); d > 2*time.Second {
+		t.Errorf("the wait ended %s after the context", d)
+	}
+	if steps.count(StepWaitCompile) != 1 || steps.count(StepCompile) != 0 {
+		t.Errorf("steps %v", steps.steps)
+	}
+	unlock(f)
+	if p, err := h.LoadBytes(context.Background(), "alpha", wasm); err != nil || p.Info().Name != "alpha" {
+		t.Fatalf("after the lock was released: %v", err)
+	}
+	if steps.count(StepCompile) != 1 {
+		t.Errorf("steps %v", steps.steps)
 	}
 }

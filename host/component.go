@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -59,7 +58,7 @@ func (ci *componentInstance) usable() bool { return !ci.broken && ci.inst.Trappe
 func (ci *componentInstance) close() { ci.store.Close() }
 
 func newComponentRuntime(ctx context.Context, h *Host, p *Plugin, wasm []byte) (*componentRuntime, error) {
-	comp, err := h.compileComponent(wasm, p.digest)
+	comp, err := h.compileComponent(ctx, p, wasm)
 	if err != nil {
 		return nil, err
 	}
@@ -107,35 +106,24 @@ func (rt *componentRuntime) check() error {
 	return nil
 }
 
-// compileComponent compiles wasm, whose SHA-256 is digest, or loads it from
-// the compile cache.
-func (h *Host) compileComponent(wasm []byte, digest [sha256.Size]byte) (*bindings.Component, error) {
-	key := h.cache.keySum("component", digest, engineFingerprint())
-	if data := h.cache.get(key); data != nil {
-		c, err := bindings.DeserializeComponent(h.engine, data)
-		if err == nil {
-			return c, nil
-		}
-		h.logger.Warn("compile cache entry refused by wasmtime; recompiling", "key", key, "error", err)
-		h.cache.invalidate(key)
-	}
-	c, err := bindings.NewComponent(h.engine, wasm)
-	if err != nil {
-		msg := err.Error()
-		var be *bindings.Error
-		if errors.As(err, &be) {
-			msg = causeChain(be.Message)
-		}
-		return nil, &wrappedError{msg: "not a valid component: " + msg, err: err}
-	}
-	if h.cache.usable() {
-		if data, err := c.Serialize(); err == nil {
-			if err := h.cache.put(key, data); err != nil {
-				h.logger.Warn("cannot write the compile cache", "dir", h.cache.dir, "error", err)
+// compileComponent compiles plugin p's component, or loads it from the
+// compile cache (compileCached).
+func (h *Host) compileComponent(ctx context.Context, p *Plugin, wasm []byte) (*bindings.Component, error) {
+	return compileCached(ctx, h, p, "component",
+		func(data []byte) (*bindings.Component, error) { return bindings.DeserializeComponent(h.engine, data) },
+		func() (*bindings.Component, error) {
+			c, err := bindings.NewComponent(h.engine, wasm)
+			if err != nil {
+				msg := err.Error()
+				var be *bindings.Error
+				if errors.As(err, &be) {
+					msg = causeChain(be.Message)
+				}
+				return nil, &wrappedError{msg: "not a valid component: " + msg, err: err}
 			}
-		}
-	}
-	return c, nil
+			return c, nil
+		},
+		(*bindings.Component).Serialize)
 }
 
 // newStore makes the store of one instance of plugin p, with its limits and

@@ -53,6 +53,12 @@ type Options struct {
 	// EpochTick is how often running calls check their deadline and
 	// context; 0 means 10ms.
 	EpochTick time.Duration
+	// Progress, if set, is told when loading a plugin takes a slow step:
+	// compiling it (it is not in the compile cache) or waiting for another
+	// process that is compiling it. It is called before the step, from the
+	// goroutine that loads, and the function it returns (if not nil) when
+	// the step ends.
+	Progress func(Step) (done func())
 }
 
 // Host loads and runs plugins. It is safe for concurrent use.
@@ -63,6 +69,8 @@ type Host struct {
 	engine *bindings.Engine
 	linker *bindings.Linker
 	cache  compileCache
+
+	progress func(Step) func()
 
 	mu      sync.RWMutex
 	plugins map[string]*Plugin
@@ -103,11 +111,12 @@ func New(opts Options) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{
-		home:    home,
-		config:  cfg,
-		logger:  logger,
-		engine:  engine,
-		plugins: map[string]*Plugin{},
+		progress: opts.Progress,
+		home:     home,
+		config:   cfg,
+		logger:   logger,
+		engine:   engine,
+		plugins:  map[string]*Plugin{},
 	}
 	h.cache.logger = logger
 	if !opts.DisableCache {

@@ -128,7 +128,7 @@ func newLegacyRuntime(ctx context.Context, h *Host, p *Plugin, wasm []byte) (run
 }
 
 func newLegacy(ctx context.Context, h *Host, p *Plugin, wasm []byte) (*legacyRuntime, error) {
-	m, err := h.compileModule(wasm)
+	m, err := h.compileModule(ctx, p, wasm)
 	if err != nil {
 		return nil, err
 	}
@@ -150,31 +150,20 @@ func newLegacy(ctx context.Context, h *Host, p *Plugin, wasm []byte) (*legacyRun
 	return rt, nil
 }
 
-// compileModule compiles a core module, or loads it from the compile cache
-// (entries are verified as for components).
-func (h *Host) compileModule(wasm []byte) (*wasmtime.Module, error) {
+// compileModule compiles plugin p's core module, or loads it from the
+// compile cache (compileCached; entries are verified as for components).
+func (h *Host) compileModule(ctx context.Context, p *Plugin, wasm []byte) (*wasmtime.Module, error) {
 	e := h.engine.Wasmtime()
-	key := h.cache.key("module", wasm, engineFingerprint())
-	if data := h.cache.get(key); data != nil {
-		m, err := wasmtime.NewModuleDeserialize(e, data)
-		if err == nil {
-			return m, nil
-		}
-		h.logger.Warn("compile cache entry refused by wasmtime; recompiling", "key", key, "error", err)
-		h.cache.invalidate(key)
-	}
-	m, err := wasmtime.NewModule(e, wasm)
-	if err != nil {
-		return nil, fmt.Errorf("not a valid WebAssembly module: %s", oneLine(err.Error()))
-	}
-	if h.cache.usable() {
-		if data, err := m.Serialize(); err == nil {
-			if err := h.cache.put(key, data); err != nil {
-				h.logger.Warn("cannot write the compile cache", "dir", h.cache.dir, "error", err)
+	return compileCached(ctx, h, p, "module",
+		func(data []byte) (*wasmtime.Module, error) { return wasmtime.NewModuleDeserialize(e, data) },
+		func() (*wasmtime.Module, error) {
+			m, err := wasmtime.NewModule(e, wasm)
+			if err != nil {
+				return nil, fmt.Errorf("not a valid WebAssembly module: %s", oneLine(err.Error()))
 			}
-		}
-	}
-	return m, nil
+			return m, nil
+		},
+		(*wasmtime.Module).Serialize)
 }
 
 // check applies the load-time rules: the import policy (default-deny), the

@@ -44,6 +44,10 @@ type Plugin struct {
 	rt      runtime
 
 	extConfig map[string]string // plugins.toml's config of template extensions, as JSON
+
+	// validating: only validated (Host.Validate), so its compiled code is
+	// not kept in the compile cache.
+	validating bool
 }
 
 // definitions is what a plugin says it provides, read once at load.
