@@ -63,6 +63,7 @@ type app struct {
 	stdout, stderr io.Writer
 	json           bool // --output json
 	color          bool // ANSI colours on stdout
+	stderrTTY      bool // stderr is a terminal: live progress lines
 	home           string
 	logger         *slog.Logger
 	helpErr        error          // `help TOPIC` for an unknown topic
@@ -78,7 +79,8 @@ func appOf(c *cli.Context) *app { return c.App.Metadata["app"].(*app) }
 // plugins.toml but loads no plugin).
 func (a *app) host() (*host.Host, error) {
 	if a.h == nil {
-		h, err := host.New(host.Options{Home: a.home, Logger: a.logger})
+		h, err := host.New(host.Options{Home: a.home, Logger: a.logger,
+			Progress: slowSteps(a.stderr, a.stderrTTY, a.json)})
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +197,7 @@ var logLevels = map[string]slog.Level{
 // run runs the CLI with args (args[0] is the program name) and returns the
 // exit code. It never panics: a panic becomes an internal error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
-	a := &app{stdout: stdout, stderr: stderr, color: colorOn(stdout)}
+	a := &app{stdout: stdout, stderr: stderr, color: colorOn(stdout), stderrTTY: stderrIsTerminal(stderr)}
 	defer a.close()
 	defer func() {
 		if r := recover(); r != nil {
