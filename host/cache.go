@@ -302,22 +302,257 @@ func (c *compileCache) put(key string, compiled []byte) error {
 	return err
 }
 
-// entries counts the entries in the cache, for tests and `plugins` output.
+// entries counts the entries in the cache, for tests.
 func (c *compileCache) entries() (int, error) {
+	files, err := c.scan()
 	n := 0
-	err := filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if !d.IsDir() && filepath.Ext(path) == ".cwasm" {
+	for _, f := range files {
+		if f.kind == cacheEntry {
 			n++
 		}
-		return nil
-	})
+	}
 	return n, err
+}
+
+// The files of a cache directory: <2 hex>/<key>.cwasm entries, their
+// <key>.lock files, and .tmp-* files of entries being written.
+type cacheFileKind int
+
+const (
+	cacheEntry cacheFileKind = iota
+	cacheLock
+	cacheTemp
+)
+
+type cacheFile struct {
+	path string
+	key  string // of an entry or a lock
+	kind cacheFileKind
+	size int64
+	mod  time.Time
+}
+
+// scan lists the cache's files. Only files named as the cache names them,
+// in shard directories named as it names them, are listed: nothing else
+// is ever removed. A missing cache directory is an empty cache.
+func (c *compileCache) scan() ([]cacheFile, error) {
+	if c.dir == "" {
+		return nil, nil
+	}
+	shards, err := os.ReadDir(c.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []cacheFile
+	for _, sd := range shards {
+		if !sd.IsDir() || !isHex(sd.Name(), 2) {
+			continue
+		}
+		shard := filepath.Join(c.dir, sd.Name())
+		files, err := os.ReadDir(shard)
+		if err != nil {
+			return out, err
+		}
+		for _, f := range files {
+			if !f.Type().IsRegular() {
+				continue
+			}
+			cf := cacheFile{path: filepath.Join(shard, f.Name())}
+			name := f.Name()
+			switch {
+			case strings.HasSuffix(name, ".cwasm") && isHex(strings.TrimSuffix(name, ".cwasm"), 64):
+				cf.kind, cf.key = cacheEntry, strings.TrimSuffix(name, ".cwasm")
+			case strings.HasSuffix(name, ".lock") && isHex(strings.TrimSuffix(name, ".lock"), 64):
+				cf.kind, cf.key = cacheLock, strings.TrimSuffix(name, ".lock")
+			case strings.HasPrefix(name, ".tmp-"):
+				cf.kind = cacheTemp
+			default:
+				continue
+			}
+			if fi, err := f.Info(); err == nil {
+				cf.size, cf.mod = fi.Size(), fi.ModTime()
+			}
+			out = append(out, cf)
+		}
+	}
+	return out, nil
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// staleTemp is the age after which a .tmp-* file is taken for the leftover
+// of a host that died while writing an entry (writing one takes seconds).
+const staleTemp = time.Hour
+
+// CacheInfo describes the compile cache (Host.CacheInfo).
+type CacheInfo struct {
+	// Dir is the cache directory; "" when the cache is off.
+	Dir string
+	// Unsafe is why the cache is not used, or nil (see UnsafeCacheError).
+	Unsafe error
+	// Entries and Bytes count every entry.
+	Entries int
+	Bytes   int64
+	// Plugins are the installed plugins that have an entry, by name.
+	Plugins []CachedPlugin
+	// UnusedEntries and UnusedBytes count the entries no installed plugin
+	// uses (of removed or replaced plugins, files only validated by older
+	// versions, other wasmtime versions or engine settings): what
+	// PruneCache removes.
+	UnusedEntries int
+	UnusedBytes   int64
+}
+
+// CachedPlugin is an installed plugin's share of the compile cache.
+type CachedPlugin struct {
+	Name  string
+	Bytes int64
+}
+
+// CacheRemoved is what PruneCache, ClearCache or ForgetCompiled removed.
+type CacheRemoved struct {
+	Entries int
+	Bytes   int64
+}
+
+// pluginKeys returns the cache keys the plugin binary wasm can have: one
+// per kind (the kind depends on what the binary is, which does not matter
+// here).
+func pluginKeys(c *compileCache, wasm []byte) []string {
+	sum := sha256.Sum256(wasm)
+	return []string{c.keySum("component", sum, engineFingerprint()), c.keySum("module", sum, engineFingerprint())}
+}
+
+// installedKeys maps the cache keys of the installed plugins to their
+// names. A plugin file that cannot be read (too large, not a regular
+// file) has no key.
+func (h *Host) installedKeys() (map[string]string, error) {
+	paths, err := filepath.Glob(filepath.Join(h.PluginDir(), "*.wasm"))
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]string{}
+	for _, p := range paths {
+		name := nameFromPath(p)
+		wasm, err := readPlugin(p, h.config.LimitsFor(name).MaxPluginSize)
+		if err != nil {
+			continue
+		}
+		for _, k := range pluginKeys(&h.cache, wasm) {
+			keys[k] = name
+		}
+	}
+	return keys, nil
+}
+
+// CacheInfo describes the compile cache: its directory, whether it is
+// used, its entries and their sizes, by installed plugin and unused.
+func (h *Host) CacheInfo() (CacheInfo, error) {
+	info := CacheInfo{Dir: h.cache.dir}
+	if h.cache.dir == "" {
+		return info, nil
+	}
+	if !h.cache.usable() {
+		info.Unsafe = h.cache.unsafe
+	}
+	files, err := h.cache.scan()
+	if err != nil {
+		return info, err
+	}
+	installed, err := h.installedKeys()
+	if err != nil {
+		return info, err
+	}
+	byName := map[string]int64{}
+	for _, f := range files {
+		if f.kind != cacheEntry {
+			continue
+		}
+		info.Entries++
+		info.Bytes += f.size
+		if name, ok := installed[f.key]; ok {
+			byName[name] += f.size
+		} else {
+			info.UnusedEntries++
+			info.UnusedBytes += f.size
+		}
+	}
+	for _, name := range sortedNames(byName) {
+		info.Plugins = append(info.Plugins, CachedPlugin{Name: name, Bytes: byName[name]})
+	}
+	return info, nil
+}
+
+// PruneCache removes the cache entries no installed plugin uses, their
+// lock files, and temporary files left by hosts that died while writing an
+// entry. With a cache directory shared between plugin homes
+// (Options.CacheDir), the entries of the other homes' plugins go too.
+func (h *Host) PruneCache() (CacheRemoved, error) {
+	installed, err := h.installedKeys()
+	if err != nil {
+		return CacheRemoved{}, err
+	}
+	return h.cache.remove(func(f cacheFile) bool { return installed[f.key] == "" })
+}
+
+// ClearCache removes every entry of the compile cache, and the lock and
+// stale temporary files: every plugin is compiled again on its next load.
+func (h *Host) ClearCache() (CacheRemoved, error) {
+	return h.cache.remove(func(cacheFile) bool { return true })
+}
+
+// ForgetCompiled removes the cache entries of the plugin binary at path,
+// e.g. before the plugin is removed.
+func (h *Host) ForgetCompiled(path string) (CacheRemoved, error) {
+	wasm, err := readPlugin(path, h.config.LimitsFor(nameFromPath(path)).MaxPluginSize)
+	if err != nil {
+		return CacheRemoved{}, err
+	}
+	keys := pluginKeys(&h.cache, wasm)
+	return h.cache.remove(func(f cacheFile) bool { return f.key == keys[0] || f.key == keys[1] })
+}
+
+// remove removes the entries and lock files drop selects, and temporary
+// files older than staleTemp; it counts the entries removed.
+func (c *compileCache) remove(drop func(cacheFile) bool) (CacheRemoved, error) {
+	var out CacheRemoved
+	files, err := c.scan()
+	if err != nil {
+		return out, err
+	}
+	var first error
+	for _, f := range files {
+		switch {
+		case f.kind == cacheTemp && time.Since(f.mod) < staleTemp:
+			continue
+		case f.kind != cacheTemp && !drop(f):
+			continue
+		}
+		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		if f.kind == cacheEntry {
+			out.Entries++
+			out.Bytes += f.size
+		}
+	}
+	return out, first
 }
 
 // Step is a slow step of loading a plugin, reported to Options.Progress.

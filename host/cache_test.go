@@ -448,3 +448,142 @@ func TestCompileCacheLockCancel(t *testing.T) {
 		t.Errorf("steps %v", steps.steps)
 	}
 }
+
+// The cache does not only grow: validating leaves nothing, Prepare keeps
+// the compiled code, ForgetCompiled removes a plugin's entry, PruneCache
+// what no installed plugin uses, ClearCache everything; CacheInfo tells
+// what is there.
+func TestCacheLifecycle(t *testing.T) {
+	home := t.TempDir()
+	h, _ := cacheHost(t, home)
+	ctx := context.Background()
+	plugins := filepath.Join(home, "plugins")
+	if err := os.MkdirAll(plugins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := t.TempDir()
+	write := func(dir, name string, f fixture) string {
+		t.Helper()
+		p := filepath.Join(dir, name+".wasm")
+		if err := os.WriteFile(p, f.wasm(t), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	count := func() int {
+		t.Helper()
+		n, err := h.cache.entries()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// Validating a file writes no entry; preparing one does.
+	if _, err := h.Validate(ctx, write(elsewhere, "alpha", fixture{name: "alpha"})); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("validate left %d entries", n)
+	}
+	alpha := write(plugins, "alpha", fixture{name: "alpha"})
+	if _, err := h.Prepare(ctx, alpha); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("prepare left %d entries", n)
+	}
+	// Installed: alpha and beta (loaded, so cached); gone: gamma, and
+	// alpha's older version. Leftovers: a lock of gamma's key, an old and a
+	// fresh temporary file, a file the cache does not name.
+	beta := write(plugins, "beta", slowFixture("beta", 50))
+	if _, err := h.Load(ctx, beta); err != nil {
+		t.Fatal(err)
+	}
+	gamma := write(elsewhere, "gamma", fixture{name: "gamma"})
+	if _, err := h.Load(ctx, gamma); err != nil {
+		t.Fatal(err)
+	}
+	oldAlpha := fixture{name: "alpha", data: `"version 0"`}.wasm(t)
+	if _, err := h.LoadBytes(ctx, "alpha", oldAlpha); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 4 {
+		t.Fatalf("%d entries, want 4", n)
+	}
+	gammaKey := h.cache.key("component", fixture{name: "gamma"}.wasm(t), engineFingerprint())
+	shard := filepath.Dir(h.cache.path(gammaKey))
+	leftovers := map[string]bool{ // path → whether prune removes it
+		strings.TrimSuffix(h.cache.path(gammaKey), ".cwasm") + ".lock": true,
+		filepath.Join(shard, ".tmp-old"):                               true,
+		filepath.Join(shard, ".tmp-fresh"):                             false,
+		filepath.Join(shard, "notes.txt"):                              false,
+	}
+	for p := range leftovers {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleTemp)
+	if err := os.Chtimes(filepath.Join(shard, ".tmp-old"), old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	info, err := h.CacheInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func(key string) int64 {
+		fi, err := os.Stat(h.cache.path(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	alphaKey := h.cache.key("component", fixture{name: "alpha"}.wasm(t), engineFingerprint())
+	betaKey := h.cache.key("component", slowFixture("beta", 50).wasm(t), engineFingerprint())
+	oldKey := h.cache.key("component", oldAlpha, engineFingerprint())
+	want := CacheInfo{Dir: filepath.Join(home, "cache"), Entries: 4,
+		Bytes:         size(alphaKey) + size(betaKey) + size(gammaKey) + size(oldKey),
+		Plugins:       []CachedPlugin{{"alpha", size(alphaKey)}, {"beta", size(betaKey)}},
+		UnusedEntries: 2, UnusedBytes: size(gammaKey) + size(oldKey)}
+	if fmt.Sprint(info) != fmt.Sprint(want) {
+		t.Errorf("info\n got  %+v\n want %+v", info, want)
+	}
+
+	removed, err := h.PruneCache()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed != (CacheRemoved{Entries: 2, Bytes: want.UnusedBytes}) {
+		t.Errorf("prune removed %+v", removed)
+	}
+	for _, k := range []string{alphaKey, betaKey} {
+		if _, err := os.Stat(h.cache.path(k)); err != nil {
+			t.Errorf("prune removed an installed plugin's entry: %v", err)
+		}
+	}
+	for p, gone := range leftovers {
+		if _, err := os.Stat(p); (err != nil) != gone {
+			t.Errorf("%s: removed %t, want %t", filepath.Base(p), err != nil, gone)
+		}
+	}
+
+	// Removing a plugin: its entry goes.
+	betaSize := size(betaKey)
+	removed, err = h.ForgetCompiled(beta)
+	if err != nil || removed != (CacheRemoved{Entries: 1, Bytes: betaSize}) {
+		t.Errorf("forget beta: %+v, %v", removed, err)
+	}
+	if _, err := os.Stat(h.cache.path(betaKey)); err == nil {
+		t.Error("beta's entry is still there")
+	}
+
+	removed, err = h.ClearCache()
+	if err != nil || removed.Entries != 1 || count() != 0 {
+		t.Errorf("clear: %+v, %v; %d entries left", removed, err, count())
+	}
+	if _, err := os.Stat(filepath.Join(shard, "notes.txt")); err != nil {
+		t.Error("clear removed a file the cache did not write")
+	}
+}

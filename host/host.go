@@ -273,8 +273,21 @@ func (h *Host) LoadBytes(ctx context.Context, name string, wasm []byte) (*Plugin
 
 // Validate runs every check of loading on the file at path, without
 // registering the plugin, and returns the plugin as it would be (for its
-// definitions) or the error listing every problem found.
+// definitions) or the error listing every problem found. It leaves nothing
+// behind: the compiled code is not kept in the compile cache (a file only
+// validated is never loaded).
 func (h *Host) Validate(ctx context.Context, path string) (*Plugin, error) {
+	return h.validate(ctx, path, false)
+}
+
+// Prepare is Validate for a plugin about to be installed: it also keeps
+// the compiled code in the compile cache, so that the plugin's first load
+// does not compile it (what `driftless plugins install` does).
+func (h *Host) Prepare(ctx context.Context, path string) (*Plugin, error) {
+	return h.validate(ctx, path, true)
+}
+
+func (h *Host) validate(ctx context.Context, path string, keep bool) (*Plugin, error) {
 	name := nameFromPath(path)
 	if err := checkName(name); err != nil {
 		return nil, &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
@@ -285,6 +298,7 @@ func (h *Host) Validate(ctx context.Context, path string) (*Plugin, error) {
 		return nil, loadError(name, err)
 	}
 	p := h.newPlugin(name, path, limits)
+	p.validating = !keep
 	if err := p.init(ctx, h, wasm); err != nil {
 		p.close()
 		return nil, err

@@ -551,9 +551,15 @@ func pluginsInstall(c *cli.Context) error {
 	if err := copyFile(file, tmp); err != nil {
 		return err
 	}
-	p, err := h.Validate(c.Context, tmp)
+	p, err := h.Prepare(c.Context, tmp)
 	if err != nil {
 		return err
+	}
+	if exists && c.Bool("force") {
+		// The replaced plugin's compiled code is of no more use.
+		if _, err := h.ForgetCompiled(dest); err != nil {
+			a.logger.Warn("cannot remove the replaced plugin's compiled code", "plugin", name, "error", err)
+		}
 	}
 	if c.Bool("force") {
 		err = os.Rename(tmp, dest)
@@ -599,9 +605,10 @@ func copyFile(src, dst string) error {
 }
 
 type removeJSON struct {
-	Removed bool   `json:"removed"`
-	Name    string `json:"name"`
-	Path    string `json:"path"`
+	Removed bool           `json:"removed"`
+	Name    string         `json:"name"`
+	Path    string         `json:"path"`
+	Cache   cacheCountJSON `json:"cache_removed"`
 }
 
 func pluginsRemove(c *cli.Context) error {
@@ -614,10 +621,24 @@ func pluginsRemove(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	h, err := a.host()
+	if err != nil {
+		return err
+	}
+	// Its compiled code goes with it (a file that cannot be read has none).
+	forgot, err := h.ForgetCompiled(path)
+	if err != nil {
+		a.logger.Debug("no compiled code removed", "plugin", name, "error", err)
+	}
 	if err := os.Remove(path); err != nil {
 		return err
 	}
-	return a.emit(removeJSON{Removed: true, Name: name, Path: path}, func(w io.Writer) {
-		fmt.Fprintf(w, "removed %s (%s)\n", name, path)
+	doc := removeJSON{Removed: true, Name: name, Path: path, Cache: cacheCountJSON{forgot.Entries, forgot.Bytes}}
+	return a.emit(doc, func(w io.Writer) {
+		fmt.Fprintf(w, "removed %s (%s)", name, path)
+		if forgot.Entries > 0 {
+			fmt.Fprintf(w, " and its compiled code (%s)", sizeText(forgot.Bytes))
+		}
+		fmt.Fprintln(w)
 	})
 }
