@@ -35,6 +35,13 @@ type legacyStage struct {
 	name, config string
 }
 
+func (s *legacyStage) memorySize() (int64, bool) {
+	if s.li == nil {
+		return 0, false
+	}
+	return int64(len(s.li.g.Tracked())), true
+}
+
 func (s *legacyStage) close(ctx context.Context) error {
 	if s.li != nil {
 		s.li.close()

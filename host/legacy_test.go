@@ -523,3 +523,49 @@ func latoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+// A log stage whose instance trapped is unusable until Restart gives it a
+// fresh instance with the component opened again; a legacy stage's memory
+// size is known.
+func TestLogStageRestart(t *testing.T) {
+	ctx := context.Background()
+	h, _ := newLegacyHost(t, "")
+	p := loadLegacy(t, h, "logs", fullFixture(defaultFx()).wasm(t))
+	parser, err := p.OpenParser(ctx, "plain", `{"p":1}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer parser.Close(ctx)
+	if n, ok := parser.MemorySize(); !ok || n <= 0 || n%65536 != 0 {
+		t.Errorf("memory size %d, %t", n, ok)
+	}
+	if _, err := parser.Parse(ctx, []string{"crash"}); KindOf(err) != KindTrap {
+		t.Fatalf("crash: %v", err)
+	}
+	if _, err := parser.Parse(ctx, []string{"fine"}); err == nil {
+		t.Fatal("a trapped instance served another call")
+	}
+	for range 2 {
+		if err := parser.Restart(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := parser.Parse(ctx, []string{"fine"})
+		if err != nil || len(got) != 1 || got[0].Message != "fine" {
+			t.Fatalf("after restart: %v, %v", got, err)
+		}
+	}
+	// A stage whose component cannot be opened again fails its calls with
+	// that error, until a restart succeeds.
+	h.Unload("logs")
+	if err := parser.Restart(ctx); err == nil {
+		t.Fatal("restarted a stage of an unloaded plugin")
+	}
+	_, err = parser.Parse(ctx, []string{"fine"})
+	wantLegacyError(t, err, KindFailed, "plugin logs: logs.parser.parse: log stage could not be restarted: plugin logs: logs.open-parser: plugin was unloaded")
+	if err := parser.Close(ctx); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if err := parser.Restart(ctx); err == nil {
+		t.Error("restarted a closed stage")
+	}
+}

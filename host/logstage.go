@@ -12,7 +12,7 @@ import (
 const MaxBatch = 65536
 
 // LogSource produces log entries from a plugin source. Like every log
-// stage it keeps one instance of its plugin for its whole life, is for one
+// stage it keeps one instance of its plugin (until Restart), is for one
 // goroutine at a time, and must be closed.
 type LogSource struct {
 	stage[sourceStage]
@@ -38,8 +38,12 @@ type stage[S interface{ close(context.Context) error }] struct {
 	name   string
 	fn     string
 	s      S
+	reopen func(context.Context) (S, error) // opens the component again, same config
 	once   sync.Once
 	closed bool
+	// lost is why a Restart could not open the component again: the stage
+	// has no instance.
+	lost error
 }
 
 // Plugin returns the plugin the stage belongs to.
@@ -53,15 +57,56 @@ func (s *stage[S]) Close(ctx context.Context) error {
 	var err error
 	s.once.Do(func() {
 		s.closed = true
-		err = s.p.callError(s.fn+".drop", s.s.close(ctx))
+		if s.lost == nil {
+			err = s.p.callError(s.fn+".drop", s.s.close(ctx))
+		}
 	})
 	return err
 }
 
-// usable fails calls into a closed stage (its instance is gone).
+// Restart replaces the stage's instance with a fresh one and opens the
+// component again with the same name and config: what a pipeline does
+// after a call trapped or hit a limit (the instance cannot be trusted
+// again), and to recycle an instance whose memory grows. Whatever state
+// the component kept is lost. The old resource is dropped when its
+// instance is still sound. When the component cannot be opened again, the
+// stage's calls fail with that error until a Restart succeeds.
+func (s *stage[S]) Restart(ctx context.Context) error {
+	if s.closed {
+		return s.usable("restart")
+	}
+	if s.lost == nil {
+		_ = s.s.close(ctx)
+	}
+	st, err := s.reopen(ctx)
+	if err != nil {
+		s.lost = err
+		return err
+	}
+	s.s, s.lost = st, nil
+	return nil
+}
+
+// MemorySize returns the size in bytes of the linear memory of the
+// stage's instance, and whether the host can tell: it can for legacy
+// plugins (core modules), not for components, whose memories wasmtime's C
+// API does not expose.
+func (s *stage[S]) MemorySize() (int64, bool) {
+	if m, ok := any(s.s).(interface{ memorySize() (int64, bool) }); ok && s.lost == nil && !s.closed {
+		return m.memorySize()
+	}
+	return 0, false
+}
+
+// usable fails calls into a closed stage (its instance is gone), or one
+// whose Restart failed.
 func (s *stage[S]) usable(fn string) error {
 	if s.closed {
 		return &Error{Plugin: s.p.name, Func: s.fn + "." + fn, Kind: KindFailed, Msg: "log stage is closed"}
+	}
+	if s.lost != nil {
+		return &Error{Plugin: s.p.name, Func: s.fn + "." + fn, Kind: KindOf(s.lost),
+			Msg: "log stage could not be restarted: " + s.lost.Error(), Err: s.lost}
 	}
 	return nil
 }
@@ -76,6 +121,9 @@ func openStage[S any](ctx context.Context, p *Plugin, fn, name string, kind logs
 	var zero S
 	if err := p.usable(); err != nil {
 		return zero, err
+	}
+	if p.unloaded.Load() {
+		return zero, &Error{Plugin: p.name, Func: fn, Kind: errPoolClosed.Kind, Msg: errPoolClosed.Msg}
 	}
 	def, err := p.LogComponent(name)
 	if err != nil {
@@ -99,49 +147,61 @@ func openStage[S any](ctx context.Context, p *Plugin, fn, name string, kind logs
 // OpenSource opens the named log source with its config.
 func (p *Plugin) OpenSource(ctx context.Context, name, config string) (*LogSource, error) {
 	const fn = "logs.open-source"
-	st, err := openStage(ctx, p, fn, name, logs.ComponentKindSource, config, func(ctx context.Context, n, c string) (sourceStage, error) {
-		return p.rt.openSource(ctx, n, c)
-	})
+	open := func(ctx context.Context) (sourceStage, error) {
+		return openStage(ctx, p, fn, name, logs.ComponentKindSource, config, func(ctx context.Context, n, c string) (sourceStage, error) {
+			return p.rt.openSource(ctx, n, c)
+		})
+	}
+	st, err := open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &LogSource{stage[sourceStage]{p: p, name: name, fn: "logs.source", s: st}}, nil
+	return &LogSource{stage[sourceStage]{p: p, name: name, fn: "logs.source", s: st, reopen: open}}, nil
 }
 
 // OpenParser opens the named log parser with its config.
 func (p *Plugin) OpenParser(ctx context.Context, name, config string) (*LogParser, error) {
 	const fn = "logs.open-parser"
-	st, err := openStage(ctx, p, fn, name, logs.ComponentKindParser, config, func(ctx context.Context, n, c string) (parserStage, error) {
-		return p.rt.openParser(ctx, n, c)
-	})
+	open := func(ctx context.Context) (parserStage, error) {
+		return openStage(ctx, p, fn, name, logs.ComponentKindParser, config, func(ctx context.Context, n, c string) (parserStage, error) {
+			return p.rt.openParser(ctx, n, c)
+		})
+	}
+	st, err := open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &LogParser{stage[parserStage]{p: p, name: name, fn: "logs.parser", s: st}}, nil
+	return &LogParser{stage[parserStage]{p: p, name: name, fn: "logs.parser", s: st, reopen: open}}, nil
 }
 
 // OpenFilter opens the named log filter with its config.
 func (p *Plugin) OpenFilter(ctx context.Context, name, config string) (*LogFilter, error) {
 	const fn = "logs.open-filter"
-	st, err := openStage(ctx, p, fn, name, logs.ComponentKindFilter, config, func(ctx context.Context, n, c string) (filterStage, error) {
-		return p.rt.openFilter(ctx, n, c)
-	})
+	open := func(ctx context.Context) (filterStage, error) {
+		return openStage(ctx, p, fn, name, logs.ComponentKindFilter, config, func(ctx context.Context, n, c string) (filterStage, error) {
+			return p.rt.openFilter(ctx, n, c)
+		})
+	}
+	st, err := open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &LogFilter{stage[filterStage]{p: p, name: name, fn: "logs.filter", s: st}}, nil
+	return &LogFilter{stage[filterStage]{p: p, name: name, fn: "logs.filter", s: st, reopen: open}}, nil
 }
 
 // OpenOutput opens the named log output with its config.
 func (p *Plugin) OpenOutput(ctx context.Context, name, config string) (*LogOutput, error) {
 	const fn = "logs.open-output"
-	st, err := openStage(ctx, p, fn, name, logs.ComponentKindOutput, config, func(ctx context.Context, n, c string) (outputStage, error) {
-		return p.rt.openOutput(ctx, n, c)
-	})
+	open := func(ctx context.Context) (outputStage, error) {
+		return openStage(ctx, p, fn, name, logs.ComponentKindOutput, config, func(ctx context.Context, n, c string) (outputStage, error) {
+			return p.rt.openOutput(ctx, n, c)
+		})
+	}
+	st, err := open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &LogOutput{stage[outputStage]{p: p, name: name, fn: "logs.output", s: st}}, nil
+	return &LogOutput{stage[outputStage]{p: p, name: name, fn: "logs.output", s: st, reopen: open}}, nil
 }
 
 // Next returns up to max entries; an empty result means the source is

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/facts"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
@@ -48,6 +49,8 @@ type Plugin struct {
 	// validating: only validated (Host.Validate), so its compiled code is
 	// not kept in the compile cache.
 	validating bool
+	// unloaded: closed (unloaded or replaced); nothing new may open in it.
+	unloaded atomic.Bool
 }
 
 // definitions is what a plugin says it provides, read once at load.
@@ -249,6 +252,7 @@ func (p *Plugin) index() error {
 }
 
 func (p *Plugin) close() {
+	p.unloaded.Store(true)
 	if p.rt != nil {
 		p.rt.close()
 	}
