@@ -20,6 +20,10 @@ const (
 	DefaultBatchSize = 1024
 	DefaultBuffer    = 4
 	MaxParallel      = 64
+	// DefaultRecycleAfter is how many calls a stateless plugin stage's
+	// instance serves before a fresh one replaces it (recycle_after).
+	DefaultRecycleAfter = 100
+	MaxRecycleAfter     = 1_000_000
 )
 
 // Config is a pipeline file: sources → one parser → filters → outputs. See
@@ -58,6 +62,22 @@ type Stage struct {
 	// of its own, batches dealt round-robin and collected in order. Only
 	// for components without state across batches; 0 means 1.
 	Parallel int `toml:"parallel"`
+	// OnError is what a plugin stage does with a batch it fails on, after
+	// a trap or a limit was answered by restarting its instance and
+	// retrying the batch once: "stop" (the default) stops the pipeline,
+	// "skip" drops the batch, reports it (stage, count, error) and goes on.
+	// A plugin source that fails stops reading, with "skip" without
+	// stopping the others.
+	OnError string `toml:"on_error"`
+	// Stateless says the component keeps no state across batches, so its
+	// instance may be replaced at any time: it is recycled every
+	// RecycleAfter calls, when the data it was given since it started
+	// reaches a quarter of the plugin's max_memory, and when its memory
+	// (when the host can read it) reaches three quarters of max_memory.
+	Stateless bool `toml:"stateless"`
+	// RecycleAfter is the calls a stateless stage's instance serves before
+	// a fresh one replaces it; 0 means DefaultRecycleAfter.
+	RecycleAfter int `toml:"recycle_after"`
 }
 
 // IsPlugin reports whether the stage is a plugin's log component.
@@ -295,10 +315,10 @@ func (c *Config) indexKey(k toml.Key) string {
 
 var tableKeys = map[string][]string{
 	"":         {"sources", "parser", "filters", "outputs", "pipeline"},
-	"sources":  {"type", "path", "plugin", "name", "config", "parallel"},
-	"parser":   {"type", "plugin", "name", "config", "parallel", "timestamp_key", "level_key", "message_key"},
-	"filters":  {"type", "plugin", "name", "config", "parallel", "level", "pattern", "contains", "field", "invert"},
-	"outputs":  {"type", "path", "format", "append", "plugin", "name", "config", "to", "parallel"},
+	"sources":  {"type", "path", "plugin", "name", "config", "parallel", "on_error"},
+	"parser":   {"type", "plugin", "name", "config", "parallel", "on_error", "stateless", "recycle_after", "timestamp_key", "level_key", "message_key"},
+	"filters":  {"type", "plugin", "name", "config", "parallel", "on_error", "stateless", "recycle_after", "level", "pattern", "contains", "field", "invert"},
+	"outputs":  {"type", "path", "format", "append", "plugin", "name", "config", "to", "parallel", "on_error", "stateless", "recycle_after"},
 	"pipeline": {"batch_size", "buffer"},
 }
 
@@ -341,6 +361,9 @@ func (c *Config) check(p *problems) {
 		c.checkStage(p, key, &s.Stage, []string{"file", "stdin"})
 		if s.Parallel > 1 {
 			p.add(key+".parallel", "sources do not run in parallel instances")
+		}
+		if s.IsPlugin() && (s.Stateless || s.RecycleAfter != 0) {
+			p.add(key+".stateless", "a source's position is its state: sources are not recycled")
 		}
 		switch {
 		case s.IsPlugin():
@@ -476,6 +499,23 @@ func (c *Config) checkStage(p *problems, key string, s *Stage, builtin []string)
 	}
 	if s.Parallel < 0 || s.Parallel > MaxParallel {
 		p.add(key+".parallel", "must be between 1 and %d", MaxParallel)
+	}
+	switch s.OnError {
+	case "", "stop", "skip":
+		if s.OnError != "" && s.Plugin == "" {
+			p.add(key+".on_error", "on_error is for plugin stages (a built-in stage that fails stops the pipeline)")
+		}
+	default:
+		p.add(key+".on_error", "unknown value %q (stop or skip)", s.OnError)
+	}
+	if s.Stateless && s.Plugin == "" {
+		p.add(key+".stateless", "stateless is for plugin stages")
+	}
+	switch {
+	case s.RecycleAfter < 0 || s.RecycleAfter > MaxRecycleAfter:
+		p.add(key+".recycle_after", "must be between 1 and %d", MaxRecycleAfter)
+	case s.RecycleAfter != 0 && !s.Stateless:
+		p.add(key+".recycle_after", "only a stateless stage is recycled (stateless = true)")
 	}
 }
 

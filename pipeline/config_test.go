@@ -345,9 +345,72 @@ name = "poison"
 	}
 	wantProblem(t, ce, 3, "sources[0].name", `"raw" of plugin watlogs is a parser, not a source`)
 	wantProblem(t, ce, 6, "parser.plugin", "no such plugin")
-	wantProblem(t, ce, 11, "filters[0].name", `no log component named "absent" (available: message, min-level, poison, raw, seq)`)
+	wantProblem(t, ce, 11, "filters[0].name", `no log component named "absent" (available: flaky, message, min-level, poison, raw, seq)`)
 	wantProblem(t, ce, 20, "outputs[0].name", "is a filter, not an output")
 	if len(ce.Problems) != 4 {
 		t.Errorf("want 4 problems, got:\n%s", ce)
+	}
+}
+
+// The keys of a stage's resilience: on_error, stateless and recycle_after
+// belong to plugin stages; sources are never recycled.
+func TestParseResilienceKeys(t *testing.T) {
+	_, err := Parse("p.toml", []byte(`[[sources]]
+plugin = "p"
+name = "s"
+stateless = true
+on_error = "skip"
+
+[[sources]]
+type = "stdin"
+on_error = "skip"
+
+[parser]
+plugin = "p"
+name = "raw"
+on_error = "ignore"
+
+[[filters]]
+type = "level"
+level = "warn"
+stateless = true
+
+[[filters]]
+plugin = "p"
+name = "f"
+recycle_after = 10
+
+[[filters]]
+plugin = "p"
+name = "f"
+stateless = true
+recycle_after = -1
+
+[[outputs]]
+plugin = "p"
+name = "o"
+stateless = true
+recycle_after = 50
+on_error = "stop"
+`))
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a *ConfigError, got %v", err)
+	}
+	for _, w := range []struct {
+		line     int
+		key, msg string
+	}{
+		{4, "sources[0].stateless", "sources are not recycled"},
+		{9, "sources[1].on_error", "on_error is for plugin stages"},
+		{14, "parser.on_error", `unknown value "ignore" (stop or skip)`},
+		{19, "filters[0].stateless", "stateless is for plugin stages"},
+		{24, "filters[1].recycle_after", "only a stateless stage is recycled"},
+		{30, "filters[2].recycle_after", "between 1 and 1000000"},
+	} {
+		t.Run(w.key, func(t *testing.T) { wantProblem(t, ce, w.line, w.key, w.msg) })
+	}
+	if len(ce.Problems) != 6 {
+		t.Errorf("%d problems, want 6 (the output is right):\n%s", len(ce.Problems), ce)
 	}
 }

@@ -106,13 +106,18 @@ func (f *matchFilter) filter(_ context.Context, b *batch) (int, error) {
 // pluginFilter calls a plugin's filter with the whole batch.
 type pluginFilter struct {
 	f *host.LogFilter
+	g *guard
 }
 
 func (pf pluginFilter) filter(ctx context.Context, b *batch) (int, error) {
 	if len(b.entries) == 0 {
 		return 0, nil
 	}
-	keep, err := pf.f.Keep(ctx, b.entries)
+	var keep []bool
+	err := guarded(ctx, pf.g, entriesBytes(b.entries), func() (err error) {
+		keep, err = pf.f.Keep(ctx, b.entries)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}

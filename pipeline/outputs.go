@@ -181,10 +181,15 @@ func appendJSONString(buf []byte, s string) []byte {
 // writes each record it returns as one line.
 type pluginRenderer struct {
 	o *host.LogOutput
+	g *guard
 }
 
 func (pr pluginRenderer) render(ctx context.Context, b *batch, buf []byte) ([]byte, int, error) {
-	recs, err := pr.o.Write(ctx, b.entries)
+	var recs []string
+	err := guarded(ctx, pr.g, entriesBytes(b.entries), func() (err error) {
+		recs, err = pr.o.Write(ctx, b.entries)
+		return err
+	})
 	if err != nil {
 		return buf, 0, err
 	}

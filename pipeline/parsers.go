@@ -37,10 +37,15 @@ func (plainParser) parse(_ context.Context, b *batch) (int, error) {
 // pluginParser calls a plugin's parser with the whole batch.
 type pluginParser struct {
 	p *host.LogParser
+	g *guard
 }
 
 func (pp pluginParser) parse(ctx context.Context, b *batch) (int, error) {
-	res, err := pp.p.Parse(ctx, b.lines)
+	var res []*logs.LogEntry
+	err := guarded(ctx, pp.g, linesBytes(b.lines), func() (err error) {
+		res, err = pp.p.Parse(ctx, b.lines)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}

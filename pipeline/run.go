@@ -31,6 +31,11 @@ type Options struct {
 	// ProgressInterval (default 250ms) while the pipeline runs.
 	Progress         func(Stats)
 	ProgressInterval time.Duration
+	// Warn, if set, receives what the run reports and goes on: a batch a
+	// plugin stage failed on and dropped (on_error = "skip"), a plugin
+	// source that stopped, a stage's first restart after a fault. Nil
+	// writes "warning: ..." lines to Stderr.
+	Warn func(error)
 }
 
 // ErrAborted is returned when Options.Abort ended the run.
@@ -82,6 +87,17 @@ type runner struct {
 	outputWhat []string
 	stats      counters
 	start, end time.Time
+
+	// The counters of the plugin stages, in pipeline order; parserC,
+	// filterC[i] and srcC[i] are nil for built-in stages.
+	pluginStages []*stageCounters
+	parserC      *stageCounters
+	filterC      []*stageCounters
+	srcC         []*stageCounters
+	srcPolicy    []string
+	parserPolicy string
+	filterPolicy []string
+	warnMu       sync.Mutex
 }
 
 // output is one output stage: renderers (one per parallel instance) and
@@ -90,6 +106,30 @@ type output struct {
 	key, what string
 	renderers []renderer
 	sink      *sink
+	c         *stageCounters // nil for a built-in output
+	policy    string
+}
+
+// warn reports what the run survived.
+func (rn *runner) warn(err error) {
+	if rn.opts.Warn != nil {
+		rn.opts.Warn(err)
+		return
+	}
+	w := rn.opts.Stderr
+	if w == nil {
+		w = os.Stderr
+	}
+	rn.warnMu.Lock()
+	fmt.Fprintf(w, "warning: %v\n", err)
+	rn.warnMu.Unlock()
+}
+
+// counters returns new counters for the plugin stage key.
+func (rn *runner) counters(key, what string) *stageCounters {
+	c := &stageCounters{key: key, what: what}
+	rn.pluginStages = append(rn.pluginStages, c)
+	return c
 }
 
 // fail records the first error and aborts the pipeline.
@@ -224,6 +264,11 @@ func (rn *runner) runStages() {
 		goStage(func() {
 			defer srcWG.Done()
 			if err := s.run(rn, raw); err != nil {
+				if c := rn.srcC[i]; c != nil && rn.srcPolicy[i] == "skip" && rn.work.Err() == nil {
+					c.failed.Add(1)
+					rn.warn(rn.stageError(rn.srcKeys[i], rn.srcWhat[i], fmt.Errorf("%w; the source stopped (on_error = \"skip\")", err)))
+					return
+				}
 				rn.fail(rn.stageError(rn.srcKeys[i], rn.srcWhat[i], err))
 			}
 		})
@@ -241,9 +286,15 @@ func (rn *runner) runStages() {
 			if b.parsed {
 				return nil
 			}
+			n := len(b.lines)
 			d, err := p.parse(rn.work, b)
 			if err != nil {
-				return rn.stageError("parser", rn.parserW, err)
+				if rn.parserC == nil {
+					return rn.stageError("parser", rn.parserW, err)
+				}
+				return rn.batchFailed(rn.parserC, rn.parserPolicy, n, "lines", err, func() {
+					b.lines, b.entries, b.parsed = nil, nil, true
+				})
 			}
 			rn.stats.droppedParser.Add(uint64(d))
 			return nil
@@ -257,9 +308,13 @@ func (rn *runner) runStages() {
 		workers := make([]func(*batch) error, len(fs))
 		for i, f := range fs {
 			workers[i] = func(b *batch) error {
+				n := len(b.entries)
 				d, err := f.filter(rn.work, b)
 				if err != nil {
-					return rn.stageError(fmt.Sprintf("filters[%d]", fi), rn.filterWhat[fi], err)
+					if rn.filterC[fi] == nil {
+						return rn.stageError(fmt.Sprintf("filters[%d]", fi), rn.filterWhat[fi], err)
+					}
+					return rn.batchFailed(rn.filterC[fi], rn.filterPolicy[fi], n, "entries", err, func() { b.entries = nil })
 				}
 				rn.stats.filters[fi].Add(uint64(d))
 				return nil
@@ -335,7 +390,10 @@ func (rn *runner) runOutput(i int, o *output, in <-chan *batch) {
 			var err error
 			x.buf, x.records, err = r.render(rn.work, x.b, buf)
 			if err != nil {
-				return rn.stageError(o.key, o.what, err)
+				if o.c == nil {
+					return rn.stageError(o.key, o.what, err)
+				}
+				return rn.batchFailed(o.c, o.policy, len(x.b.entries), "entries", err, func() { x.buf, x.records = buf[:0], 0 })
 			}
 			return nil
 		}
@@ -580,6 +638,7 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 			}
 			rn.closers = append(rn.closers, src.Close)
 			rn.addSource(key, what, &pluginSource{key: key, label: s.Plugin + "/" + s.Name, src: src})
+			rn.srcC[len(rn.srcC)-1], rn.srcPolicy[len(rn.srcPolicy)-1] = rn.counters(key, what), s.OnError
 		case s.Type == "stdin":
 			r := rn.opts.Stdin
 			if r == nil {
@@ -616,6 +675,7 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 	switch {
 	case pc.IsPlugin():
 		rn.parserW = fmt.Sprintf("parser %s of plugin %s", pc.Name, pc.Plugin)
+		rn.parserC, rn.parserPolicy = rn.counters("parser", rn.parserW), pc.OnError
 		for range n {
 			lp, err := plugin(pc.Plugin).OpenParser(octx, pc.Name, pc.ConfigJSON())
 			if err != nil {
@@ -625,7 +685,7 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 				break
 			}
 			rn.closers = append(rn.closers, lp.Close)
-			rn.parser = append(rn.parser, pluginParser{lp})
+			rn.parser = append(rn.parser, pluginParser{lp, newGuard(lp, rn.parserC, &pc.Stage, rn.warn)})
 		}
 	case pc.Type == "json":
 		rn.parserW = "json parser"
@@ -647,9 +707,11 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 		n := max(fc.Parallel, 1)
 		var fs []filter
 		var what string
+		var fcounters *stageCounters
 		switch {
 		case fc.IsPlugin():
 			what = fmt.Sprintf("filter %s of plugin %s", fc.Name, fc.Plugin)
+			fcounters = rn.counters(key, what)
 			for range n {
 				lf, err := plugin(fc.Plugin).OpenFilter(octx, fc.Name, fc.ConfigJSON())
 				if err != nil {
@@ -659,7 +721,7 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 					break
 				}
 				rn.closers = append(rn.closers, lf.Close)
-				fs = append(fs, pluginFilter{lf})
+				fs = append(fs, pluginFilter{lf, newGuard(lf, fcounters, &fc.Stage, rn.warn)})
 			}
 		case fc.Type == "level":
 			what = "level filter " + fc.Level
@@ -675,6 +737,8 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 		}
 		rn.filters = append(rn.filters, fs)
 		rn.filterWhat = append(rn.filterWhat, what)
+		rn.filterC = append(rn.filterC, fcounters)
+		rn.filterPolicy = append(rn.filterPolicy, fc.OnError)
 	}
 
 	rn.stats.records = make([]atomic64, len(cfg.Outputs))
@@ -689,6 +753,7 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 		case oc.IsPlugin():
 			dest, path, _ = parseTo(oc.To)
 			o.what = fmt.Sprintf("output %s of plugin %s", oc.Name, oc.Plugin)
+			o.c, o.policy = rn.counters(key, o.what), oc.OnError
 			for range n {
 				lo, err := plugin(oc.Plugin).OpenOutput(octx, oc.Name, oc.ConfigJSON())
 				if err != nil {
@@ -698,7 +763,7 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 					break
 				}
 				rn.closers = append(rn.closers, lo.Close)
-				o.renderers = append(o.renderers, pluginRenderer{lo})
+				o.renderers = append(o.renderers, pluginRenderer{lo, newGuard(lo, o.c, &oc.Stage, rn.warn)})
 			}
 		default:
 			dest, path = oc.Type, oc.Path
@@ -717,6 +782,9 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 		}
 		if dest == "file" {
 			o.what += " " + path
+			if o.c != nil {
+				o.c.what = o.what
+			}
 		}
 		o.sink = s
 		rn.outputs = append(rn.outputs, o)
@@ -729,6 +797,8 @@ func (rn *runner) addSource(key, what string, s source) {
 	rn.sources = append(rn.sources, s)
 	rn.srcKeys = append(rn.srcKeys, key)
 	rn.srcWhat = append(rn.srcWhat, what)
+	rn.srcC = append(rn.srcC, nil)
+	rn.srcPolicy = append(rn.srcPolicy, "")
 }
 
 // sink returns the shared destination for an output.

@@ -62,7 +62,7 @@ func writeTemp(t testing.TB, dir, name, content string) string {
 
 func checkBalance(t *testing.T, st Stats) {
 	t.Helper()
-	if st.LinesIn != st.LinesOut+st.Dropped || st.Dropped != st.DroppedParser+st.DroppedFilters {
+	if st.LinesIn != st.LinesOut+st.Dropped || st.Dropped != st.DroppedParser+st.DroppedFilters+st.DroppedErrors {
 		t.Errorf("stats do not add up: %+v", st)
 	}
 }
@@ -371,8 +371,9 @@ func stageErr(t *testing.T, h *host.Host, doc, dir string) (*StageError, string)
 }
 
 // TestPluginFailures: a plugin error, a trap and a limit fail the pipeline
-// with an error naming the stage, the plugin and the function; what was
-// written before stays whole.
+// (on_error = "stop", the default) with an error naming the stage, the
+// batch's size, the plugin and the function; what was written before
+// stays whole.
 func TestPluginFailures(t *testing.T) {
 	fuel := int64(50_000_000)
 	h := newHost(t, &host.Config{Security: host.Security{FuelLimit: &fuel}})
@@ -387,9 +388,11 @@ func TestPluginFailures(t *testing.T) {
 		kind   host.ErrorKind
 		msg    string
 	}{
-		{"FAIL here", host.KindFailed, "plugin watlogs: logs.filter.keep: poisoned entry (message starts with FAIL)"},
-		{"TRAP here", host.KindTrap, "plugin watlogs: logs.filter.keep: wasm trap"},
-		{"SPIN here", host.KindFuel, "plugin watlogs: logs.filter.keep: fuel limit of 50000000 exhausted"},
+		// A plugin error is the plugin's answer: not retried. A trap or a
+		// limit is retried once on a fresh instance, and fails again.
+		{"FAIL here", host.KindFailed, "a batch of 63 entries failed: plugin watlogs: logs.filter.keep: poisoned entry (message starts with FAIL)"},
+		{"TRAP here", host.KindTrap, "a batch of 63 entries failed again after a restart on a fresh instance: plugin watlogs: logs.filter.keep: wasm trap"},
+		{"SPIN here", host.KindFuel, "a batch of 63 entries failed again after a restart on a fresh instance: plugin watlogs: logs.filter.keep: fuel limit of 50000000 exhausted"},
 	} {
 		writeTemp(t, dir, "in.log", in.String()+c.poison+"\n"+in.String())
 		se, out := stageErr(t, h, `

@@ -223,7 +223,7 @@ func TestStatsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"lines_in":10,"lines_out":7,"dropped":3,"dropped_parser":1,"dropped_filters":2,"filters":[],"outputs":[],"duration_seconds":2,"lines_per_second":5,"interrupted":false}`
+	want := `{"lines_in":10,"lines_out":7,"dropped":3,"dropped_parser":1,"dropped_filters":2,"dropped_errors":0,"filters":[],"outputs":[],"plugin_stages":[],"duration_seconds":2,"lines_per_second":5,"interrupted":false}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}

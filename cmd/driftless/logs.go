@@ -159,6 +159,15 @@ func logsRun(c *cli.Context) error {
 		progress = &progressLine{w: a.stderr}
 		opts.Progress = progress.update
 	}
+	// What the pipeline survived (a batch dropped, a stage restarted) is
+	// said on stderr as it happens, over the progress line if there is one.
+	opts.Warn = func(err error) {
+		erase := ""
+		if progress != nil {
+			erase = "\r\x1b[K"
+		}
+		fmt.Fprintf(a.stderr, "%swarning: %v\n", erase, err)
+	}
 	st, runErr := pipeline.Run(c.Context, h, cfg, opts)
 	if progress != nil {
 		progress.clear()
@@ -213,6 +222,21 @@ func writeStats(w io.Writer, st pipeline.Stats) {
 	}
 	for _, o := range st.Outputs {
 		fmt.Fprintf(&b, "  %s (%s): %d records, %d bytes\n", o.Stage, o.What, o.Records, o.Bytes)
+	}
+	for _, p := range st.PluginStages {
+		var parts []string
+		if p.Recycles > 0 {
+			parts = append(parts, fmt.Sprintf("%d recycled", p.Recycles))
+		}
+		if p.Restarts > 0 {
+			parts = append(parts, fmt.Sprintf("%d restarted after a failure", p.Restarts))
+		}
+		if p.FailedBatches > 0 {
+			parts = append(parts, fmt.Sprintf("%d failed batches, %d lost", p.FailedBatches, p.Lost))
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(&b, "  %s (%s): %s\n", p.Stage, p.What, strings.Join(parts, ", "))
+		}
 	}
 	io.WriteString(w, b.String())
 }

@@ -182,7 +182,8 @@ type = "stdout"
 	} {
 		r := cliIn(t, home, dir, "ok\n"+c.line+"\n", "logs", "run", "p.toml")
 		expect(t, r, 1, "logs run with "+c.line)
-		contains(t, c.line, r.stderr, "error: filters[0] (filter poison of plugin watlogs): plugin watlogs: logs.filter.keep: "+c.msg)
+		contains(t, c.line, r.stderr, "error: filters[0] (filter poison of plugin watlogs): a batch of ", " entries failed",
+			": plugin watlogs: logs.filter.keep: "+c.msg)
 		r = cliIn(t, home, dir, "ok\n"+c.line+"\n", "-o", "json", "logs", "run", "p.toml")
 		expect(t, r, 1, "-o json logs run with "+c.line)
 		// The output writes records to stdout: the error document goes
@@ -198,6 +199,77 @@ type = "stdout"
 		if e["plugin"] != "watlogs" || e["function"] != "logs.filter.keep" {
 			t.Errorf("error document: %v", e)
 		}
+	}
+}
+
+// TestLogsSurvivesPlugin: a stage that traps now and then is restarted
+// and loses nothing; one that fails a batch twice with on_error = "skip"
+// drops it, says so on stderr, counts it in --stats, and the run
+// completes (exit 0).
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestLogsSurvivesPlugin(t *testing.T) {
+	home := watlogsHome(t)
+	dir := t.TempDir()
+	var in strings.Builder
+	for i := range 300 {
+		line := fmt.Sprintf("line %d", i)
+		if i == 150 {
+			line = "TRAP " + line
+		}
+		fmt.Fprintln(&in, line)
+	}
+	writeFile(t, dir, "in.log", in.String())
+	writeFile(t, dir, "p.toml", `[pipeline]
+batch_size = 10
+[[sources]]
+type = "file"
+path = "in.log"
+[[filters]]
+plugin = "watlogs"
+name = "flaky"
+[[filters]]
+plugin = "watlogs"
+name = "poison"
+on_error = "skip"
+[[outputs]]
+type = "stdout"
+`)
+	r := cliIn(t, home, dir, "", "logs", "run", "p.toml", "--stats")
+	expect(t, r, 0, "logs run")
+	// The batch of lines 150..159 is dropped. (The batches around it are
+	// not: only the TRAP line's batch fails.)
+	var kept strings.Builder
+	for i, l := range strings.SplitAfter(in.String(), "\n") {
+		if l != "" && (i < 150 || i >= 160) {
+			kept.WriteString(l)
+		}
+	}
+	if r.stdout != kept.String() {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	contains(t, "stderr", r.stderr,
+		"warning: filters[0] (filter flaky of plugin watlogs): restarted on a fresh instance after: plugin watlogs: logs.filter.keep: wasm trap",
+		"warning: filters[1] (filter poison of plugin watlogs): a batch of 10 entries failed again after a restart on a fresh instance: plugin watlogs: logs.filter.keep: wasm trap",
+		`; dropped (on_error = "skip")`,
+		"stats: 300 lines in, 290 out, 10 dropped (parser 0, filters 0, errors 10)",
+		"  filters[0] (filter flaky of plugin watlogs): 3 restarted after a failure\n",
+		"  filters[1] (filter poison of plugin watlogs): 2 restarted after a failure, 1 failed batches, 10 lost\n")
+	writeFile(t, dir, "p2.toml", strings.Replace(readFile(t, filepath.Join(dir, "p.toml")), `type = "stdout"`, "type = \"file\"\npath = \"out.log\"", 1))
+	r = cliIn(t, home, dir, "", "-o", "json", "logs", "run", "p2.toml")
+	expect(t, r, 0, "-o json logs run")
+	var doc map[string]any
+	jsonDoc(t, r, &doc)
+	st := doc["stats"].(map[string]any)
+	if st["dropped_errors"] != float64(10) || len(st["plugin_stages"].([]any)) != 2 {
+		t.Errorf("stats: %v", st)
 	}
 }
 

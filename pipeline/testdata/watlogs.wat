@@ -17,6 +17,9 @@
 ;;   filter poison     keeps everything, except a message starting with FAIL
 ;;                     (the call returns error failed), TRAP (unreachable) or
 ;;                     SPIN (loops until fuel or the timeout stops it).
+;;   filter flaky      keeps everything, but traps (unreachable) on every
+;;                     tenth call of its instance: a fresh instance does the
+;;                     call again.
 ;;   output message    one record per entry: its message.
 ;;
 ;; Memory: the canonical ABI's realloc is a bump allocator from 64 KiB that
@@ -59,6 +62,7 @@
     (memory (export "memory") 2)
     (global $heap (mut i32) (i32.const 65536))
     (global $next-rep (mut i32) (i32.const 1))
+    (global $flaky-calls (mut i32) (i32.const 0))
 
     ;; Canonical ABI realloc: a bump allocator that grows memory as needed.
     (func $alloc (export "realloc") (param i32 i32 i32 i32) (result i32)
@@ -250,12 +254,14 @@
     (data (i32.const 5152) "critical") ;; $l_critical 5152 8
     (data (i32.const 5160) "watlogs has no log source of that name (it has: seq)") ;; $e_nosource 5160 52
     (data (i32.const 5216) "watlogs has no log parser of that name (it has: raw)") ;; $e_noparser 5216 52
-    (data (i32.const 5272) "watlogs has no log filter of that name (it has: min-level, poison)") ;; $e_nofilter 5272 66
     (data (i32.const 5344) "watlogs has no log output of that name (it has: message)") ;; $e_nooutput 5344 56
     (data (i32.const 5400) "min-level: config.level must be one of trace, debug, info, warn, error") ;; $e_level 5400 70
     (data (i32.const 5472) "poisoned entry (message starts with FAIL)") ;; $e_poison 5472 41
     (data (i32.const 5520) "too many open stages in one instance") ;; $e_full 5520 36
-    ;; plugin-info at 64; the component-definition list (128, 5) at 96; the
+    (data (i32.const 5560) "flaky") ;; $flaky 5560 5
+    (data (i32.const 5568) "Keeps every entry, but traps on every tenth call of its instance.") ;; $d_flaky 5568 65
+    (data (i32.const 5640) "watlogs has no log filter of that name (it has: min-level, poison, flaky)") ;; $e_nofilter 5640 73
+    ;; plugin-info at 64; the component-definition list (128, 6) at 96; the
     ;; level table (name, length, rank) at 1536.
     (func $def (param $at i32) (param $name i32) (param $nl i32) (param $kind i32)
         (param $d i32) (param $dl i32) (param $s i32) (param $sl i32)
@@ -274,13 +280,14 @@
       (i32.store (i32.const 64) (i32.const 4096)) (i32.store (i32.const 68) (i32.const 7))
       (i32.store (i32.const 72) (i32.const 4104)) (i32.store (i32.const 76) (i32.const 5))
       (i32.store (i32.const 80) (i32.const 4112)) (i32.store (i32.const 84) (i32.const 134))
-      (i32.store (i32.const 96) (i32.const 128)) (i32.store (i32.const 100) (i32.const 5))
+      (i32.store (i32.const 96) (i32.const 128)) (i32.store (i32.const 100) (i32.const 6))
       ;; kinds: source 0, parser 1, filter 2, output 3
       (call $def (i32.const 128) (i32.const 4248) (i32.const 3) (i32.const 0) (i32.const 4296) (i32.const 132) (i32.const 4776) (i32.const 100))
       (call $def (i32.const 156) (i32.const 4256) (i32.const 3) (i32.const 1) (i32.const 4432) (i32.const 74) (i32.const 4880) (i32.const 46))
       (call $def (i32.const 184) (i32.const 4264) (i32.const 9) (i32.const 2) (i32.const 4512) (i32.const 116) (i32.const 4928) (i32.const 139))
       (call $def (i32.const 212) (i32.const 4280) (i32.const 6) (i32.const 2) (i32.const 4632) (i32.const 103) (i32.const 4880) (i32.const 46))
       (call $def (i32.const 240) (i32.const 4288) (i32.const 7) (i32.const 3) (i32.const 4736) (i32.const 34) (i32.const 4880) (i32.const 46))
+      (call $def (i32.const 268) (i32.const 5560) (i32.const 5) (i32.const 2) (i32.const 5568) (i32.const 65) (i32.const 4880) (i32.const 46))
       (call $level (i32.const 1536) (i32.const 5088) (i32.const 5) (i32.const 0))
       (call $level (i32.const 1548) (i32.const 5096) (i32.const 5) (i32.const 1))
       (call $level (i32.const 1560) (i32.const 5104) (i32.const 4) (i32.const 2))
@@ -325,9 +332,12 @@
             (then (return (call $err (i32.const 0) (i32.const 5400) (i32.const 70)))))
           (local.set $r (call $slot (i32.const 3) (local.get $rank))))
         (else
-          (if (i32.eqz (call $is (local.get $n) (local.get $nl) (i32.const 4280) (i32.const 6)))
-            (then (return (call $err (i32.const 2) (i32.const 5272) (i32.const 66)))))
-          (local.set $r (call $slot (i32.const 4) (i32.const 0)))))
+          (if (call $is (local.get $n) (local.get $nl) (i32.const 5560) (i32.const 5))
+            (then (local.set $r (call $slot (i32.const 6) (i32.const 0))))
+            (else
+              (if (i32.eqz (call $is (local.get $n) (local.get $nl) (i32.const 4280) (i32.const 6)))
+                (then (return (call $err (i32.const 2) (i32.const 5640) (i32.const 73)))))
+              (local.set $r (call $slot (i32.const 4) (i32.const 0)))))))
       (if (i32.eqz (local.get $r)) (then (return (call $err (i32.const 4) (i32.const 5520) (i32.const 36)))))
       (call $ok (call $filter-new (local.get $r)) (i32.const 0)))
 
@@ -404,6 +414,13 @@
     (func (export "filter-keep") (param $rep i32) (param $es i32) (param $n i32) (result i32)
       (local $out i32) (local $e i32) (local $i i32) (local $min i32) (local $r i32) (local $head i32)
       (local.set $out (call $new (local.get $n) (i32.const 1)))
+      (if (i32.eq (call $kind (local.get $rep)) (i32.const 6))
+        (then
+          ;; flaky
+          (global.set $flaky-calls (i32.add (global.get $flaky-calls) (i32.const 1)))
+          (if (i32.eqz (i32.rem_u (global.get $flaky-calls) (i32.const 10))) (then unreachable))
+          (memory.fill (local.get $out) (i32.const 1) (local.get $n))
+          (return (call $ok (local.get $out) (local.get $n)))))
       (if (i32.eq (call $kind (local.get $rep)) (i32.const 3))
         (then
           (local.set $min (call $param (local.get $rep)))
