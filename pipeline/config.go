@@ -66,8 +66,7 @@ type Stage struct {
 	// a trap or a limit was answered by restarting its instance and
 	// retrying the batch once: "stop" (the default) stops the pipeline,
 	// "skip" drops the batch, reports it (stage, count, error) and goes on.
-	// A plugin source that fails stops reading, with "skip" without
-	// stopping the others.
+	// Not for sources (a source that fails stops the pipeline).
 	OnError string `toml:"on_error"`
 	// Stateless says the component keeps no state across batches, so its
 	// instance may be replaced at any time: it is recycled every
@@ -315,7 +314,7 @@ func (c *Config) indexKey(k toml.Key) string {
 
 var tableKeys = map[string][]string{
 	"":         {"sources", "parser", "filters", "outputs", "pipeline"},
-	"sources":  {"type", "path", "plugin", "name", "config", "parallel", "on_error"},
+	"sources":  {"type", "path", "plugin", "name", "config", "parallel"},
 	"parser":   {"type", "plugin", "name", "config", "parallel", "on_error", "stateless", "recycle_after", "timestamp_key", "level_key", "message_key"},
 	"filters":  {"type", "plugin", "name", "config", "parallel", "on_error", "stateless", "recycle_after", "level", "pattern", "contains", "field", "invert"},
 	"outputs":  {"type", "path", "format", "append", "plugin", "name", "config", "to", "parallel", "on_error", "stateless", "recycle_after"},
@@ -364,6 +363,9 @@ func (c *Config) check(p *problems) {
 		}
 		if s.IsPlugin() && (s.Stateless || s.RecycleAfter != 0) {
 			p.add(key+".stateless", "a source's position is its state: sources are not recycled")
+		}
+		if s.IsPlugin() && s.OnError != "" {
+			p.add(key+".on_error", "a source's position is its state: a source that fails is not restarted, and stops the pipeline")
 		}
 		switch {
 		case s.IsPlugin():

@@ -402,6 +402,7 @@ on_error = "stop"
 		key, msg string
 	}{
 		{4, "sources[0].stateless", "sources are not recycled"},
+		{5, "sources[0].on_error", "a source that fails is not restarted, and stops the pipeline"},
 		{9, "sources[1].on_error", "on_error is for plugin stages"},
 		{14, "parser.on_error", `unknown value "ignore" (stop or skip)`},
 		{19, "filters[0].stateless", "stateless is for plugin stages"},
@@ -410,7 +411,7 @@ on_error = "stop"
 	} {
 		t.Run(w.key, func(t *testing.T) { wantProblem(t, ce, w.line, w.key, w.msg) })
 	}
-	if len(ce.Problems) != 6 {
-		t.Errorf("%d problems, want 6 (the output is right):\n%s", len(ce.Problems), ce)
+	if len(ce.Problems) != 7 {
+		t.Errorf("%d problems, want 7 (the output is right):\n%s", len(ce.Problems), ce)
 	}
 }

@@ -94,7 +94,6 @@ type runner struct {
 	parserC      *stageCounters
 	filterC      []*stageCounters
 	srcC         []*stageCounters
-	srcPolicy    []string
 	parserPolicy string
 	filterPolicy []string
 	warnMu       sync.Mutex
@@ -264,10 +263,8 @@ func (rn *runner) runStages() {
 		goStage(func() {
 			defer srcWG.Done()
 			if err := s.run(rn, raw); err != nil {
-				if c := rn.srcC[i]; c != nil && rn.srcPolicy[i] == "skip" && rn.work.Err() == nil {
+				if c := rn.srcC[i]; c != nil {
 					c.failed.Add(1)
-					rn.warn(rn.stageError(rn.srcKeys[i], rn.srcWhat[i], fmt.Errorf("%w; the source stopped (on_error = \"skip\")", err)))
-					return
 				}
 				rn.fail(rn.stageError(rn.srcKeys[i], rn.srcWhat[i], err))
 			}
@@ -638,7 +635,7 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 			}
 			rn.closers = append(rn.closers, src.Close)
 			rn.addSource(key, what, &pluginSource{key: key, label: s.Plugin + "/" + s.Name, src: src})
-			rn.srcC[len(rn.srcC)-1], rn.srcPolicy[len(rn.srcPolicy)-1] = rn.counters(key, what), s.OnError
+			rn.srcC[len(rn.srcC)-1] = rn.counters(key, what)
 		case s.Type == "stdin":
 			r := rn.opts.Stdin
 			if r == nil {
@@ -798,7 +795,6 @@ func (rn *runner) addSource(key, what string, s source) {
 	rn.srcKeys = append(rn.srcKeys, key)
 	rn.srcWhat = append(rn.srcWhat, what)
 	rn.srcC = append(rn.srcC, nil)
-	rn.srcPolicy = append(rn.srcPolicy, "")
 }
 
 // sink returns the shared destination for an output.
