@@ -214,6 +214,7 @@ func docHome(t *testing.T, ex docExample) string {
 }
 
 var (
+	builtRe    = regexp.MustCompile(`build/examples/([a-z-]+)\.wasm`)
 	durationRe = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)?(ns|µs|ms|s)\b`)
 	sizeRe     = regexp.MustCompile(`\b[0-9]+(\.[0-9]+)? (bytes|KiB|MiB|GiB)\b`)
 )
@@ -231,6 +232,11 @@ func normalise(s, home string) string {
 func TestDocsExamples(t *testing.T) {
 	for _, ex := range docExamples(t, repoPath(t, "docs/cli.md")) {
 		t.Run(fmt.Sprintf("cli.md:%d", ex.line), func(t *testing.T) {
+			// Examples the block installs must be built (else it skips,
+			// or fails under DRIFTLESS_REQUIRE_EXAMPLES=1).
+			for _, m := range builtRe.FindAllStringSubmatch(ex.body+strings.Join(ex.command, " "), -1) {
+				builtexample.Path(t, m[1])
+			}
 			switch ex.kind {
 			case "file":
 				want, err := os.ReadFile(repoPath(t, ex.opts["file"]))
