@@ -34,6 +34,11 @@ const cacheMagic = "DRIFTLESS-CACHE-3\n"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// maxCacheEntry bounds what the host reads of one cache entry: compiled
+// code is a few times the size of its plugin (max_plugin_size is 50 MiB by
+// default); a larger entry is taken for a corrupt one (removed, rebuilt).
+const maxCacheEntry = 1 << 30
+
 // wasmtimeVersion is part of every cache key: artifacts of another wasmtime
 // are never offered to this one.
 const wasmtimeVersion = "wasmtime-" + bindings.WasmtimeVersion
@@ -198,11 +203,14 @@ func (c *compileCache) get(key string) []byte {
 	data, err := c.read(p)
 	if err != nil {
 		var ue *UnsafeCacheError
-		if errors.As(err, &ue) {
+		switch {
+		case errors.As(err, &ue):
 			if c.logger != nil {
 				c.logger.Warn(ue.Error() + " (the entry is removed and the plugin compiled again)")
 			}
 			_ = os.Remove(p)
+		case !errors.Is(err, fs.ErrNotExist):
+			_ = os.Remove(p) // unreadable or oversized: rebuilt
 		}
 		return nil
 	}
@@ -238,6 +246,9 @@ func (c *compileCache) read(p string) ([]byte, error) {
 	}
 	if err := checkOwnerMode(c.dir, p, fi, false); err != nil {
 		return nil, err
+	}
+	if fi.Size() > maxCacheEntry {
+		return nil, fmt.Errorf("cache entry %s is %d bytes, over the bound of %d", p, fi.Size(), maxCacheEntry)
 	}
 	data := make([]byte, fi.Size())
 	if _, err := io.ReadFull(f, data); err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -125,14 +126,27 @@ func TestCompileCache(t *testing.T) {
 		{"an older format", append([]byte("DRIFTLESS-CACHE-2\n"), good[len(cacheMagic):]...), false},
 		{"beta's entry renamed to alpha's key", entry(bKey, betaCode), false},
 		{"garbage with a valid header and checksum", entry(key, []byte("\x7fELF not really")), true},
+		{"over the size bound (sparse)", nil, false},
 		{"code compiled with other engine settings", entry(key, otherCode), true},
 	} {
 		if err := os.WriteFile(path, c.data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if c.data == nil && strings.HasPrefix(c.name, "over the size bound") {
+			// A file the host must not read whole: it is removed unread.
+			if err := os.Truncate(path, maxCacheEntry+1); err != nil {
+				t.Fatal(err)
+			}
+		}
 		h3, rec3 := cacheHost(t, home)
+		var before, after goruntime.MemStats
+		goruntime.ReadMemStats(&before)
 		if name := describeName(t, h3, a); name != "alpha" {
 			t.Fatalf("%s: the entry was trusted: the plugin is %s", c.name, name)
+		}
+		goruntime.ReadMemStats(&after)
+		if d := after.TotalAlloc - before.TotalAlloc; d > maxCacheEntry/2 {
+			t.Errorf("%s: loading allocated %d bytes", c.name, d)
 		}
 		if _, ok := verifyEntry(key, entryPath()); !ok {
 			t.Errorf("%s: the entry was not rebuilt", c.name)
