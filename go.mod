@@ -9,6 +9,7 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/urfave/cli/v2 v2.27.7
 	go.bytecodealliance.org v0.7.0
+	go.bytecodealliance.org/cm v0.3.0
 	golang.org/x/text v0.23.0
 	golang.org/x/time v0.14.0
 )

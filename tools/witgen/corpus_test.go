@@ -182,6 +182,12 @@ func compileWATText(t testing.TB, e *bindings.Engine, src string) *bindings.Comp
 	return c
 }
 
+// kitchenSink compiles the component the corpus tests run: the WAT
+// component, or the Go guest when guest_test.go runs them again.
+var kitchenSink = func(t testing.TB, e *bindings.Engine) *bindings.Component {
+	return compileWAT(t, e, filepath.Join("testdata", "corpus", "kitchen-sink.wat"))
+}
+
 func newKitchenSink(t testing.TB) (*kitchensink.Instance, *host, *bindings.Store) {
 	t.Helper()
 	e, err := bindings.NewEngine(bindings.EngineConfig{})
@@ -189,10 +195,13 @@ func newKitchenSink(t testing.TB) (*kitchensink.Instance, *host, *bindings.Store
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	c := compileWAT(t, e, filepath.Join("testdata", "corpus", "kitchen-sink.wat"))
+	c := kitchenSink(t, e)
 	h := &host{}
 	l := e.NewLinker()
 	if err := kitchensink.AddToLinker(l, kitchensink.Imports{Kitchen: h, Users: usersHost{h}, Functions: worldHost{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddWASIP2(); err != nil { // for the Go guest's runtime
 		t.Fatal(err)
 	}
 	s, err := e.NewStore(bindings.StoreOptions{})
@@ -660,10 +669,13 @@ func TestCorpusConcurrentStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	c := compileWAT(t, e, filepath.Join("testdata", "corpus", "kitchen-sink.wat"))
+	c := kitchenSink(t, e)
 	h := &host{}
 	l := e.NewLinker()
 	if err := kitchensink.AddToLinker(l, kitchensink.Imports{Kitchen: h, Users: usersHost{h}, Functions: worldHost{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddWASIP2(); err != nil { // for the Go guest's runtime
 		t.Fatal(err)
 	}
 	const workers, rounds = 4, 50

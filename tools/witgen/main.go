@@ -43,11 +43,12 @@ func main() {
 		witDir = flag.String("wit", "wit", "the WIT package directory (or file)")
 		outDir = flag.String("out", "", "the output directory")
 		prefix = flag.String("package-prefix", "", "the Go import path of the output directory (default: from go.mod)")
+		guest  = flag.String("guest", "", "generate the guest side in this language (go) instead of host bindings; needs one -world")
 		worlds stringList
 	)
 	flag.Var(&worlds, "world", "a world to generate (repeatable; default: every world of the package)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: witgen -wit DIR -out DIR [-world NAME]... [-package-prefix PATH]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: witgen -wit DIR -out DIR [-world NAME]... [-package-prefix PATH]\n       witgen -guest go -wit DIR -world NAME -out DIR [-package-prefix PATH]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -55,13 +56,27 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*witDir, *outDir, *prefix, worlds); err != nil {
+	generate := Generate
+	switch *guest {
+	case "":
+	case "go":
+		generate = GenerateGuest
+	default:
+		fmt.Fprintf(os.Stderr, "witgen: -guest %s: the only guest language is go\n", *guest)
+		os.Exit(2)
+	}
+	if err := runGenerator(*witDir, *outDir, *prefix, worlds, generate); err != nil {
 		fmt.Fprintln(os.Stderr, "witgen:", err)
 		os.Exit(1)
 	}
 }
 
 func run(witDir, outDir, prefix string, worlds []string) error {
+	return runGenerator(witDir, outDir, prefix, worlds, Generate)
+}
+
+// runGenerator runs generate (Generate, or GenerateGuest for -guest go).
+func runGenerator(witDir, outDir, prefix string, worlds []string, generate func(*wit.Resolve, Options) (map[string][]byte, error)) error {
 	if prefix == "" {
 		p, err := importPath(outDir)
 		if err != nil {
@@ -73,7 +88,7 @@ func run(witDir, outDir, prefix string, worlds []string) error {
 	if err != nil {
 		return fmt.Errorf("loading WIT from %s: %w", witDir, err)
 	}
-	files, err := Generate(res, Options{Worlds: worlds, PackagePrefix: prefix})
+	files, err := generate(res, Options{Worlds: worlds, PackagePrefix: prefix})
 	if err != nil {
 		return err
 	}
