@@ -221,6 +221,9 @@ example-rust:
 examples-clean:
 	cd "$(EXAMPLES_ROOT)" && rm -rf $(EXAMPLES_DIR) build/rust-plugin-target
 
+# Go plugins built with the standard Go toolchain: example-go, go-adapter.
+include $(EXAMPLES_ROOT)/mk/goguest.mk
+
 ifeq ($(EX_STANDALONE),yes)
 .DEFAULT_GOAL := examples
 else

@@ -150,8 +150,9 @@ func (gg *guestGen) plan() error {
 	for _, m := range gg.g.pkgs {
 		if m.world != nil {
 			p := gg.newPkg(m, m.name, m.dir, nil)
-			p.declares, p.exports = true, true
 			gg.worldPkg = p
+			p.declares = true
+			p.exports = len(p.exportedFuncs()) > 0
 			continue
 		}
 		i := m.iface
@@ -332,6 +333,7 @@ func (p *guestPkg) exportedFuncs() []*wit.Function {
 		}
 		return p.model.functions()
 	}
+	// World-level exported functions.
 	var out []*wit.Function
 	p.gg.world.Exports.All()(func(_ string, it wit.WorldItem) bool {
 		if f, ok := it.(*wit.Function); ok {

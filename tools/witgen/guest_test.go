@@ -10,8 +10,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ var guestGoldenCases = []struct {
 	name, wit, world, out string
 }{
 	{"corpus", "testdata/corpus", "kitchen-sink", "internal/corpusguest"},
+	{"go-plugin", "../../wit", "plugin", "../../examples/go-plugin/gen"},
 }
 
 func TestGuestGolden(t *testing.T) {
@@ -51,6 +54,16 @@ func TestGuestGolden(t *testing.T) {
 						name, firstDiff(string(got), string(want)))
 				}
 			}
+			filepath.WalkDir(c.out, func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || !generatedByUs(p) {
+					return err
+				}
+				rel, _ := filepath.Rel(c.out, p)
+				if _, ok := files[filepath.ToSlash(rel)]; !ok {
+					t.Errorf("%s: generated file that witgen no longer generates", p)
+				}
+				return nil
+			})
 		})
 	}
 }
