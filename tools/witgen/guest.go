@@ -316,13 +316,7 @@ func (p *guestPkg) importedFuncs() []*wit.Function {
 		}
 		return true
 	})
-	// Functions of world-level resources (constructors, methods, statics).
-	for _, t := range p.resources() {
-		for _, f := range p.resourceFuncs(t) {
-			out = append(out, f)
-		}
-	}
-	return out
+	return out // with the constructors, methods and statics of world-level resources
 }
 
 // exportedFuncs returns the functions of the owner the component exports.
@@ -353,39 +347,6 @@ func (p *guestPkg) resources() []*wit.TypeDef {
 		}
 	}
 	return out
-}
-
-// resourceFuncs returns the functions of resource t among the world-level
-// imports (world-level resources are declared by the world's types).
-func (p *guestPkg) resourceFuncs(t *wit.TypeDef) []*wit.Function {
-	var out []*wit.Function
-	p.gg.world.Imports.All()(func(_ string, it wit.WorldItem) bool {
-		if f, ok := it.(*wit.Function); ok && funcResource(f) == t {
-			out = append(out, f)
-		}
-		return true
-	})
-	return out
-}
-
-// funcResource returns the resource a constructor, method or static
-// function belongs to, or nil.
-func funcResource(f *wit.Function) *wit.TypeDef {
-	var t wit.Type
-	switch k := f.Kind.(type) {
-	case *wit.Constructor:
-		t = k.Type
-	case *wit.Method:
-		t = k.Type
-	case *wit.Static:
-		t = k.Type
-	default:
-		return nil
-	}
-	if td, ok := t.(*wit.TypeDef); ok {
-		return namedRoot(td)
-	}
-	return nil
 }
 
 // exportedResources returns the resources whose export glue is in p.

@@ -13,6 +13,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,12 +24,15 @@ import (
 	"github.com/driftless-dev/driftless/bindings"
 	"github.com/driftless-dev/driftless/internal/builtexample"
 	"github.com/driftless-dev/driftless/tools/goadapter"
+	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/kitchensink"
+	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/shared"
 )
 
 var guestGoldenCases = []struct {
 	name, wit, world, out string
 }{
 	{"corpus", "testdata/corpus", "kitchen-sink", "internal/corpusguest"},
+	{"extras", "testdata/guest", "guest-extras", "internal/guestextras"},
 	{"go-plugin", "../../wit", "plugin", "../../examples/go-plugin/gen"},
 }
 
@@ -68,51 +74,60 @@ func TestGuestGolden(t *testing.T) {
 	}
 }
 
-// kitchenGuest builds the Go kitchen-sink guest once per test binary and
-// compiles it once: later engines deserialize it.
-var kitchenGuest struct {
+// guestBuild is a Go guest built once per test binary and compiled once:
+// later engines (all with the default configuration) deserialize it.
+type guestBuild struct {
+	pkg, wit, world string
+
 	once       sync.Once
 	wasm       []byte
-	serialized []byte
 	err        error
 	mu         sync.Mutex
+	serialized []byte
 }
 
-func buildKitchenGuest(t testing.TB) []byte {
+var (
+	kitchenGuest = &guestBuild{pkg: "./internal/corpusguest/kitchenguest", wit: "testdata/corpus", world: "kitchen-sink"}
+	extrasGuest  = &guestBuild{pkg: "./internal/guestextras/extrasguest", wit: "testdata/guest", world: "guest-extras"}
+)
+
+func (g *guestBuild) build(t testing.TB) []byte {
 	t.Helper()
 	wasmTools := builtexample.WasmTools(t)
-	kitchenGuest.once.Do(func() {
+	g.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		dir := t.TempDir()
-		adapter := filepath.Join(dir, "adapter.wasm")
-		if kitchenGuest.err = goadapter.Assemble(ctx, wasmTools, adapter); kitchenGuest.err != nil {
+		dir, err := os.MkdirTemp("", "witgen-guest-")
+		if err != nil {
+			g.err = err
 			return
 		}
-		out := filepath.Join(dir, "kitchenguest.wasm")
-		kitchenGuest.err = goadapter.Build(ctx, goadapter.Options{
-			WasmTools: wasmTools, Adapter: adapter, Package: "./internal/corpusguest/kitchenguest",
-			WIT: "testdata/corpus", World: "kitchen-sink", Out: out,
+		defer os.RemoveAll(dir)
+		adapter := filepath.Join(dir, "adapter.wasm")
+		if g.err = goadapter.Assemble(ctx, wasmTools, adapter); g.err != nil {
+			return
+		}
+		out := filepath.Join(dir, "guest.wasm")
+		g.err = goadapter.Build(ctx, goadapter.Options{
+			WasmTools: wasmTools, Adapter: adapter, Package: g.pkg, WIT: g.wit, World: g.world, Out: out,
 		})
-		if kitchenGuest.err == nil {
-			kitchenGuest.wasm, kitchenGuest.err = os.ReadFile(out)
+		if g.err == nil {
+			g.wasm, g.err = os.ReadFile(out)
 		}
 	})
-	if kitchenGuest.err != nil {
-		t.Fatal(kitchenGuest.err)
+	if g.err != nil {
+		t.Fatal(g.err)
 	}
-	return kitchenGuest.wasm
+	return g.wasm
 }
 
-// compileKitchenGuest compiles the Go guest for engine e (all the tests'
-// engines have the default configuration, so one compilation serves).
-func compileKitchenGuest(t testing.TB, e *bindings.Engine) *bindings.Component {
+func (g *guestBuild) compile(t testing.TB, e *bindings.Engine) *bindings.Component {
 	t.Helper()
-	wasm := buildKitchenGuest(t)
-	kitchenGuest.mu.Lock()
-	defer kitchenGuest.mu.Unlock()
-	if kitchenGuest.serialized != nil {
-		c, err := bindings.DeserializeComponent(e, kitchenGuest.serialized)
+	wasm := g.build(t)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.serialized != nil {
+		c, err := bindings.DeserializeComponent(e, g.serialized)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,15 +137,19 @@ func compileKitchenGuest(t testing.TB, e *bindings.Engine) *bindings.Component {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kitchenGuest.serialized, err = c.Serialize(); err != nil {
+	if g.serialized, err = c.Serialize(); err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
+func compileKitchenGuest(t testing.TB, e *bindings.Engine) *bindings.Component {
+	return kitchenGuest.compile(t, e)
+}
+
 // TestGuestCorpus runs the corpus tests against the Go guest.
 func TestGuestCorpus(t *testing.T) {
-	buildKitchenGuest(t)
+	kitchenGuest.build(t)
 	saved := kitchenSink
 	kitchenSink = compileKitchenGuest
 	defer func() { kitchenSink = saved }()
@@ -145,5 +164,102 @@ func TestGuestCorpus(t *testing.T) {
 		{"ConcurrentStores", TestCorpusConcurrentStores},
 	} {
 		t.Run(c.name, c.test)
+	}
+}
+
+// lockedBuffer collects a guest's stderr.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestGuestGCStress runs large values through the Go guest while its
+// garbage collector runs all the time (GOGC=1, through the adapter's
+// environment; GODEBUG=gctrace=1 proves it, on the guest's stderr): memory
+// the host reads or writes must stay pinned exactly as long as needed.
+func TestGuestGCStress(t *testing.T) {
+	e, err := bindings.NewEngine(bindings.EngineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := compileKitchenGuest(t, e)
+	h := &host{}
+	l := e.NewLinker()
+	if err := kitchensink.AddToLinker(l, kitchensink.Imports{Kitchen: h, Users: usersHost{h}, Functions: worldHost{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddWASIP2(); err != nil {
+		t.Fatal(err)
+	}
+	stderr := &lockedBuffer{}
+	s, err := e.NewStore(bindings.StoreOptions{WASI: &bindings.WASIConfig{
+		Env:    [][2]string{{"GOGC", "1"}, {"GODEBUG", "gctrace=1"}},
+		Stderr: stderr,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inst, err := kitchensink.Instantiate(l, s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	big := strings.Repeat("ü", 20000)
+	for round := range 20 {
+		v := fullEverything()
+		v.S = big + strconv.Itoa(round)
+		v.Ws = make([]string, 500)
+		for i := range v.Ws {
+			v.Ws[i] = strconv.Itoa(i*round) + strings.Repeat("é", i%64)
+		}
+		v.Nested = [][]string{v.Ws[:100], nil, v.Ws[100:]}
+		v.Bytes = bytes.Repeat([]byte{byte(round)}, 100000)
+		v.Pts = make([]shared.Point, 3000)
+		for i := range v.Pts {
+			v.Pts[i] = shared.Point{X: int32(i), Y: int32(-round)}
+		}
+		got, err := inst.Kitchen.EchoEverything(ctx, v)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if !reflect.DeepEqual(got, v) {
+			t.Fatalf("round %d: the value came back different", round)
+		}
+		pairs := make([]shared.Pair, 2000)
+		for i := range pairs {
+			pairs[i] = shared.Pair{F0: strconv.Itoa(i) + "-" + strconv.Itoa(round), F1: uint32(i)}
+		}
+		if got, err := inst.Kitchen.EchoList(ctx, pairs); err != nil || !reflect.DeepEqual(got, pairs) {
+			t.Fatalf("round %d: echo-list: %v", round, err)
+		}
+		a, err := inst.Kitchen.NewCounter(ctx, uint32(round))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := inst.Users.Sum(ctx, a, a); err != nil || n != uint32(2*round) {
+			t.Fatalf("round %d: sum %v %v", round, n, err)
+		}
+		if err := a.Drop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// (Traces printed inside cabi_realloc are dropped: no output may leave
+	// the component there.)
+	if !regexp.MustCompile(`(?m)^gc \d+ @`).MatchString(stderr.String()) {
+		t.Errorf("the guest did not see GODEBUG: stderr %.300q", stderr.String())
 	}
 }
