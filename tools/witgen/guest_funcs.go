@@ -371,7 +371,7 @@ func (f *guestFile) exportsAPI() {
 		for _, fn := range fns {
 			if m, ok := fn.Kind.(*wit.Method); ok && namedRoot(m.Type.(*wit.TypeDef)) == r {
 				s := f.sigOf(fn)
-				f.p("%s%s(%s) %s", comment(fn.Docs.Contents, "\t"), p.model.funcNames[fn], f.goParams(s, sd), f.goResults(s, sd))
+				f.p("%s%s(%s) %s", methodDoc(fn), p.model.funcNames[fn], f.goParams(s, sd), f.goResults(s, sd))
 			}
 		}
 		f.p("}\n")
@@ -385,7 +385,7 @@ func (f *guestFile) exportsAPI() {
 			continue
 		}
 		s := f.sigOf(fn)
-		f.p("%s%s(%s) %s", comment(fn.Docs.Contents, "\t"), p.model.funcNames[fn], f.goParams(s, sd), f.goResults(s, sd))
+		f.p("%s%s(%s) %s", methodDoc(fn), p.model.funcNames[fn], f.goParams(s, sd), f.goResults(s, sd))
 	}
 	f.p("}\n")
 	impl := p.glueNames.claim("exportsImpl")
@@ -400,6 +400,16 @@ func (f *guestFile) exportsAPI() {
 	for _, fn := range fns {
 		f.exportGlue(fn)
 	}
+}
+
+// methodDoc documents an interface method with the WIT function it
+// implements.
+func methodDoc(fn *wit.Function) string {
+	d := "`" + witSignature(fn) + "`"
+	if fn.Docs.Contents != "" {
+		d += "\n\n" + fn.Docs.Contents
+	}
+	return comment(d, "\t")
 }
 
 // exportGlue writes the //go:wasmexport function of fn, and its

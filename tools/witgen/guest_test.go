@@ -185,11 +185,11 @@ func (w *lockedBuffer) String() string {
 	return w.b.String()
 }
 
-// TestGuestGCStress runs large values through the Go guest while its
+// TestGuestGCPressure runs large values through the Go guest while its
 // garbage collector runs all the time (GOGC=1, through the adapter's
 // environment; GODEBUG=gctrace=1 proves it, on the guest's stderr): memory
 // the host reads or writes must stay pinned exactly as long as needed.
-func TestGuestGCStress(t *testing.T) {
+func TestGuestGCPressure(t *testing.T) {
 	e, err := bindings.NewEngine(bindings.EngineConfig{})
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,10 @@ type CollectorDefinition struct {
 // Exports is what a component exporting driftless:plugin/facts@0.1.0
 // implements: pass an implementation to Export (in an init function).
 type Exports interface {
+	// `collectors: func() -> list<collector-definition>`
 	Collectors() []CollectorDefinition
+	// `collect: func(name: string, config: json) -> result<json, plugin-error>`
+	//
 	// Returns a JSON object of facts.
 	Collect(name string, config types.JSON) (types.JSON, error)
 }

@@ -70,6 +70,7 @@ type LogEntry struct {
 //
 // Produces entries. An empty list means the source is exhausted.
 type Source interface {
+	// `[method]source.next: func(self: borrow<source>, max: u32) -> result<list<log-entry>, plugin-error>`
 	Next(max_ uint32) ([]LogEntry, error)
 }
 
@@ -80,6 +81,7 @@ type Source interface {
 //
 // Turns raw lines into entries, one result per line; `none` drops the line.
 type Parser interface {
+	// `[method]parser.parse: func(self: borrow<parser>, lines: list<string>) -> result<list<option<log-entry>>, plugin-error>`
 	Parse(lines []string) ([]cm.Option[LogEntry], error)
 }
 
@@ -90,6 +92,7 @@ type Parser interface {
 //
 // Decides which entries go on: one bool per entry, in order.
 type Filter interface {
+	// `[method]filter.keep: func(self: borrow<filter>, entries: list<log-entry>) -> result<list<bool>, plugin-error>`
 	Keep(entries []LogEntry) ([]bool, error)
 }
 
@@ -100,16 +103,22 @@ type Filter interface {
 //
 // Renders entries for delivery; the host writes what it returns.
 type Output interface {
+	// `[method]output.write: func(self: borrow<output>, entries: list<log-entry>) -> result<list<string>, plugin-error>`
 	Write(entries []LogEntry) ([]string, error)
 }
 
 // Exports is what a component exporting driftless:plugin/logs@0.1.0
 // implements: pass an implementation to Export (in an init function).
 type Exports interface {
+	// `components: func() -> list<component-definition>`
 	Components() []ComponentDefinition
+	// `open-source: func(name: string, config: json) -> result<source, plugin-error>`
 	OpenSource(name string, config types.JSON) (Source, error)
+	// `open-parser: func(name: string, config: json) -> result<parser, plugin-error>`
 	OpenParser(name string, config types.JSON) (Parser, error)
+	// `open-filter: func(name: string, config: json) -> result<filter, plugin-error>`
 	OpenFilter(name string, config types.JSON) (Filter, error)
+	// `open-output: func(name: string, config: json) -> result<output, plugin-error>`
 	OpenOutput(name string, config types.JSON) (Output, error)
 }
 

@@ -21,6 +21,7 @@ type PluginInfo struct {
 // Exports is what a component exporting driftless:plugin/metadata@0.1.0
 // implements: pass an implementation to Export (in an init function).
 type Exports interface {
+	// `describe: func() -> plugin-info`
 	Describe() PluginInfo
 }
 

@@ -66,7 +66,9 @@ type TaskResult struct {
 // Exports is what a component exporting driftless:plugin/tasks@0.1.0
 // implements: pass an implementation to Export (in an init function).
 type Exports interface {
+	// `definitions: func() -> list<task-definition>`
 	Definitions() []TaskDefinition
+	// `execute: func(name: string, config: json, check-mode: bool) -> result<task-result, plugin-error>`
 	Execute(name string, config types.JSON, checkMode bool) (TaskResult, error)
 }
 

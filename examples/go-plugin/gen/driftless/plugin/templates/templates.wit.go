@@ -59,9 +59,14 @@ type ExtensionDefinition struct {
 // Exports is what a component exporting driftless:plugin/templates@0.1.0
 // implements: pass an implementation to Export (in an init function).
 type Exports interface {
+	// `extensions: func() -> list<extension-definition>`
 	Extensions() []ExtensionDefinition
+	// `apply-filter: func(name: string, config: json, value: json, args: list<json>) -> result<json, plugin-error>`
+	//
 	// `{{ value | name(args...) }}`: the value and each argument are JSON values.
 	ApplyFilter(name string, config types.JSON, value types.JSON, args []types.JSON) (types.JSON, error)
+	// `call-function: func(name: string, config: json, args: list<json>) -> result<json, plugin-error>`
+	//
 	// `{{ name(args...) }}`
 	CallFunction(name string, config types.JSON, args []types.JSON) (types.JSON, error)
 }

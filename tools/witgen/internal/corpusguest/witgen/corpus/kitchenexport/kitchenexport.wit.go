@@ -25,35 +25,61 @@ import (
 // A counter the host implements; the component's exported counter wraps
 // one.
 type Counter interface {
+	// `[method]counter.add: func(self: borrow<counter>, n: u32) -> u32`
+	//
 	// Adds n and returns the new value.
 	Add(n uint32) uint32
+	// `[method]counter.get: func(self: borrow<counter>) -> u32`
 	Get() uint32
 }
 
 // Exports is what a component exporting witgen:corpus/kitchen@0.1.0
 // implements: pass an implementation to Export (in an init function).
 type Exports interface {
+	// `echo-everything: func(v: everything) -> everything`
 	EchoEverything(v kitchen.Everything) kitchen.Everything
+	// `echo-scalars: func(a: bool, b: s8, c: u16, d: s64, e: f32, f: f64, g: char) -> tuple<bool, s8, u16, s64, f32, f64, char>`
+	//
 	// Scalars as separate parameters.
 	EchoScalars(a bool, b int8, c uint16, d int64, e float32, f float64, g rune) cm.Tuple7[bool, int8, uint16, int64, float32, float64, rune]
+	// `echo-shape: func(s: shape) -> shape`
 	EchoShape(s shared.Shape) shared.Shape
+	// `echo-flags: func(p: perms) -> perms`
 	EchoFlags(p shared.Perms) shared.Perms
+	// `echo-option: func(o: option<point>) -> option<point>`
 	EchoOption(o cm.Option[shared.Point]) cm.Option[shared.Point]
+	// `echo-list: func(l: list<pair>) -> list<pair>`
 	EchoList(l []shared.Pair) []shared.Pair
+	// `note: func(s: string)`
+	//
 	// No result at all.
 	Note(s string)
+	// `fallible: func(p: point, fail: bool) -> result<point, failure>`
+	//
 	// The err case is a record: *failure.
 	Fallible(p shared.Point, fail bool) (shared.Point, error)
+	// `check: func(code: u32) -> result<_, errno>`
+	//
 	// The err case is an enum; the ok case has no value.
 	Check(code uint32) error
+	// `solve: func(s: string) -> result<string, problem>`
+	//
 	// The err case is a variant.
 	Solve(s string) (string, error)
+	// `maybe: func(n: u32) -> result<u32, string>`
+	//
 	// The err case is a string: ResultError[string].
 	Maybe(n uint32) (uint32, error)
+	// `bare: func(ok: bool) -> result`
+	//
 	// No payloads: ResultError[struct{}].
 	Bare(ok bool) error
+	// `[constructor]counter: func(start: u32) -> counter`
+	//
 	// A counter starting at start.
 	NewCounter(start uint32) Counter
+	// `[static]counter.merge: func(a: borrow<counter>, b: borrow<counter>) -> counter`
+	//
 	// A new counter holding the sum of two.
 	CounterMerge(a Counter, b Counter) Counter
 }

@@ -46,6 +46,7 @@ func HostEcho(r WorldRec) WorldRec {
 // Exports is what a component exporting world witgen:corpus/kitchen-sink@0.1.0
 // implements: pass an implementation to Export (in an init function).
 type Exports interface {
+	// `echo: func(r: world-rec) -> world-rec`
 	Echo(r WorldRec) WorldRec
 }
 

@@ -14,7 +14,9 @@ import (
 // Exports is what a component exporting witgen:corpus/users@0.1.0 implements:
 // pass an implementation to Export (in an init function).
 type Exports interface {
+	// `sum: func(a: borrow<counter>, b: borrow<counter>) -> u32`
 	Sum(a kitchenexport.Counter, b kitchenexport.Counter) uint32
+	// `make: func(n: u32) -> counter`
 	Make(n uint32) kitchenexport.Counter
 }
 

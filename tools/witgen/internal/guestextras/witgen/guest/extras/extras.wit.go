@@ -63,23 +63,36 @@ func (e *ResultError[E]) Error() string {
 // its methods implement the resource's. If the value also has a ResourceDrop()
 // method, it is called when the host drops the resource.
 type Item interface {
+	// `[method]item.label: func(self: borrow<item>) -> string`
 	Label() string
+	// `[method]item.rename: func(self: borrow<item>, label: string)`
 	Rename(label string)
 }
 
 // Exports is what a component exporting witgen:guest/extras@0.1.0 implements:
 // pass an implementation to Export (in an init function).
 type Exports interface {
+	// `[constructor]item: func(label: string) -> item`
 	NewItem(label string) Item
+	// `echo-wide: func(w: wide) -> wide`
 	EchoWide(w shapes.Wide) shapes.Wide
+	// `echo-medium: func(m: list<medium>) -> list<medium>`
 	EchoMedium(m []shapes.Medium) []shapes.Medium
+	// `echo-many: func(m: many) -> many`
 	EchoMany(m shapes.Many) shapes.Many
+	// `echo-mixed: func(m: mixed) -> mixed`
 	EchoMixed(m shapes.Mixed) shapes.Mixed
+	// `echo-mixed-list: func(m: list<mixed>) -> list<mixed>`
 	EchoMixedList(m []shapes.Mixed) []shapes.Mixed
+	// `lists: func(a: list<bool>, b: list<char>, c: list<f32>, d: list<u64>, e: list<s8>, f: list<list<u16>>) -> tuple<list<bool>, list<char>, list<f32>, list<u64>, list<s8>, list<list<u16>>>`
 	Lists(a []bool, b []rune, c []float32, d []uint64, e []int8, f [][]uint16) cm.Tuple6[[]bool, []rune, []float32, []uint64, []int8, [][]uint16]
+	// `one: func(t: tuple<string>) -> tuple<string>`
 	One(t struct{ F0 string }) struct{ F0 string }
+	// `long-tuple: func(t: seventeen) -> seventeen`
 	LongTuple(t shapes.Seventeen) shapes.Seventeen
+	// `nested-options: func(o: option<option<option<u32>>>) -> option<option<option<u32>>>`
 	NestedOptions(o cm.Option[cm.Option[cm.Option[uint32]]]) cm.Option[cm.Option[cm.Option[uint32]]]
+	// `results: func(r: list<result<string, u32>>) -> list<result<string, u32>>`
 	Results(r []struct {
 		OK    string
 		Err   uint32
@@ -89,25 +102,46 @@ type Exports interface {
 		Err   uint32
 		IsErr bool
 	}
+	// `chars: func(c: char) -> char`
 	Chars(c rune) rune
+	// `many-params: func(p0: u8, p1: s16, p2: u32, p3: s64, p4: f32, p5: f64, p6: char, p7: bool, p8: string, p9: u8, p10: s16, p11: u32, p12: s64, p13: f32, p14: f64, p15: char, p16: bool, p17: string) -> string`
+	//
 	// Calls the host's many-params with its own.
 	ManyParams(p0 uint8, p1 int16, p2 uint32, p3 int64, p4 float32, p5 float64, p6 rune, p7 bool, p8 string, p9 uint8, p10 int16, p11 uint32, p12 int64, p13 float32, p14 float64, p15 rune, p16 bool, p17 string) string
+	// `big-result: func(n: u32, size: u32) -> list<string>`
+	//
 	// Calls the host's big-result.
 	BigResult(n uint32, size uint32) []string
+	// `relay: func(m: list<mixed>, w: wide) -> tuple<list<mixed>, wide>`
+	//
 	// Calls the host's echo-mixed and echo-wide.
 	Relay(m []shapes.Mixed, w shapes.Wide) cm.Tuple[[]shapes.Mixed, shapes.Wide]
+	// `consume: func(i: item) -> string`
+	//
 	// An own item passed back in: the guest gets its Go value back.
 	Consume(i Item) string
+	// `swap: func(h: holder, name: string) -> holder`
+	//
 	// A record with an own item, both ways.
 	Swap(h Holder, name string) Holder
+	// `labels: func(items: list<borrow<item>>) -> list<string>`
+	//
 	// Borrows in a list.
 	Labels(items []Item) []string
+	// `err-string: func(fail: bool) -> result<u32, string>`
+	//
 	// result<T, string>: any Go error is the err case, with its message.
 	ErrString(fail bool) (uint32, error)
+	// `err-bytes: func(fail: bool) -> result<_, list<u8>>`
+	//
 	// result<_, list<u8>>: the guest returns a ResultError.
 	ErrBytes(fail bool) error
+	// `sleep-sum: func(workers: u32, millis: u32) -> u64`
+	//
 	// Goroutines and timers inside an export.
 	SleepSum(workers uint32, millis uint32) uint64
+	// `live-items: func() -> u32`
+	//
 	// How many items the host holds handles of.
 	LiveItems() uint32
 }

@@ -53,10 +53,16 @@ func (self Ticket) Number() uint32 {
 // Exports is what a component exporting world witgen:guest/guest-extras@0.1.0
 // implements: pass an implementation to Export (in an init function).
 type Exports interface {
+	// `peek: func(t: borrow<ticket>) -> u32`
+	//
 	// A borrowed world-level resource.
 	Peek(t Ticket) uint32
+	// `redeem: func(t: ticket) -> u32`
+	//
 	// An owned one: the guest drops it.
 	Redeem(t Ticket) uint32
+	// `reissue: func(n: u32) -> ticket`
+	//
 	// A ticket the guest gets from the host and passes out.
 	Reissue(n uint32) Ticket
 }
