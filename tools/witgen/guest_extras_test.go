@@ -91,6 +91,12 @@ func (h *extrasHost) NewTicket(ctx context.Context, n uint32) *guestextras.Ticke
 
 func newExtras(t *testing.T) (*guestextras.Instance, *extrasHost) {
 	t.Helper()
+	return newExtrasWith(t, nil)
+}
+
+// newExtrasWith instantiates the extras guest with its stderr going to w.
+func newExtrasWith(t *testing.T, stderr *lockedBuffer) (*guestextras.Instance, *extrasHost) {
+	t.Helper()
 	e, err := bindings.NewEngine(bindings.EngineConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +111,11 @@ func newExtras(t *testing.T) (*guestextras.Instance, *extrasHost) {
 	if err := l.AddWASIP2(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := e.NewStore(bindings.StoreOptions{})
+	opts := bindings.StoreOptions{}
+	if stderr != nil {
+		opts.WASI = &bindings.WASIConfig{Stderr: stderr}
+	}
+	s, err := e.NewStore(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,5 +304,43 @@ func TestGuestExtrasResources(t *testing.T) {
 	defer h.mu.Unlock()
 	if fmt.Sprint(h.dropped) != "[9]" {
 		t.Errorf("host tickets dropped: %v (the borrowed one must not be)", h.dropped)
+	}
+}
+
+// TestGuestExtrasMistakes: Go code giving the bindings what WIT cannot
+// carry (an error of another type, a nil variant or resource, an enum or
+// flags value out of range) traps, with a message on the guest's stderr
+// naming the mistake; the host survives.
+func TestGuestExtrasMistakes(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		call func(x *extras.Exports) error
+		want string
+	}{
+		{"error", func(x *extras.Exports) error { _, err := x.BadError(ctx, 0); return err },
+			"panic: witgen:guest/extras@0.1.0#bad-error returned an error that is not a *shapes.Oops: *errors.errorString: not an oops"},
+		{"variant", func(x *extras.Exports) error { _, err := x.BadMixed(ctx); return err }, "panic: <nil> is not a case of mixed"},
+		{"enum", func(x *extras.Exports) error { _, err := x.BadMany(ctx); return err }, "panic: cabi: case 300 of many does not exist (it has 300)"},
+		{"flags", func(x *extras.Exports) error { _, err := x.BadWide(ctx); return err }, "panic: cabi: undefined bits 0x8000 in flags medium"},
+		{"resource", func(x *extras.Exports) error { _, err := x.BadItem(ctx); return err }, "panic: cabi: a nil witgen:guest/extras@0.1.0#item"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stderr := &lockedBuffer{}
+			inst, _ := newExtrasWith(t, stderr)
+			err := c.call(inst.Extras)
+			var trap *bindings.Trap
+			if !errors.As(err, &trap) {
+				t.Fatalf("not a trap: %v", err)
+			}
+			if !strings.Contains(stderr.String(), c.want) {
+				t.Errorf("stderr %.400q\nwants %q", stderr.String(), c.want)
+			}
+		})
+	}
+	// A char that is not a Unicode scalar value is refused by the host.
+	inst, _ := newExtras(t)
+	if _, err := inst.Extras.BadChar(ctx); err == nil {
+		t.Error("an invalid char was accepted")
 	}
 }

@@ -154,3 +154,12 @@ func (world) Reissue(n uint32) guestextras.Ticket {
 	}
 	return t
 }
+
+// The mistakes: each traps with a message on stderr.
+
+func (impl) BadError(which uint32) (uint32, error) { return 0, errors.New("not an oops") }
+func (impl) BadMixed() shapes.Mixed                { return nil }
+func (impl) BadMany() shapes.Many                  { return 300 }
+func (impl) BadWide() shapes.Medium                { return 1 << 15 }
+func (impl) BadItem() extras.Item                  { return nil }
+func (impl) BadChar() rune                         { return 0xD800 }

@@ -32,6 +32,9 @@ type Mixed = shapes.Mixed
 // Seventeen is shapes.Seventeen, brought into scope by `use`.
 type Seventeen = shapes.Seventeen
 
+// Oops is shapes.Oops, brought into scope by `use`.
+type Oops = shapes.Oops
+
 // Holder is the WIT record holder.
 //
 // A record holding a resource.
@@ -144,6 +147,23 @@ type Exports interface {
 	//
 	// How many items the host holds handles of.
 	LiveItems() uint32
+	// `bad-error: func(which: u32) -> result<u32, oops>`
+	//
+	// Mistakes of Go code the bindings cannot express in WIT, which trap
+	// with a message naming them (which: 0 an error that is not an oops,
+	// 1 a nil variant, 2 an enum value beyond the cases, 3 undefined flag
+	// bits, 4 a nil resource, 5 an invalid char).
+	BadError(which uint32) (uint32, error)
+	// `bad-mixed: func() -> mixed`
+	BadMixed() shapes.Mixed
+	// `bad-many: func() -> many`
+	BadMany() shapes.Many
+	// `bad-wide: func() -> medium`
+	BadWide() shapes.Medium
+	// `bad-item: func() -> item`
+	BadItem() Item
+	// `bad-char: func() -> char`
+	BadChar() rune
 }
 
 var exportsImpl Exports
@@ -631,6 +651,84 @@ func wasmexport_live_items() uint32 {
 	return result
 }
 
+// wasmexport_bad_error is the export witgen:guest/extras@0.1.0#bad-error.
+//
+//go:wasmexport witgen:guest/extras@0.1.0#bad-error
+func wasmexport_bad_error(p0 uint32) uint32 {
+	a__90 := p0
+	okv, err := exports().BadError(a__90)
+	var result struct {
+		OK    uint32
+		Err   shapes.Oops
+		IsErr bool
+	}
+	if err != nil {
+		result.IsErr = true
+		var ee *shapes.Oops
+		if !errors.As(err, &ee) || ee == nil {
+			panic(cabi.WrongError("witgen:guest/extras@0.1.0#bad-error", "*shapes.Oops", err))
+		}
+		result.Err = *ee
+	} else {
+		result.OK = okv
+	}
+	pins := cabi.GetPins()
+	ret := pins.Alloc(8, 4)
+	lowerResult_u32_shapes_Oops_(pins, result, ret)
+	cabi.Return(pins)
+	return ret
+}
+
+//go:wasmexport cabi_post_witgen:guest/extras@0.1.0#bad-error
+func wasmexport_post_bad_error(uint32) { cabi.PostReturn() }
+
+// wasmexport_bad_mixed is the export witgen:guest/extras@0.1.0#bad-mixed.
+//
+//go:wasmexport witgen:guest/extras@0.1.0#bad-mixed
+func wasmexport_bad_mixed() uint32 {
+	result := exports().BadMixed()
+	pins := cabi.GetPins()
+	ret := pins.Alloc(16, 8)
+	lowershapes_Mixed(pins, result, ret)
+	cabi.Return(pins)
+	return ret
+}
+
+//go:wasmexport cabi_post_witgen:guest/extras@0.1.0#bad-mixed
+func wasmexport_post_bad_mixed(uint32) { cabi.PostReturn() }
+
+// wasmexport_bad_many is the export witgen:guest/extras@0.1.0#bad-many.
+//
+//go:wasmexport witgen:guest/extras@0.1.0#bad-many
+func wasmexport_bad_many() uint32 {
+	result := exports().BadMany()
+	return cabi.Discriminant("many", uint32(result), 300)
+}
+
+// wasmexport_bad_wide is the export witgen:guest/extras@0.1.0#bad-wide.
+//
+//go:wasmexport witgen:guest/extras@0.1.0#bad-wide
+func wasmexport_bad_wide() uint32 {
+	result := exports().BadWide()
+	return uint32(cabi.FlagBits("medium", uint64(result), 0xfff))
+}
+
+// wasmexport_bad_item is the export witgen:guest/extras@0.1.0#bad-item.
+//
+//go:wasmexport witgen:guest/extras@0.1.0#bad-item
+func wasmexport_bad_item() uint32 {
+	result := exports().BadItem()
+	return cabi.NewExtrasItem(result)
+}
+
+// wasmexport_bad_char is the export witgen:guest/extras@0.1.0#bad-char.
+//
+//go:wasmexport witgen:guest/extras@0.1.0#bad-char
+func wasmexport_bad_char() uint32 {
+	result := exports().BadChar()
+	return uint32(result)
+}
+
 func liftListBorrowRextras_Item(p, n uint32) []Item {
 	if n == 0 {
 		return nil
@@ -945,6 +1043,20 @@ func lowerResult_string_u32_(pins *cabi.Pins, v struct {
 	}
 }
 
+func lowerResult_u32_shapes_Oops_(pins *cabi.Pins, v struct {
+	OK    uint32
+	Err   shapes.Oops
+	IsErr bool
+}, a uint32) {
+	if v.IsErr {
+		cabi.Store8(a, uint8(1))
+		lowershapes_Oops(pins, v.Err, a+4)
+	} else {
+		cabi.Store8(a, uint8(0))
+		cabi.Store32(a+4, uint32(v.OK))
+	}
+}
+
 func lowerResult_u32_string_(pins *cabi.Pins, v struct {
 	OK    uint32
 	Err   string
@@ -1061,4 +1173,8 @@ func lowershapes_Mixed(pins *cabi.Pins, v shapes.Mixed, a uint32) {
 		_ = c_12
 		panic(fmt.Sprintf("%T is not a case of mixed", v))
 	}
+}
+
+func lowershapes_Oops(pins *cabi.Pins, v shapes.Oops, a uint32) {
+	cabi.Store32(a, uint32(v.Code))
 }

@@ -36,6 +36,9 @@ type Mixed = shapes.Mixed
 // Seventeen is shapes.Seventeen, brought into scope by `use`.
 type Seventeen = shapes.Seventeen
 
+// Oops is shapes.Oops, brought into scope by `use`.
+type Oops = shapes.Oops
+
 // Item is a handle to a item, the WIT resource witgen:guest/extras@0.1.0#item.
 // A handle is either a resource a component exported, whose methods call the
 // component, or a host value (HostItem) the host lends or gives to components;
@@ -252,6 +255,12 @@ type Exports struct {
 	fErrBytes         *bindings.Func // err-bytes
 	fSleepSum         *bindings.Func // sleep-sum
 	fLiveItems        *bindings.Func // live-items
+	fBadError         *bindings.Func // bad-error
+	fBadMixed         *bindings.Func // bad-mixed
+	fBadMany          *bindings.Func // bad-many
+	fBadWide          *bindings.Func // bad-wide
+	fBadItem          *bindings.Func // bad-item
+	fBadChar          *bindings.Func // bad-char
 }
 
 // NewExports binds the functions that instance inst exports in
@@ -331,6 +340,24 @@ func NewExports(inst *bindings.Instance) (*Exports, error) {
 		return nil, err
 	}
 	if e.fLiveItems, err = witrt.ExportFunc(inst, InterfaceName, "live-items", "()->u32"); err != nil {
+		return nil, err
+	}
+	if e.fBadError, err = witrt.ExportFunc(inst, InterfaceName, "bad-error", "(u32)->result<u32,record{code:u32}>"); err != nil {
+		return nil, err
+	}
+	if e.fBadMixed, err = witrt.ExportFunc(inst, InterfaceName, "bad-mixed", "()->variant{small(f32),signed(s64),double(f64),byte(u8),text(string),pair(tuple<f32,u32>),nothing}"); err != nil {
+		return nil, err
+	}
+	if e.fBadMany, err = witrt.ExportFunc(inst, InterfaceName, "bad-many", "()->enum{c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13,c14,c15,c16,c17,c18,c19,c20,c21,c22,c23,c24,c25,c26,c27,c28,c29,c30,c31,c32,c33,c34,c35,c36,c37,c38,c39,c40,c41,c42,c43,c44,c45,c46,c47,c48,c49,c50,c51,c52,c53,c54,c55,c56,c57,c58,c59,c60,c61,c62,c63,c64,c65,c66,c67,c68,c69,c70,c71,c72,c73,c74,c75,c76,c77,c78,c79,c80,c81,c82,c83,c84,c85,c86,c87,c88,c89,c90,c91,c92,c93,c94,c95,c96,c97,c98,c99,c100,c101,c102,c103,c104,c105,c106,c107,c108,c109,c110,c111,c112,c113,c114,c115,c116,c117,c118,c119,c120,c121,c122,c123,c124,c125,c126,c127,c128,c129,c130,c131,c132,c133,c134,c135,c136,c137,c138,c139,c140,c141,c142,c143,c144,c145,c146,c147,c148,c149,c150,c151,c152,c153,c154,c155,c156,c157,c158,c159,c160,c161,c162,c163,c164,c165,c166,c167,c168,c169,c170,c171,c172,c173,c174,c175,c176,c177,c178,c179,c180,c181,c182,c183,c184,c185,c186,c187,c188,c189,c190,c191,c192,c193,c194,c195,c196,c197,c198,c199,c200,c201,c202,c203,c204,c205,c206,c207,c208,c209,c210,c211,c212,c213,c214,c215,c216,c217,c218,c219,c220,c221,c222,c223,c224,c225,c226,c227,c228,c229,c230,c231,c232,c233,c234,c235,c236,c237,c238,c239,c240,c241,c242,c243,c244,c245,c246,c247,c248,c249,c250,c251,c252,c253,c254,c255,c256,c257,c258,c259,c260,c261,c262,c263,c264,c265,c266,c267,c268,c269,c270,c271,c272,c273,c274,c275,c276,c277,c278,c279,c280,c281,c282,c283,c284,c285,c286,c287,c288,c289,c290,c291,c292,c293,c294,c295,c296,c297,c298,c299}"); err != nil {
+		return nil, err
+	}
+	if e.fBadWide, err = witrt.ExportFunc(inst, InterfaceName, "bad-wide", "()->flags{m0,m1,m2,m3,m4,m5,m6,m7,m8,m9,m10,m11}"); err != nil {
+		return nil, err
+	}
+	if e.fBadItem, err = witrt.ExportFunc(inst, InterfaceName, "bad-item", "()->own"); err != nil {
+		return nil, err
+	}
+	if e.fBadChar, err = witrt.ExportFunc(inst, InterfaceName, "bad-char", "()->char"); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -733,6 +760,96 @@ func (e *Exports) LiveItems(ctx context.Context) (ret uint32, err error) {
 	return callRes, nil
 }
 
+// BadError calls `bad-error: func(which: u32) -> result<u32, oops>`.
+//
+// Mistakes of Go code the bindings cannot express in WIT, which trap
+// with a message naming them (which: 0 an error that is not an oops,
+// 1 a nil variant, 2 an enum value beyond the cases, 3 undefined flag
+// bits, 4 a nil resource, 5 an invalid char).
+func (e *Exports) BadError(ctx context.Context, which uint32) (ret uint32, err error) {
+	var callRes struct {
+		OK    uint32
+		Err   shapes.Oops
+		IsErr bool
+	}
+	err = e.fBadError.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readResultU32ShapesOops(witR)
+		return nil
+	}, bindings.U32(which))
+	if err != nil {
+		return ret, err
+	}
+	if callRes.IsErr {
+		errVal := callRes.Err
+		return ret, &errVal
+	}
+	return callRes.OK, nil
+}
+
+// BadMixed calls `bad-mixed: func() -> mixed`.
+func (e *Exports) BadMixed(ctx context.Context) (ret shapes.Mixed, err error) {
+	var callRes shapes.Mixed
+	err = e.fBadMixed.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readShapesMixed(witR)
+		return nil
+	})
+	if err != nil {
+		return ret, err
+	}
+	return callRes, nil
+}
+
+// BadMany calls `bad-many: func() -> many`.
+func (e *Exports) BadMany(ctx context.Context) (ret shapes.Many, err error) {
+	var callRes shapes.Many
+	err = e.fBadMany.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readShapesMany(witR)
+		return nil
+	})
+	if err != nil {
+		return ret, err
+	}
+	return callRes, nil
+}
+
+// BadWide calls `bad-wide: func() -> medium`.
+func (e *Exports) BadWide(ctx context.Context) (ret shapes.Medium, err error) {
+	var callRes shapes.Medium
+	err = e.fBadWide.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = readShapesMedium(witR)
+		return nil
+	})
+	if err != nil {
+		return ret, err
+	}
+	return callRes, nil
+}
+
+// BadItem calls `bad-item: func() -> item`.
+func (e *Exports) BadItem(ctx context.Context) (ret *Item, err error) {
+	defer witrt.Catch(&err)
+	cx := &witCx{store: e.inst.Store(), exp: e}
+	callRes, err := e.fBadItem.Call(ctx)
+	cx.dropBorrows(ctx)
+	if err != nil {
+		return ret, err
+	}
+	return liftOwnItem(cx, callRes), nil
+}
+
+// BadChar calls `bad-char: func() -> char`.
+func (e *Exports) BadChar(ctx context.Context) (ret rune, err error) {
+	var callRes rune
+	err = e.fBadChar.CallRead(ctx, func(witR bindings.Reader) error {
+		callRes = witR.Char()
+		return nil
+	})
+	if err != nil {
+		return ret, err
+	}
+	return callRes, nil
+}
+
 // Imports is implemented by the host to provide witgen:guest/extras@0.1.0 to
 // components. Methods get the context of the call into the component
 // (bindings.StoreFromContext(ctx) is its store). A function whose WIT result
@@ -831,6 +948,23 @@ type Imports interface {
 	//
 	// How many items the host holds handles of.
 	LiveItems(ctx context.Context) uint32
+	// BadError implements `bad-error: func(which: u32) -> result<u32, oops>`.
+	//
+	// Mistakes of Go code the bindings cannot express in WIT, which trap
+	// with a message naming them (which: 0 an error that is not an oops,
+	// 1 a nil variant, 2 an enum value beyond the cases, 3 undefined flag
+	// bits, 4 a nil resource, 5 an invalid char).
+	BadError(ctx context.Context, which uint32) (uint32, error)
+	// BadMixed implements `bad-mixed: func() -> mixed`.
+	BadMixed(ctx context.Context) shapes.Mixed
+	// BadMany implements `bad-many: func() -> many`.
+	BadMany(ctx context.Context) shapes.Many
+	// BadWide implements `bad-wide: func() -> medium`.
+	BadWide(ctx context.Context) shapes.Medium
+	// BadItem implements `bad-item: func() -> item`.
+	BadItem(ctx context.Context) *Item
+	// BadChar implements `bad-char: func() -> char`.
+	BadChar(ctx context.Context) rune
 }
 
 // AddToLinker defines witgen:guest/extras@0.1.0 in l, implemented by impl.
@@ -1059,6 +1193,56 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	}); err != nil {
 		return err
 	}
+	if err := li.DefineFuncDirect("bad-error", func(ctx context.Context, call bindings.HostCall) (err error) {
+		v, err := impl.BadError(ctx, call.Param(0).U32())
+		if err != nil {
+			var ee *shapes.Oops
+			if errors.As(err, &ee) {
+				writeShapesOops(call.Result(0).ResultWith(false), *ee)
+				return nil
+			}
+			return err
+		}
+		call.Result(0).ResultWith(true).U32(v)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := li.DefineFuncDirect("bad-mixed", func(ctx context.Context, call bindings.HostCall) (err error) {
+		defer witrt.Catch(&err)
+		writeShapesMixed(call.Result(0), impl.BadMixed(ctx))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := li.DefineFuncDirect("bad-many", func(ctx context.Context, call bindings.HostCall) (err error) {
+		defer witrt.Catch(&err)
+		writeShapesMany(call.Result(0), impl.BadMany(ctx))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := li.DefineFuncDirect("bad-wide", func(ctx context.Context, call bindings.HostCall) (err error) {
+		defer witrt.Catch(&err)
+		writeShapesMedium(call.Result(0), impl.BadWide(ctx))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := li.DefineFunc("bad-item", func(ctx context.Context, args, results []bindings.Val) (err error) {
+		defer witrt.Catch(&err)
+		cx := &witCx{store: bindings.StoreFromContext(ctx), host: true}
+		results[0] = lowerOwnItem(cx, impl.BadItem(ctx))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := li.DefineFuncDirect("bad-char", func(ctx context.Context, call bindings.HostCall) (err error) {
+		call.Result(0).Char(impl.BadChar(ctx))
+		return nil
+	}); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -1087,6 +1271,12 @@ var witImportSigsImports = []witrt.ImportSig{
 	{Name: "err-bytes", Sig: "(bool)->result<_,list<u8>>"},
 	{Name: "sleep-sum", Sig: "(u32,u32)->u64"},
 	{Name: "live-items", Sig: "()->u32"},
+	{Name: "bad-error", Sig: "(u32)->result<u32,record{code:u32}>"},
+	{Name: "bad-mixed", Sig: "()->variant{small(f32),signed(s64),double(f64),byte(u8),text(string),pair(tuple<f32,u32>),nothing}"},
+	{Name: "bad-many", Sig: "()->enum{c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13,c14,c15,c16,c17,c18,c19,c20,c21,c22,c23,c24,c25,c26,c27,c28,c29,c30,c31,c32,c33,c34,c35,c36,c37,c38,c39,c40,c41,c42,c43,c44,c45,c46,c47,c48,c49,c50,c51,c52,c53,c54,c55,c56,c57,c58,c59,c60,c61,c62,c63,c64,c65,c66,c67,c68,c69,c70,c71,c72,c73,c74,c75,c76,c77,c78,c79,c80,c81,c82,c83,c84,c85,c86,c87,c88,c89,c90,c91,c92,c93,c94,c95,c96,c97,c98,c99,c100,c101,c102,c103,c104,c105,c106,c107,c108,c109,c110,c111,c112,c113,c114,c115,c116,c117,c118,c119,c120,c121,c122,c123,c124,c125,c126,c127,c128,c129,c130,c131,c132,c133,c134,c135,c136,c137,c138,c139,c140,c141,c142,c143,c144,c145,c146,c147,c148,c149,c150,c151,c152,c153,c154,c155,c156,c157,c158,c159,c160,c161,c162,c163,c164,c165,c166,c167,c168,c169,c170,c171,c172,c173,c174,c175,c176,c177,c178,c179,c180,c181,c182,c183,c184,c185,c186,c187,c188,c189,c190,c191,c192,c193,c194,c195,c196,c197,c198,c199,c200,c201,c202,c203,c204,c205,c206,c207,c208,c209,c210,c211,c212,c213,c214,c215,c216,c217,c218,c219,c220,c221,c222,c223,c224,c225,c226,c227,c228,c229,c230,c231,c232,c233,c234,c235,c236,c237,c238,c239,c240,c241,c242,c243,c244,c245,c246,c247,c248,c249,c250,c251,c252,c253,c254,c255,c256,c257,c258,c259,c260,c261,c262,c263,c264,c265,c266,c267,c268,c269,c270,c271,c272,c273,c274,c275,c276,c277,c278,c279,c280,c281,c282,c283,c284,c285,c286,c287,c288,c289,c290,c291,c292,c293,c294,c295,c296,c297,c298,c299}"},
+	{Name: "bad-wide", Sig: "()->flags{m0,m1,m2,m3,m4,m5,m6,m7,m8,m9,m10,m11}"},
+	{Name: "bad-item", Sig: "()->own"},
+	{Name: "bad-char", Sig: "()->char"},
 }
 
 // CheckImports reports the functions of witgen:guest/extras@0.1.0 that component c imports
@@ -2194,6 +2384,26 @@ func readResultStringU32(r bindings.Reader) struct {
 	return out
 }
 
+func readResultU32ShapesOops(r bindings.Reader) struct {
+	OK    uint32
+	Err   shapes.Oops
+	IsErr bool
+} {
+	var out struct {
+		OK    uint32
+		Err   shapes.Oops
+		IsErr bool
+	}
+	p, _ := r.Payload()
+	if r.IsOk() {
+		out.OK = p.U32()
+	} else {
+		out.IsErr = true
+		out.Err = readShapesOops(p)
+	}
+	return out
+}
+
 func readResultU32String(r bindings.Reader) struct {
 	OK    uint32
 	Err   string
@@ -2868,6 +3078,12 @@ func readShapesMixed(r bindings.Reader) shapes.Mixed {
 	panic("witgen: unknown case of variant mixed")
 }
 
+func readShapesOops(r bindings.Reader) shapes.Oops {
+	return shapes.Oops{
+		Code: r.At(0).U32(),
+	}
+}
+
 func readShapesSeventeen(r bindings.Reader) shapes.Seventeen {
 	return shapes.Seventeen{F0: r.At(0).U8(), F1: r.At(1).U8(), F2: r.At(2).U8(), F3: r.At(3).U8(), F4: r.At(4).U8(), F5: r.At(5).U8(), F6: r.At(6).U8(), F7: r.At(7).U8(), F8: r.At(8).U8(), F9: r.At(9).U8(), F10: r.At(10).U8(), F11: r.At(11).U8(), F12: r.At(12).U8(), F13: r.At(13).U8(), F14: r.At(14).U8(), F15: r.At(15).U8(), F16: r.At(16).String()}
 }
@@ -2927,6 +3143,8 @@ var witCasesShapesMixed = []string{"small", "signed", "double", "byte", "text", 
 var witCasesShapesWide = []string{"bit0", "bit1", "bit2", "bit3", "bit4", "bit5", "bit6", "bit7", "bit8", "bit9", "bit10", "bit11", "bit12", "bit13", "bit14", "bit15", "bit16", "bit17", "bit18", "bit19", "bit20", "bit21", "bit22", "bit23", "bit24", "bit25", "bit26", "bit27", "bit28", "bit29", "bit30", "bit31"}
 
 var witFieldsHolder = []string{"name", "item"}
+
+var witFieldsShapesOops = []string{"code"}
 
 type witWriteListBool []bool
 
@@ -4122,6 +4340,11 @@ func writeShapesMixed(w bindings.Writer, x shapes.Mixed) {
 		return
 	}
 	panic(witrt.Faultf("invalid shapes.Mixed value %#v (nil, or not one of its case types)", x))
+}
+
+func writeShapesOops(w bindings.Writer, x shapes.Oops) {
+	p := w.Record(witFieldsShapesOops)
+	p.At(0).U32(x.Code)
 }
 
 func writeShapesSeventeen(w bindings.Writer, x shapes.Seventeen) {

@@ -493,6 +493,18 @@ type MixedNothing struct{}
 
 func (MixedNothing) isMixed() {}
 
+// Oops is the WIT record oops.
+//
+// An error record: the err case of bad-error.
+type Oops struct {
+	Code uint32
+}
+
+// Error makes *Oops usable as the error of a function result.
+func (e *Oops) Error() string {
+	return fmt.Sprintf("oops: code=%v", e.Code)
+}
+
 // Seventeen is the WIT type seventeen = tuple<u8, u8, u8, u8, u8, u8, u8, u8,
 // u8, u8, u8, u8, u8, u8, u8, u8, string>.
 type Seventeen = struct {
