@@ -263,3 +263,51 @@ func TestGuestGCPressure(t *testing.T) {
 		t.Errorf("the guest did not see GODEBUG: stderr %.300q", stderr.String())
 	}
 }
+
+// BenchmarkGuestCall compares the Go guest with the WAT component of the
+// corpus, in one run, through the same Go host bindings: each call goes
+// host → guest → host import → guest → host, so the figures are the cost
+// of the guest glue (and, for Go, its runtime) on top of the bindings'.
+func BenchmarkGuestCall(b *testing.B) {
+	pairs := make([]shared.Pair, 100)
+	for i := range pairs {
+		pairs[i] = shared.Pair{F0: "key-" + strconv.Itoa(i), F1: uint32(i)}
+	}
+	text := strings.Repeat("x", 1024)
+	for _, guest := range []struct {
+		name    string
+		compile func(testing.TB, *bindings.Engine) *bindings.Component
+	}{
+		{"wat", func(t testing.TB, e *bindings.Engine) *bindings.Component {
+			return compileWAT(t, e, filepath.Join("testdata", "corpus", "kitchen-sink.wat"))
+		}},
+		{"go", compileKitchenGuest},
+	} {
+		saved := kitchenSink
+		kitchenSink = guest.compile
+		inst, _, _ := newKitchenSink(b)
+		kitchenSink = saved
+		ctx := context.Background()
+		b.Run(guest.name+"/flags", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := inst.Kitchen.EchoFlags(ctx, shared.PermsRead); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(guest.name+"/string-1KiB", func(b *testing.B) {
+			for b.Loop() {
+				if err := inst.Kitchen.Note(ctx, text); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(guest.name+"/list-100-pairs", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := inst.Kitchen.EchoList(ctx, pairs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
