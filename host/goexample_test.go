@@ -208,3 +208,23 @@ func TestExampleGoManyCalls(t *testing.T) {
 		t.Errorf("the plugin's Go heap grew: %s", f)
 	}
 }
+
+// TestExampleGoFuelAndTimeout: a Go plugin busy in several goroutines is
+// stopped by fuel_limit and execution_timeout_secs like any plugin.
+func TestExampleGoFuelAndTimeout(t *testing.T) {
+	ctx := context.Background()
+	p, _ := goPlugin(t, "[security]\nfuel_limit = 20000000\n")
+	_, err := p.ExecuteTask(ctx, "parallel-sum", `{"upto": 100000000, "workers": 4}`, false)
+	if KindOf(err) != KindFuel {
+		t.Errorf("fuel: %v", err)
+	}
+	if _, err := p.ExecuteTask(ctx, "parallel-sum", `{"upto": 1000, "workers": 4}`, false); err != nil {
+		t.Errorf("after running out of fuel: %v", err)
+	}
+	p, _ = goPlugin(t, "[security]\nexecution_timeout_secs = 0.2\nfuel_limit = 1000000000000\n")
+	start := time.Now()
+	_, err = p.ExecuteTask(ctx, "parallel-sum", `{"upto": 4000000000, "workers": 4}`, false)
+	if KindOf(err) != KindTimeout || time.Since(start) > 10*time.Second {
+		t.Errorf("timeout after %v: %v", time.Since(start), err)
+	}
+}

@@ -46,7 +46,7 @@ func (plugin) Definitions() []tasks.TaskDefinition {
 			Description: "Sums 1..config.upto in config.workers goroutines, each sleeping 1 ms first, " +
 				"and reports the sum: Go's scheduler, channels and timers inside a plugin. Read-only.",
 			ConfigSchema: schema(map[string]any{
-				"upto":    map[string]any{"type": "integer", "minimum": 0, "maximum": 100000000},
+				"upto":    map[string]any{"type": "integer", "minimum": 0, "maximum": 4000000000}, // the sum fits an int64
 				"workers": map[string]any{"type": "integer", "minimum": 1, "maximum": 64},
 			}, "upto"),
 			SupportsCheckMode: true,
