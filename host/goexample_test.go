@@ -8,6 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -227,4 +229,47 @@ func TestExampleGoFuelAndTimeout(t *testing.T) {
 	if KindOf(err) != KindTimeout || time.Since(start) > 10*time.Second {
 		t.Errorf("timeout after %v: %v", time.Since(start), err)
 	}
+}
+
+// TestExampleGoFiles: the Go adapter gives a Go plugin the directories the
+// configuration grants, and nothing else.
+func TestExampleGoFiles(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "motd"), []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := goPlugin(t, fmt.Sprintf("[plugins.go-plugin]\nallow_wasi = true\ndirs = [{ host = %q, guest = \"/data\" }]\n", dir))
+	res, err := p.ExecuteTask(ctx, "write-file", `{"path": "/data/motd", "content": "new\n"}`, true)
+	if err != nil || !res.Changed || res.Message != "would write /data/motd" || res.Diff == nil || *res.Diff != "--- /data/motd\n+++ /data/motd\n-old\n+new\n" {
+		t.Fatalf("write-file --check: %+v %v", res, err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "motd")); string(data) != "old\n" {
+		t.Fatalf("check mode wrote the file: %q", data)
+	}
+	for i, want := range []bool{true, false} {
+		res, err = p.ExecuteTask(ctx, "write-file", `{"path": "/data/motd", "content": "new\n"}`, false)
+		if err != nil || res.Changed != want {
+			t.Fatalf("write-file %d: %+v %v", i, res, err)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "motd")); string(data) != "new\n" {
+		t.Fatalf("file: %q", data)
+	}
+	if _, err := p.ExecuteTask(ctx, "write-file", `{"path": "/data/created", "content": "x"}`, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "created")); err != nil {
+		t.Fatal(err)
+	}
+	// Outside the granted directory there is nothing.
+	_, err = p.ExecuteTask(ctx, "write-file", `{"path": "/etc/passwd", "content": "x"}`, false)
+	if KindOf(err) != KindUnsupported {
+		t.Errorf("outside the grant: %v", err)
+	}
+
+	// Without a grant, no directory at all.
+	p, _ = goPlugin(t, "")
+	_, err = p.ExecuteTask(ctx, "write-file", `{"path": "/data/motd", "content": "x"}`, false)
+	wantErrorPrefix(t, err, KindUnsupported, "plugin go-plugin: tasks.execute: write-file: the directory of /data/motd does not exist or is not granted")
 }

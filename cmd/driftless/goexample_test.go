@@ -13,7 +13,7 @@ func TestGoPluginREADME(t *testing.T) {
 	home := newHome(t)
 	r := runCLI(t, home, 0, "plugins", "install", builtexample.Path(t, "go-plugin"))
 	contains(t, "install", r.stdout, "installed go-plugin 0.1.0 (component)",
-		"tasks: ensure-line, checksum, parallel-sum, allocate, panic; facts: go-runtime; templates: quote (filter), sha256 (function); logs: regex")
+		"tasks: ensure-line, write-file, checksum, parallel-sum, allocate, panic; facts: go-runtime; templates: quote (filter), sha256 (function); logs: regex")
 
 	r = runCLI(t, home, 0, "task", "run", "go-plugin.ensure-line", "--config", `{"line": "PermitRootLogin no", "current": "Port 22\n"}`, "--check")
 	contains(t, "ensure-line --check", r.stdout, "status   changed", "message  would add line", "diff\n  +PermitRootLogin no")

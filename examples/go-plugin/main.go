@@ -50,7 +50,7 @@ func (plugin) Describe() metadata.PluginInfo {
 	return metadata.PluginInfo{
 		Name:    pluginName,
 		Version: pluginVersion,
-		Description: "Example plugin in standard Go: tasks (ensure-line, checksum, parallel-sum, allocate, panic), " +
+		Description: "Example plugin in standard Go: tasks (ensure-line, write-file, checksum, parallel-sum, allocate, panic), " +
 			"a facts collector (go-runtime), template extensions (quote, sha256) and a log filter (regex).",
 	}
 }

@@ -5,8 +5,12 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +32,18 @@ func (plugin) Definitions() []tasks.TaskDefinition {
 				"line":    map[string]any{"type": "string", "minLength": 1, "description": "The line the text must contain."},
 				"current": map[string]any{"type": "string", "description": "The text now (empty when absent)."},
 			}, "line"),
+			SupportsCheckMode: true,
+		},
+		{
+			Name: "write-file",
+			Kind: tasks.TaskKindApply,
+			Description: "Ensures config.path holds config.content, like Ansible's copy: changed when it did not; " +
+				"check mode reports the diff and writes nothing. Needs a directory granted in plugins.toml " +
+				"(allow_wasi and dirs); without one it fails as unsupported.",
+			ConfigSchema: schema(map[string]any{
+				"path":    map[string]any{"type": "string", "minLength": 1, "description": "Absolute path, in a granted directory."},
+				"content": map[string]any{"type": "string"},
+			}, "path", "content"),
 			SupportsCheckMode: true,
 		},
 		{
@@ -78,6 +94,8 @@ func (plugin) Execute(name, config string, checkMode bool) (tasks.TaskResult, er
 	switch name {
 	case "ensure-line":
 		r, err = ensureLine(config, checkMode)
+	case "write-file":
+		r, err = writeFile(config, checkMode)
 	case "checksum":
 		r, err = checksum(config)
 	case "parallel-sum":
@@ -131,6 +149,54 @@ func ensureLine(config string, checkMode bool) (tasks.TaskResult, error) {
 		Output:  toJSON(map[string]any{"content": content}),
 		Diff:    cm.Some(diff),
 	}, nil
+}
+
+func writeFile(config string, checkMode bool) (tasks.TaskResult, error) {
+	var c struct {
+		Path    string `json:"path"`
+		Content string `json:"content"`
+	}
+	if err := decodeConfig("write-file", config, &c); err != nil {
+		return tasks.TaskResult{}, err
+	}
+	if !filepath.IsAbs(c.Path) {
+		return tasks.TaskResult{}, fail(types.ErrorKindInvalidConfig, "write-file: path %q is not absolute", c.Path)
+	}
+	// Without a granted directory nothing exists for the plugin.
+	if _, err := os.Stat(filepath.Dir(c.Path)); err != nil {
+		return tasks.TaskResult{}, fail(types.ErrorKindUnsupported,
+			"write-file: the directory of %s does not exist or is not granted to the plugin (allow_wasi and dirs in plugins.toml): %v", c.Path, err)
+	}
+	old, err := os.ReadFile(c.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return tasks.TaskResult{}, fail(types.ErrorKindFailed, "write-file: %v", err)
+	case string(old) == c.Content:
+		return tasks.TaskResult{Message: "unchanged", Output: toJSON(map[string]any{"path": c.Path, "size": len(old)})}, nil
+	}
+	diff := fmt.Sprintf("--- %s\n+++ %s\n%s%s", c.Path, c.Path, lines("-", string(old)), lines("+", c.Content))
+	msg := "would write " + c.Path
+	if !checkMode {
+		if err := os.WriteFile(c.Path, []byte(c.Content), 0o644); err != nil {
+			return tasks.TaskResult{}, fail(types.ErrorKindFailed, "write-file: %v", err)
+		}
+		msg = "wrote " + c.Path
+	}
+	return tasks.TaskResult{
+		Changed: true,
+		Message: msg,
+		Output:  toJSON(map[string]any{"path": c.Path, "size": len(c.Content)}),
+		Diff:    cm.Some(diff),
+	}, nil
+}
+
+// lines prefixes every line of s, for a diff.
+func lines(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+prefix) + "\n"
 }
 
 func checksum(config string) (tasks.TaskResult, error) {

@@ -114,6 +114,7 @@ type host struct {
 	writeErr    int // 0: ok; 1: last-operation-failed; 2: closed
 	env         [][2]string
 	slept       []uint64
+	fs          *fakeFS
 }
 
 func (h *host) call(name string) {
@@ -221,6 +222,8 @@ func newAdapter(t *testing.T) *host {
 		le.PutUint32(h.data()[ret+4:], uint32(len(h.env)))
 		return nil
 	}))
+	h.fs = &fakeFS{h: h, handles: map[int32]*fsHandle{}, next: 100}
+	h.fs.define(t, l)
 	inst, err := l.Instantiate(store, m)
 	if err != nil {
 		t.Fatal(err)
