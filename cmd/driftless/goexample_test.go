@@ -4,6 +4,8 @@ package main
 // plugin in standard Go (build/examples/go-plugin.wasm, `make example-go`).
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/driftless-dev/driftless/internal/builtexample"
@@ -33,6 +35,16 @@ func TestGoPluginREADME(t *testing.T) {
 	expect(t, r, 0)
 	if r.stdout != "POST /login 302\nDELETE /api/items/7 403\nPUT /api/items/7 200\n" {
 		t.Errorf("pipeline: %q", r.stdout)
+	}
+
+	// write-file in a directory the configuration grants.
+	data := t.TempDir()
+	writeFile(t, home, "plugins.toml", "[plugins.go-plugin]\nallow_wasi = true\ndirs = [{ host = \""+data+"\", guest = \"/data\" }]\n")
+	r = runCLI(t, home, 0, "task", "run", "go-plugin.write-file", "--config", `{"path": "/data/motd", "content": "hello\n"}`, "--check")
+	contains(t, "write-file --check", r.stdout, "message  would write /data/motd", "diff\n  --- /data/motd\n  +++ /data/motd\n  +hello")
+	runCLI(t, home, 0, "task", "run", "go-plugin.write-file", "--config", `{"path": "/data/motd", "content": "hello\n"}`)
+	if b, err := os.ReadFile(filepath.Join(data, "motd")); err != nil || string(b) != "hello\n" {
+		t.Errorf("write-file wrote %q, %v", b, err)
 	}
 
 	facts := runJSON(t, home, 0, "facts", "collect", "go-plugin.go-runtime")
