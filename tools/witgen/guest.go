@@ -485,8 +485,9 @@ func (p *guestPkg) exportedFuncsDeclared() []*wit.Function {
 	return nil
 }
 
-// errMode is the generator's, with result<T, string> errors accepted from
-// any Go error (its message) in exports.
+// errMode is how an err case is carried by a Go error: the host bindings'
+// modes (errToResult adds that an export's err string may be any error's
+// message).
 func (gg *guestGen) errMode(e wit.Type) errorMode { return gg.g.errMode(e) }
 
 // resultErrorPkg is the package declaring ResultError for the functions of

@@ -590,10 +590,7 @@ func hasImportedBorrow(gg *guestGen, fn *wit.Function) bool {
 			}
 		})
 	}
-	if m, ok := fn.Kind.(*wit.Method); ok {
-		_ = m // self of an exported resource arrives as its rep
-	}
-	return found
+	return found // (the self of an exported resource's method arrives as its rep)
 }
 
 // resourcesFiles writes, into package cabi, the tables of the exported
