@@ -43,6 +43,8 @@ type componentRuntime struct {
 // componentInstance is one instance of a component plugin in a store of
 // its own, with the exports it provides bound.
 type componentInstance struct {
+	rt        *componentRuntime
+	data      *instanceState // the store's data
 	store     *bindings.Store
 	inst      *bindings.Instance
 	meta      *metadata.Exports
@@ -56,6 +58,21 @@ type componentInstance struct {
 func (ci *componentInstance) usable() bool { return !ci.broken && ci.inst.Trapped() == nil }
 
 func (ci *componentInstance) close() { ci.store.Close() }
+
+// call runs f, one call into the instance, as one transaction on the
+// plugin's state (committed when f succeeds, unless check). An instance
+// whose call failed with anything but an error the plugin reported itself
+// is marked broken; a failed commit leaves it sound.
+func (ci *componentInstance) call(fn string, check bool, f func() error) error {
+	cs := ci.rt.h.newCall(ci.rt.p, fn, check)
+	ci.data.call = cs
+	err := f()
+	ci.data.call = nil
+	if err != nil && !isPluginError(err) {
+		ci.broken = true
+	}
+	return cs.end(err)
+}
 
 func newComponentRuntime(ctx context.Context, h *Host, p *Plugin, wasm []byte) (*componentRuntime, error) {
 	comp, err := h.compileComponent(ctx, p, wasm)
@@ -126,10 +143,11 @@ func (h *Host) compileComponent(ctx context.Context, p *Plugin, wasm []byte) (*b
 		(*bindings.Component).Serialize)
 }
 
-// newStore makes the store of one instance of plugin p, with its limits and
-// a WASI context that is sealed unless the configuration grants access. A
-// variantReadOnly store sees every granted directory read-only.
-func (h *Host) newStore(p *Plugin, v variant) (*bindings.Store, error) {
+// newStore makes the store of one instance of plugin p, with its limits, a
+// WASI context that is sealed unless the configuration grants access, and
+// data as its data. A variantReadOnly store sees every granted directory
+// read-only.
+func (h *Host) newStore(p *Plugin, v variant, data *instanceState) (*bindings.Store, error) {
 	l := p.limits
 	w := &bindings.WASIConfig{
 		Stdout: &lineWriter{log: p.log, stream: "stdout"},
@@ -153,21 +171,29 @@ func (h *Host) newStore(p *Plugin, v variant) (*bindings.Store, error) {
 		},
 		Call: bindings.CallLimits{Fuel: l.FuelLimit, Timeout: l.ExecutionTimeout},
 		WASI: w,
-		Data: &instanceState{plugin: p.name, log: p.log},
+		Data: data,
 	})
 }
 
 func (rt *componentRuntime) newInstance(ctx context.Context, v variant) (*componentInstance, error) {
-	store, err := rt.h.newStore(rt.p, v)
+	data := &instanceState{plugin: rt.p.name, log: rt.p.log}
+	store, err := rt.h.newStore(rt.p, v, data)
 	if err != nil {
 		return nil, err
 	}
+	// Start functions may use state: instantiation is a call of its own.
+	cs := rt.h.newCall(rt.p, "instantiate", false)
+	data.call = cs
 	inst, err := rt.h.linker.Instantiate(store, rt.comp)
+	data.call = nil
 	if err != nil {
-		store.Close()
-		return nil, limitError(rt.p.name, "instantiate", rt.p.limits, err)
+		err = limitError(rt.p.name, "instantiate", rt.p.limits, err)
 	}
-	ci := &componentInstance{store: store, inst: inst}
+	if err = cs.end(err); err != nil {
+		store.Close()
+		return nil, err
+	}
+	ci := &componentInstance{rt: rt, data: data, store: store, inst: inst}
 	bind := func() error {
 		var err error
 		if ci.meta, err = metadata.NewExports(inst); err != nil {
@@ -209,7 +235,7 @@ func (rt *componentRuntime) newInstance(ctx context.Context, v variant) (*compon
 func (rt *componentRuntime) readDefinitions(ctx context.Context) error {
 	d := &rt.defs
 	d.wit = rt.comp.Type().WIT()
-	return rt.with(ctx, "metadata.describe", func(ci *componentInstance) error {
+	return rt.with(ctx, "metadata.describe", false, func(ci *componentInstance) error {
 		var err error
 		if d.info, err = ci.meta.Describe(ctx); err != nil {
 			return rt.p.callError("metadata.describe", err)
@@ -250,22 +276,20 @@ func (rt *componentRuntime) close() {
 	}
 }
 
-// with runs f on a pooled instance. An instance whose call failed with
-// anything but an error the plugin reported itself is discarded.
-func (rt *componentRuntime) with(ctx context.Context, fn string, f func(*componentInstance) error) error {
-	return rt.withVariant(ctx, fn, variantPlain, f)
+// with runs f on a pooled instance, as one call (componentInstance.call).
+// An instance whose call failed with anything but an error the plugin
+// reported itself is discarded.
+func (rt *componentRuntime) with(ctx context.Context, fn string, check bool, f func(*componentInstance) error) error {
+	return rt.withVariant(ctx, fn, variantPlain, check, f)
 }
 
 // withVariant is with on an instance of variant v.
-func (rt *componentRuntime) withVariant(ctx context.Context, fn string, v variant, f func(*componentInstance) error) error {
+func (rt *componentRuntime) withVariant(ctx context.Context, fn string, v variant, check bool, f func(*componentInstance) error) error {
 	pi, err := getInstance(ctx, rt.pool, rt.p, fn, v)
 	if err != nil {
 		return err
 	}
-	err = f(pi.inst)
-	if err != nil && !isPluginError(err) {
-		pi.inst.broken = true
-	}
+	err = pi.inst.call(fn, check, func() error { return f(pi.inst) })
 	rt.pool.put(pi)
 	return err
 }
@@ -324,7 +348,7 @@ func (rt *componentRuntime) executeTask(ctx context.Context, name, config string
 	if check && rt.p.limits.writableDirs() {
 		v = variantReadOnly
 	}
-	err = rt.withVariant(ctx, fn, v, func(ci *componentInstance) error {
+	err = rt.withVariant(ctx, fn, v, check, func(ci *componentInstance) error {
 		if res, err = ci.tasks.Execute(ctx, name, config, check); err != nil {
 			return err
 		}
@@ -335,7 +359,7 @@ func (rt *componentRuntime) executeTask(ctx context.Context, name, config string
 
 func (rt *componentRuntime) collect(ctx context.Context, name, config string) (out string, err error) {
 	const fn = "facts.collect"
-	err = rt.with(ctx, fn, func(ci *componentInstance) error {
+	err = rt.with(ctx, fn, false, func(ci *componentInstance) error {
 		if out, err = ci.facts.Collect(ctx, name, config); err != nil {
 			return err
 		}
@@ -346,7 +370,7 @@ func (rt *componentRuntime) collect(ctx context.Context, name, config string) (o
 
 func (rt *componentRuntime) applyFilter(ctx context.Context, name, config, value string, args []string) (out string, err error) {
 	const fn = "templates.apply-filter"
-	err = rt.with(ctx, fn, func(ci *componentInstance) error {
+	err = rt.with(ctx, fn, false, func(ci *componentInstance) error {
 		if out, err = ci.templates.ApplyFilter(ctx, name, config, value, args); err != nil {
 			return err
 		}
@@ -357,7 +381,7 @@ func (rt *componentRuntime) applyFilter(ctx context.Context, name, config, value
 
 func (rt *componentRuntime) callFunction(ctx context.Context, name, config string, args []string) (out string, err error) {
 	const fn = "templates.call-function"
-	err = rt.with(ctx, fn, func(ci *componentInstance) error {
+	err = rt.with(ctx, fn, false, func(ci *componentInstance) error {
 		if out, err = ci.templates.CallFunction(ctx, name, config, args); err != nil {
 			return err
 		}
@@ -375,26 +399,21 @@ func (rt *componentRuntime) stageInstance(ctx context.Context, fn string) (*comp
 	return rt.newInstance(ctx, variantPlain)
 }
 
-// componentStage is the instance and resource of an open log stage.
+// componentStage is the instance and resource of an open log stage. Each
+// method call (and the drop) is one call of the instance, and one
+// transaction on the plugin's state.
 type componentStage struct {
 	ci   *componentInstance
+	fn   string // "logs.source", ...
 	drop func(context.Context) error
 }
 
 func (s *componentStage) close(ctx context.Context) error {
 	var err error
 	if s.ci.usable() {
-		err = s.drop(ctx)
+		err = s.ci.call(s.fn+".drop", false, func() error { return s.drop(ctx) })
 	}
 	s.ci.close()
-	return err
-}
-
-// fail marks the stage's instance broken when err is not the plugin's own.
-func (s *componentStage) fail(ctx context.Context, err error) error {
-	if err != nil && !isPluginError(err) {
-		s.ci.broken = true
-	}
 	return err
 }
 
@@ -403,9 +422,12 @@ type componentSource struct {
 	r *logs.Source
 }
 
-func (s *componentSource) next(ctx context.Context, max uint32) ([]logs.LogEntry, error) {
-	out, err := s.r.Next(ctx, max)
-	return out, s.fail(ctx, err)
+func (s *componentSource) next(ctx context.Context, max uint32) (out []logs.LogEntry, err error) {
+	err = s.ci.call(s.fn+".next", false, func() error {
+		out, err = s.r.Next(ctx, max)
+		return err
+	})
+	return out, err
 }
 
 type componentParser struct {
@@ -413,9 +435,12 @@ type componentParser struct {
 	r *logs.Parser
 }
 
-func (s *componentParser) parse(ctx context.Context, lines []string) ([]*logs.LogEntry, error) {
-	out, err := s.r.Parse(ctx, lines)
-	return out, s.fail(ctx, err)
+func (s *componentParser) parse(ctx context.Context, lines []string) (out []*logs.LogEntry, err error) {
+	err = s.ci.call(s.fn+".parse", false, func() error {
+		out, err = s.r.Parse(ctx, lines)
+		return err
+	})
+	return out, err
 }
 
 type componentFilter struct {
@@ -423,9 +448,12 @@ type componentFilter struct {
 	r *logs.Filter
 }
 
-func (s *componentFilter) keep(ctx context.Context, entries []logs.LogEntry) ([]bool, error) {
-	out, err := s.r.Keep(ctx, entries)
-	return out, s.fail(ctx, err)
+func (s *componentFilter) keep(ctx context.Context, entries []logs.LogEntry) (out []bool, err error) {
+	err = s.ci.call(s.fn+".keep", false, func() error {
+		out, err = s.r.Keep(ctx, entries)
+		return err
+	})
+	return out, err
 }
 
 type componentOutput struct {
@@ -433,61 +461,71 @@ type componentOutput struct {
 	r *logs.Output
 }
 
-func (s *componentOutput) write(ctx context.Context, entries []logs.LogEntry) ([]string, error) {
-	out, err := s.r.Write(ctx, entries)
-	return out, s.fail(ctx, err)
+func (s *componentOutput) write(ctx context.Context, entries []logs.LogEntry) (out []string, err error) {
+	err = s.ci.call(s.fn+".write", false, func() error {
+		out, err = s.r.Write(ctx, entries)
+		return err
+	})
+	return out, err
+}
+
+// openComponentStage opens a log stage on an instance of its own: open is the
+// plugin's open function, a call (and a transaction) of its own.
+func openComponentStage[R any](ctx context.Context, rt *componentRuntime, fn string, open func(ci *componentInstance) (R, error)) (*componentInstance, R, error) {
+	var r R
+	ci, err := rt.stageInstance(ctx, fn)
+	if err != nil {
+		return nil, r, err
+	}
+	err = ci.call(fn, false, func() error {
+		r, err = open(ci)
+		return err
+	})
+	if err != nil {
+		ci.close()
+		return nil, r, err
+	}
+	return ci, r, nil
 }
 
 func (rt *componentRuntime) openSource(ctx context.Context, name, config string) (sourceStage, error) {
-	ci, err := rt.stageInstance(ctx, "logs.open-source")
+	ci, r, err := openComponentStage(ctx, rt, "logs.open-source", func(ci *componentInstance) (*logs.Source, error) {
+		return ci.logs.OpenSource(ctx, name, config)
+	})
 	if err != nil {
 		return nil, err
 	}
-	r, err := ci.logs.OpenSource(ctx, name, config)
-	if err != nil {
-		ci.close()
-		return nil, err
-	}
-	return &componentSource{componentStage{ci, r.Drop}, r}, nil
+	return &componentSource{componentStage{ci, "logs.source", r.Drop}, r}, nil
 }
 
 func (rt *componentRuntime) openParser(ctx context.Context, name, config string) (parserStage, error) {
-	ci, err := rt.stageInstance(ctx, "logs.open-parser")
+	ci, r, err := openComponentStage(ctx, rt, "logs.open-parser", func(ci *componentInstance) (*logs.Parser, error) {
+		return ci.logs.OpenParser(ctx, name, config)
+	})
 	if err != nil {
 		return nil, err
 	}
-	r, err := ci.logs.OpenParser(ctx, name, config)
-	if err != nil {
-		ci.close()
-		return nil, err
-	}
-	return &componentParser{componentStage{ci, r.Drop}, r}, nil
+	return &componentParser{componentStage{ci, "logs.parser", r.Drop}, r}, nil
 }
 
 func (rt *componentRuntime) openFilter(ctx context.Context, name, config string) (filterStage, error) {
-	ci, err := rt.stageInstance(ctx, "logs.open-filter")
+	ci, r, err := openComponentStage(ctx, rt, "logs.open-filter", func(ci *componentInstance) (*logs.Filter, error) {
+		return ci.logs.OpenFilter(ctx, name, config)
+	})
 	if err != nil {
 		return nil, err
 	}
-	r, err := ci.logs.OpenFilter(ctx, name, config)
-	if err != nil {
-		ci.close()
-		return nil, err
-	}
-	return &componentFilter{componentStage{ci, r.Drop}, r}, nil
+	return &componentFilter{componentStage{ci, "logs.filter", r.Drop}, r}, nil
 }
 
 func (rt *componentRuntime) openOutput(ctx context.Context, name, config string) (outputStage, error) {
-	ci, err := rt.stageInstance(ctx, "logs.open-output")
+	ci, r, err := openComponentStage(ctx, rt, "logs.open-output", func(ci *componentInstance) (*logs.Output, error) {
+		return ci.logs.OpenOutput(ctx, name, config)
+	})
 	if err != nil {
 		return nil, err
 	}
-	r, err := ci.logs.OpenOutput(ctx, name, config)
-	if err != nil {
-		ci.close()
-		return nil, err
-	}
-	return &componentOutput{componentStage{ci, r.Drop}, r}, nil
+	return &componentOutput{componentStage{ci, "logs.output", r.Drop}, r}, nil
 }
 
 // causeChain puts wasmtime's multi-line "msg\n\nCaused by:\n    0: a\n

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/driftless-dev/driftless/pluginstate"
 )
 
 // Defaults of the [security] section of plugins.toml.
@@ -31,6 +33,14 @@ const (
 
 	// maxWasmMemory is the most a 32-bit linear memory can hold.
 	maxWasmMemory = 4 << 30
+
+	// The most the state limits may be raised to: a key is bounded by the
+	// host's key handling, a value by what one call of a plugin should
+	// move, the total by what one SQLite namespace should hold.
+	maxStateKeySize   = 64 << 10
+	maxStateValueSize = 16 << 20
+	maxStateBytes     = 64 << 30
+	maxStateKeys      = 100_000_000
 )
 
 // Config is the content of plugins.toml. The zero Config means "all
@@ -60,6 +70,10 @@ type Security struct {
 	MaxInstances         *int64   `toml:"max_instances"`
 	MaxCallsPerInstance  *int64   `toml:"max_calls_per_instance"`
 	LogRate              *int64   `toml:"log_rate"`
+	MaxStateKeySize      *int64   `toml:"max_state_key_size"`
+	MaxStateValueSize    *int64   `toml:"max_state_value_size"`
+	MaxStateBytes        *int64   `toml:"max_state_bytes"`
+	MaxStateKeys         *int64   `toml:"max_state_keys"`
 }
 
 // PluginConfig is a [plugins.NAME] section: the Security keys for one
@@ -103,6 +117,10 @@ type Limits struct {
 	MaxInstances        int           // instances of the plugin alive at once
 	MaxCallsPerInstance int           // calls before an instance is recycled
 	LogRate             int           // log messages per second (bursts of 10x)
+	MaxStateKeySize     int           // bytes of one key of the plugin's state
+	MaxStateValueSize   int           // bytes of one value of the plugin's state
+	MaxStateBytes       int64         // bytes of all the plugin's state keys and values
+	MaxStateKeys        int64         // keys of the plugin's state
 	Env                 map[string]string
 	Dirs                []DirConfig
 }
@@ -117,7 +135,17 @@ func DefaultLimits() Limits {
 		MaxInstances:        DefaultMaxInstances,
 		MaxCallsPerInstance: DefaultMaxCallsPerInstance,
 		LogRate:             DefaultLogRate,
+		MaxStateKeySize:     pluginstate.DefaultMaxKeySize,
+		MaxStateValueSize:   pluginstate.DefaultMaxValueSize,
+		MaxStateBytes:       pluginstate.DefaultMaxBytes,
+		MaxStateKeys:        pluginstate.DefaultMaxKeys,
 	}
+}
+
+// StateLimits returns the limits of the plugin's state.
+func (l Limits) StateLimits() pluginstate.Limits {
+	return pluginstate.Limits{MaxKeySize: l.MaxStateKeySize, MaxValueSize: l.MaxStateValueSize,
+		MaxBytes: l.MaxStateBytes, MaxKeys: l.MaxStateKeys}
 }
 
 // LoadConfig reads plugins.toml at path. A missing file gives the defaults.
@@ -268,7 +296,8 @@ func unknownKeys(file string, und []toml.Key) error {
 
 func securityKeys() []string {
 	return []string{"max_memory", "fuel_limit", "execution_timeout_secs", "allow_wasi", "debug_enabled",
-		"max_plugin_size", "max_instances", "max_calls_per_instance", "log_rate"}
+		"max_plugin_size", "max_instances", "max_calls_per_instance", "log_rate",
+		"max_state_key_size", "max_state_value_size", "max_state_bytes", "max_state_keys"}
 }
 
 func (c *Config) validate() error {
@@ -346,6 +375,20 @@ func (s *Security) validate(file, section string) error {
 	if s.LogRate != nil && *s.LogRate < 1 {
 		return &ConfigError{File: file, Key: key("log_rate"), Err: fmt.Errorf("%d must be at least 1", *s.LogRate)}
 	}
+	for _, r := range []struct {
+		name     string
+		v        *int64
+		min, max int64
+	}{
+		{"max_state_key_size", s.MaxStateKeySize, 1, maxStateKeySize},
+		{"max_state_value_size", s.MaxStateValueSize, 0, maxStateValueSize},
+		{"max_state_bytes", s.MaxStateBytes, 0, maxStateBytes},
+		{"max_state_keys", s.MaxStateKeys, 0, maxStateKeys},
+	} {
+		if r.v != nil && (*r.v < r.min || *r.v > r.max) {
+			return &ConfigError{File: file, Key: key(r.name), Err: fmt.Errorf("%d is out of range: between %d and %d", *r.v, r.min, r.max)}
+		}
+	}
 	return nil
 }
 
@@ -399,6 +442,18 @@ func (s *Security) apply(l *Limits) {
 	}
 	if s.LogRate != nil {
 		l.LogRate = int(*s.LogRate)
+	}
+	if s.MaxStateKeySize != nil {
+		l.MaxStateKeySize = int(*s.MaxStateKeySize)
+	}
+	if s.MaxStateValueSize != nil {
+		l.MaxStateValueSize = int(*s.MaxStateValueSize)
+	}
+	if s.MaxStateBytes != nil {
+		l.MaxStateBytes = *s.MaxStateBytes
+	}
+	if s.MaxStateKeys != nil {
+		l.MaxStateKeys = *s.MaxStateKeys
 	}
 }
 

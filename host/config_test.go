@@ -18,12 +18,15 @@ func TestConfigErrors(t *testing.T) {
 		{"bogus = 1\n", "bogus: unknown key (the top level has: [security], [plugins.NAME], [[registries]])"},
 		{"[sandbox]\nmax_memory = 1\n", "sandbox: unknown key (the top level has: [security], [plugins.NAME], [[registries]])"},
 		{"[security]\nmax_memroy = 1\n", "security.max_memroy: unknown key ([security] has: max_memory, fuel_limit, " +
-			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate)"},
+			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate, " +
+			"max_state_key_size, max_state_value_size, max_state_bytes, max_state_keys)"},
 		{"[security]\nb = 1\na = 2\n", "security.a: unknown key ([security] has: max_memory, fuel_limit, " +
-			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate); " +
+			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate, " +
+			"max_state_key_size, max_state_value_size, max_state_bytes, max_state_keys); " +
 			"also unknown: security.b"},
 		{"[plugins.evil]\nfuel = 1\n", "plugins.evil.fuel: unknown key ([plugins.evil] has: max_memory, fuel_limit, " +
-			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate, env, dirs, extensions)"},
+			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate, " +
+			"max_state_key_size, max_state_value_size, max_state_bytes, max_state_keys, env, dirs, extensions)"},
 		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = '/tmp', guest = '/t', mode = 'rw'}]\n",
 			"plugins.x.dirs.mode: unknown key (an entry of plugins.x.dirs has: host, guest, readonly)"},
 		{"[[registries]]\nname = 'a'\nurl = 'https://r.example'\ntoken = 's'\n", "registries.token: unknown key ([[registries]] has: name, url, enabled)"},
@@ -52,6 +55,10 @@ func TestConfigErrors(t *testing.T) {
 		{"[security]\nmax_instances = 0\n", "security.max_instances: 0 is out of range: between 1 and 1024"},
 		{"[security]\nmax_calls_per_instance = 0\n", "security.max_calls_per_instance: 0 must be at least 1"},
 		{"[security]\nlog_rate = 0\n", "security.log_rate: 0 must be at least 1"},
+		{"[security]\nmax_state_key_size = 0\n", "security.max_state_key_size: 0 is out of range: between 1 and 65536"},
+		{"[security]\nmax_state_value_size = 16777217\n", "security.max_state_value_size: 16777217 is out of range: between 0 and 16777216"},
+		{"[plugins.x]\nmax_state_bytes = -1\n", "plugins.x.max_state_bytes: -1 is out of range: between 0 and 68719476736"},
+		{"[plugins.x]\nmax_state_keys = 100000001\n", "plugins.x.max_state_keys: 100000001 is out of range: between 0 and 100000000"},
 		{"[plugins.\"my.plugin\"]\nfuel_limit = 5\n", `plugins."my.plugin": is not a valid plugin name: plugin names have letters, digits, '-' and '_'`},
 		// WASI grants without allow_wasi, and bad grants.
 		{"[plugins.x]\nenv = {A = 'b'}\n", "plugins.x.env: env is only given to plugins with allow_wasi = true"},
@@ -88,7 +95,8 @@ func TestConfigDefaultsAndOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Limits{MaxMemory: 67108864, FuelLimit: 1000000000, ExecutionTimeout: 30 * time.Second,
-		MaxPluginSize: 50 << 20, MaxInstances: 8, MaxCallsPerInstance: 10000, LogRate: 100}
+		MaxPluginSize: 50 << 20, MaxInstances: 8, MaxCallsPerInstance: 10000, LogRate: 100,
+		MaxStateKeySize: 1024, MaxStateValueSize: 1 << 20, MaxStateBytes: 64 << 20, MaxStateKeys: 100_000}
 	if got := c.LimitsFor("any"); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(got, DefaultLimits()) {
 		t.Fatalf("defaults: %+v", got)
 	}
@@ -116,6 +124,10 @@ dirs = [{ host = "` + dir + `", guest = "/data", readonly = true }]
 [plugins.quiet]
 debug_enabled = false
 log_rate = 5
+max_state_key_size = 100
+max_state_value_size = 1000
+max_state_bytes = 10000
+max_state_keys = 10
 
 [[registries]]
 name = "official"
@@ -138,7 +150,8 @@ url = "file:///srv/plugins"
 		t.Errorf("Path = %q", c.Path)
 	}
 	base := Limits{MaxMemory: 128 << 20, FuelLimit: 5000000000, ExecutionTimeout: 2500 * time.Millisecond, DebugEnabled: true,
-		MaxPluginSize: 1 << 20, MaxInstances: 8, MaxCallsPerInstance: 10000, LogRate: 100}
+		MaxPluginSize: 1 << 20, MaxInstances: 8, MaxCallsPerInstance: 10000, LogRate: 100,
+		MaxStateKeySize: 1024, MaxStateValueSize: 1 << 20, MaxStateBytes: 64 << 20, MaxStateKeys: 100_000}
 	if got := c.LimitsFor("other"); !reflect.DeepEqual(got, base) {
 		t.Errorf("[security]:\n got  %+v\n want %+v", got, base)
 	}
@@ -151,6 +164,7 @@ url = "file:///srv/plugins"
 	}
 	quiet := base
 	quiet.DebugEnabled, quiet.LogRate = false, 5
+	quiet.MaxStateKeySize, quiet.MaxStateValueSize, quiet.MaxStateBytes, quiet.MaxStateKeys = 100, 1000, 10000, 10
 	if got := c.LimitsFor("quiet"); !reflect.DeepEqual(got, quiet) {
 		t.Errorf("[plugins.quiet]:\n got  %+v\n want %+v", got, quiet)
 	}

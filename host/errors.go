@@ -30,6 +30,9 @@ const (
 	KindBadOutput ErrorKind = "bad-output"     // the plugin returned something malformed
 	KindLoad      ErrorKind = "load"           // the plugin file cannot be loaded
 	KindBusy      ErrorKind = "busy"           // no instance became free in time
+
+	KindState         ErrorKind = "state"          // the state database cannot be read or written
+	KindStateConflict ErrorKind = "state-conflict" // a call's state commit conflicted with another's
 )
 
 // Error is a failure of a plugin or of the host running it. Its message

@@ -32,13 +32,15 @@ import (
 	hostiface "github.com/driftless-dev/driftless/gen/driftless/plugin/host"
 	stateiface "github.com/driftless-dev/driftless/gen/driftless/plugin/state"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+	"github.com/driftless-dev/driftless/pluginstate"
 )
 
 // Options configure a Host.
 type Options struct {
 	// Home is the plugin home. Empty means $DRIFTLESS_HOME, else
 	// ~/.driftless. Plugins are Home/plugins/*.wasm, the configuration
-	// Home/plugins.toml and the compile cache Home/cache.
+	// Home/plugins.toml, the compile cache Home/cache and the plugins'
+	// state Home/state/state.db.
 	Home string
 	// Config, if set, is used instead of reading Home/plugins.toml.
 	Config *Config
@@ -59,6 +61,12 @@ type Options struct {
 	// goroutine that loads, and the function it returns (if not nil) when
 	// the step ends.
 	Progress func(Step) (done func())
+	// StateDir, if set, is the directory of the plugins' state database
+	// instead of Home/state.
+	StateDir string
+	// StateBusyTimeout is how long a state operation waits for another
+	// process's lock on the database; 0 means 5s.
+	StateBusyTimeout time.Duration
 }
 
 // Host loads and runs plugins. It is safe for concurrent use.
@@ -75,6 +83,12 @@ type Host struct {
 	mu      sync.RWMutex
 	plugins map[string]*Plugin
 	closed  bool
+
+	stateDir    string
+	stateBusy   time.Duration
+	stateMu     sync.Mutex
+	state       *pluginstate.Store // opened on first use
+	stateClosed bool
 }
 
 // DefaultHome returns the plugin home used when Options.Home is empty.
@@ -111,12 +125,17 @@ func New(opts Options) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{
-		progress: opts.Progress,
-		home:     home,
-		config:   cfg,
-		logger:   logger,
-		engine:   engine,
-		plugins:  map[string]*Plugin{},
+		progress:  opts.Progress,
+		home:      home,
+		config:    cfg,
+		logger:    logger,
+		engine:    engine,
+		plugins:   map[string]*Plugin{},
+		stateDir:  opts.StateDir,
+		stateBusy: opts.StateBusyTimeout,
+	}
+	if h.stateDir == "" {
+		h.stateDir = filepath.Join(home, "state")
 	}
 	h.cache.logger = logger
 	if !opts.DisableCache {
@@ -193,6 +212,7 @@ func slogLevel(l types.Level) slog.Level {
 type instanceState struct {
 	plugin string
 	log    *pluginLog
+	call   *callState // of the call running in the store, for the state functions
 }
 
 func storeState(ctx context.Context) (*instanceState, bool) {
@@ -404,6 +424,7 @@ func (h *Host) Close() {
 	for _, p := range plugins {
 		p.close()
 	}
+	h.closeState()
 	h.engine.Close()
 }
 

@@ -67,6 +67,7 @@ func (e *legacyExports) present(name string) bool { return e.has[name] }
 type legacyImports struct {
 	hostLog       int // 0: not imported; 2: C strings; 4: pointer/length pairs
 	hostTimestamp bool
+	hostState     map[string]bool // host_state_get, host_state_set, host_state_delete imported
 	wasi          bool
 }
 
@@ -211,8 +212,17 @@ func (rt *legacyRuntime) checkImports() []string {
 			} else {
 				rt.imports.hostTimestamp = true
 			}
+		case mod == legacyEnv && legacyStateImports[field] != "":
+			if want, sig := legacyStateImports[field], funcTypeText(ft); sig != want {
+				refuse(name, "type %s, expected %s", externText(ty), want)
+			} else {
+				if rt.imports.hostState == nil {
+					rt.imports.hostState = map[string]bool{}
+				}
+				rt.imports.hostState[field] = true
+			}
 		case mod == legacyEnv && ft == nil:
-			refuse(name, "the host provides no %s to legacy plugins (only the functions host_log and host_get_timestamp)", externKind(ty))
+			refuse(name, "the host provides no %s to legacy plugins (only the functions %s)", externKind(ty), legacyHostFuncs)
 		case mod == legacyEnv && hasAnyPrefix(field, []string{"syscall", "system"}):
 			refuse(name, "system calls are not allowed to plugins")
 		case mod == legacyEnv && hasAnyPrefix(field, []string{"fd_", "path_"}):
@@ -220,7 +230,7 @@ func (rt *legacyRuntime) checkImports() []string {
 		case mod == legacyEnv && hasAnyPrefix(field, []string{"sock", "net"}):
 			refuse(name, "network access is not allowed to plugins")
 		case mod == legacyEnv:
-			refuse(name, "unknown host function; the host provides only env.host_log and env.host_get_timestamp")
+			refuse(name, "unknown host function; the host provides only %s", legacyEnvFuncs)
 		case mod == legacyWASI && !rt.p.limits.AllowWASI:
 			refuse(name, "WASI is not allowed to this plugin (allow_wasi = false)")
 		case mod == legacyWASI && hasAnyPrefix(field, []string{"sock_"}):
@@ -228,7 +238,7 @@ func (rt *legacyRuntime) checkImports() []string {
 		case mod == legacyWASI:
 			rt.imports.wasi = true
 		default:
-			refuse(name, "unknown module %q; legacy plugins may import only env.host_log, env.host_get_timestamp and, with allow_wasi = true, %s", mod, legacyWASI)
+			refuse(name, "unknown module %q; legacy plugins may import only %s and, with allow_wasi = true, %s", mod, legacyEnvFuncs, legacyWASI)
 		}
 	}
 	return refused
@@ -382,6 +392,9 @@ func (rt *legacyRuntime) link() error {
 		if err := l.FuncNew(legacyEnv, "host_get_timestamp", ty, legacyHostTimestamp); err != nil {
 			return err
 		}
+	}
+	if err := rt.linkState(l); err != nil {
+		return err
 	}
 	if rt.imports.wasi {
 		if err := l.DefineWasi(); err != nil {

@@ -30,9 +30,10 @@ type legacyInstance struct {
 
 	// State of the running execution, for host functions.
 	ctx        context.Context
-	fn         string // the host function name of the execution ("tasks.execute")
-	hostErr    error  // why a host function failed the running call
-	memAtStart int64  // the memory's size when the execution began
+	fn         string     // the host function name of the execution ("tasks.execute")
+	hostErr    error      // why a host function failed the running call
+	memAtStart int64      // the memory's size when the execution began
+	state      *callState // the execution's state transaction
 }
 
 func (li *legacyInstance) usable() bool { return li.broken == nil }
@@ -69,9 +70,13 @@ func (rt *legacyRuntime) newInstance(ctx context.Context) (*legacyInstance, erro
 		return nil, limitError(rt.p.name, fn, l, err)
 	}
 	li.ctx, li.fn = ctx, fn
+	// _initialize may use state: instantiation is a call of its own.
+	li.state = rt.h.newCall(rt.p, fn, false)
 	err := li.instantiate()
 	li.g.End()
 	li.ctx = nil
+	err = li.state.end(err)
+	li.state = nil
 	if err != nil {
 		li.g.Close()
 		var he *Error
@@ -136,9 +141,10 @@ func (li *legacyInstance) export(name string) (*bindings.CoreFunc, error) {
 }
 
 // run runs one execution (one call of the host's API, which may make
-// several calls into the guest) under the plugin's limits. An instance
-// whose execution failed with anything but an error the plugin reported is
-// marked broken.
+// several calls into the guest) under the plugin's limits, as one
+// transaction on the plugin's state (committed when it succeeds). An
+// instance whose execution failed with anything but an error the plugin
+// reported is marked broken; a failed commit leaves it sound.
 func (li *legacyInstance) run(ctx context.Context, fn string, body func() error) error {
 	if li.broken != nil {
 		return &bindings.InstanceTrappedError{Trap: li.broken}
@@ -149,12 +155,15 @@ func (li *legacyInstance) run(ctx context.Context, fn string, body func() error)
 	}
 	li.ctx, li.fn, li.hostErr = ctx, fn, nil
 	li.memAtStart = int64(len(li.g.Tracked()))
+	li.state = li.rt.h.newCall(li.rt.p, fn, false)
 	err := body()
 	li.g.End()
 	li.ctx, li.hostErr = nil, nil
 	if err != nil && !isPluginError(err) {
 		li.broken = err
 	}
+	err = li.state.end(err)
+	li.state = nil
 	return err
 }
 

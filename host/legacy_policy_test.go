@@ -43,16 +43,16 @@ func TestLegacyForbiddenImports(t *testing.T) {
 		"forbidden import env.fd_write: file-system access is not allowed to plugins (only through WASI, with allow_wasi = true)",
 		"forbidden import env.host_get_timestamp: type func() -> i32, expected func() -> i64",
 		"forbidden import env.host_log: type func(i32) is neither func(i32, i32) (two C strings) nor func(i32, i32, i32, i32) (two pointer/length pairs)",
-		"forbidden import env.mystery: unknown host function; the host provides only env.host_log and env.host_get_timestamp",
+		"forbidden import env.mystery: unknown host function; the host provides only env.host_log, env.host_get_timestamp, env.host_state_get, env.host_state_set, env.host_state_delete",
 		"forbidden import env.net_send: network access is not allowed to plugins",
 		"forbidden import env.path_open: file-system access is not allowed to plugins (only through WASI, with allow_wasi = true)",
 		"forbidden import env.socket_connect: network access is not allowed to plugins",
 		"forbidden import env.syscall_open: system calls are not allowed to plugins",
 		"forbidden import env.system: system calls are not allowed to plugins",
-		"forbidden import env.table: the host provides no table to legacy plugins (only the functions host_log and host_get_timestamp)",
-		`forbidden import evil.steal: unknown module "evil"; legacy plugins may import only env.host_log, env.host_get_timestamp and, with allow_wasi = true, wasi_snapshot_preview1`,
+		"forbidden import env.table: the host provides no table to legacy plugins (only the functions host_log, host_get_timestamp, host_state_get, host_state_set and host_state_delete)",
+		`forbidden import evil.steal: unknown module "evil"; legacy plugins may import only env.host_log, env.host_get_timestamp, env.host_state_get, env.host_state_set, env.host_state_delete and, with allow_wasi = true, wasi_snapshot_preview1`,
 		"forbidden import wasi_snapshot_preview1.fd_write: WASI is not allowed to this plugin (allow_wasi = false)",
-		`forbidden import wasi_unstable.fd_write: unknown module "wasi_unstable"; legacy plugins may import only env.host_log, env.host_get_timestamp and, with allow_wasi = true, wasi_snapshot_preview1`,
+		`forbidden import wasi_unstable.fd_write: unknown module "wasi_unstable"; legacy plugins may import only env.host_log, env.host_get_timestamp, env.host_state_get, env.host_state_set, env.host_state_delete and, with allow_wasi = true, wasi_snapshot_preview1`,
 	)
 	if p == nil || p.Err() != err || p.ABI() != ABILegacy {
 		t.Errorf("the broken plugin is not listed with its error: %+v", p)
@@ -76,7 +76,7 @@ func TestLegacyForbiddenImports(t *testing.T) {
 		`"env" "path_unlink"`:                    "file-system access is not allowed to plugins (only through WASI, with allow_wasi = true)",
 		`"env" "sock_open"`:                      "network access is not allowed to plugins",
 		`"env" "net_resolve"`:                    "network access is not allowed to plugins",
-		`"other" "thing"`:                        `unknown module "other"; legacy plugins may import only env.host_log, env.host_get_timestamp and, with allow_wasi = true, wasi_snapshot_preview1`,
+		`"other" "thing"`:                        `unknown module "other"; legacy plugins may import only env.host_log, env.host_get_timestamp, env.host_state_get, env.host_state_set, env.host_state_delete and, with allow_wasi = true, wasi_snapshot_preview1`,
 		`"wasi_snapshot_preview1" "sock_accept"`: "WASI is not allowed to this plugin (allow_wasi = false)",
 	} {
 		f := fullFixture(defaultFx())

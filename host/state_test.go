@@ -2,7 +2,17 @@ package host
 
 import (
 	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/driftless-dev/driftless/pluginstate"
 )
 
 // A component may import driftless:plugin/state, with the contract's
@@ -14,4 +24,293 @@ func TestStateImport(t *testing.T) {
 	_, err := h.LoadBytes(context.Background(), "mistyped", fixture{name: "mistyped"}.withState(mistypedState).wasm(t))
 	wantError(t, err, KindLoad, "plugin mistyped: load: function driftless:plugin/state@0.1.0#get has type (string)->option<string>, "+
 		"but the bindings expect (string)->option<list<u8>>")
+}
+
+// storedCounter returns the counter of counterFixture in plugin's state
+// (0 when unset), read through the store.
+func storedCounter(t testing.TB, h *Host, plugin string) uint32 {
+	t.Helper()
+	s, err := h.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok, err := s.Get(context.Background(), plugin, "n", pluginstate.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return 0
+	}
+	if len(v) != 4 {
+		t.Fatalf("counter of %s: %q", plugin, v)
+	}
+	return binary.LittleEndian.Uint32(v)
+}
+
+// Each call is one transaction: its writes are committed when it succeeds,
+// and discarded on every kind of failure and in check mode, whose reads
+// see the stored state plus the call's own writes.
+func TestStateTransactions(t *testing.T) {
+	h, _ := testHost(t, `
+[plugins.counter]
+fuel_limit = 50000000
+[plugins.slow]
+fuel_limit = 9000000000000000000
+execution_timeout_secs = 0.3
+max_memory = 2097152
+`, false)
+	after := bystander(t, h)
+	counter := load(t, h, counterFixture("counter"))
+	slow := load(t, h, counterFixture("slow"))
+	ctx := context.Background()
+	for _, c := range []struct {
+		name   string
+		p      *Plugin
+		config string
+		check  bool
+		cancel bool
+		kind   ErrorKind // "" for success
+		commit bool
+	}{
+		{name: "success", p: counter, config: "{}", commit: true},
+		{name: "success again", p: counter, config: "{}", commit: true},
+		{name: "check mode", p: counter, config: "{}", check: true},
+		{name: "plugin error", p: counter, config: `{"err":1}`, kind: KindFailed},
+		{name: "trap", p: counter, config: `{"trap":1}`, kind: KindTrap},
+		{name: "fuel", p: counter, config: `{"loop":1}`, kind: KindFuel},
+		{name: "bad output", p: counter, config: `{"out":1}`, kind: KindBadOutput},
+		{name: "timeout", p: slow, config: `{"loop":1}`, kind: KindTimeout},
+		{name: "memory", p: slow, config: `{"mem":1}`, kind: KindTrap},
+		{name: "cancelled", p: slow, config: `{"loop":1}`, cancel: true, kind: KindCancelled},
+		{name: "check mode with a failure", p: counter, config: `{"err":1}`, check: true, kind: KindFailed},
+		{name: "success after the failures", p: counter, config: "{}", commit: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := storedCounter(t, h, c.p.Name())
+			cctx := ctx
+			if c.cancel {
+				var cancel context.CancelFunc
+				cctx, cancel = context.WithCancel(ctx)
+				time.AfterFunc(50*time.Millisecond, cancel)
+				defer cancel()
+			}
+			res, err := c.p.ExecuteTask(cctx, "evil", c.config, c.check)
+			if c.kind == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The call read the stored counter and its own write.
+				if res.Output != fmt.Sprint(before+1) {
+					t.Fatalf("the call read back %s, the store had %d", res.Output, before)
+				}
+			} else if KindOf(err) != c.kind {
+				t.Fatalf("error %v, want kind %s", err, c.kind)
+			}
+			want := before
+			if c.commit {
+				want++
+			}
+			if got := storedCounter(t, h, c.p.Name()); got != want {
+				t.Fatalf("stored counter %d after the call, want %d", got, want)
+			}
+		})
+	}
+	if got := storedCounter(t, h, "counter"); got != 3 {
+		t.Fatalf("counter = %d after three successful calls", got)
+	}
+	after()
+}
+
+// Plugins never see each other's state, and state survives the host.
+func TestStateIsolationAndDurability(t *testing.T) {
+	home := t.TempDir()
+	newHost := func() *Host {
+		h, err := New(Options{Home: home, DisableCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	h := newHost()
+	alpha := load(t, h, counterFixture("alpha"))
+	beta := load(t, h, counterFixture("beta"))
+	for range 3 {
+		if _, err := alpha.ExecuteTask(context.Background(), "evil", "{}", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := beta.ExecuteTask(context.Background(), "evil", "{}", false)
+	if err != nil || res.Output != "1" {
+		t.Fatalf("beta's first call read its counter as %q (%v): it sees alpha's", res.Output, err)
+	}
+	h.Close()
+	if _, err := os.Stat(home + "/state/state.db"); err != nil {
+		t.Fatal(err)
+	}
+	h = newHost()
+	defer h.Close()
+	alpha = load(t, h, counterFixture("alpha"))
+	res, err = alpha.ExecuteTask(context.Background(), "evil", "{}", false)
+	if err != nil || res.Output != "4" {
+		t.Fatalf("alpha after a restart: %q %v", res.Output, err)
+	}
+}
+
+// keys pages through the plugin's keys, own writes included.
+func TestStateKeys(t *testing.T) {
+	h, _ := testHost(t, "", false)
+	p := load(t, h, counterFixture("lister"))
+	s, err := h.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []pluginstate.Item
+	for i := range 7 {
+		items = append(items, pluginstate.Item{Key: fmt.Sprintf("k%d", i), Value: []byte("v")})
+	}
+	if err := s.Import(context.Background(), "lister", items, false, pluginstate.DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	// 7 keys, and "n" which the call sets first.
+	res, err := p.ExecuteTask(context.Background(), "evil", `{"keys":1}`, false)
+	if err != nil || res.Output != "8" {
+		t.Fatalf("keys: %q %v", res.Output, err)
+	}
+}
+
+// A set over a limit is a plugin error the plugin handles (here: returns),
+// never a host failure; the call's writes are discarded with it.
+func TestStateLimitsFromConfig(t *testing.T) {
+	h, _ := testHost(t, `
+[plugins.tiny]
+max_state_value_size = 3
+[plugins.few]
+max_state_keys = 0
+[plugins.small]
+max_state_bytes = 4
+`, false)
+	for _, c := range []struct{ name, want string }{
+		{"tiny", `plugin tiny: tasks.execute: state: the value for key "n" is 4 bytes, over the limit of 3 (max_state_value_size)`},
+		{"few", `plugin few: tasks.execute: state: setting key "n" would make 1 keys, over the limit of 0 (max_state_keys)`},
+		{"small", `plugin small: tasks.execute: state: setting key "n" would make 5 bytes of keys and values, over the limit of 4 (max_state_bytes)`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := load(t, h, counterFixture(c.name))
+			_, err := p.ExecuteTask(context.Background(), "evil", "{}", false)
+			wantError(t, err, KindFailed, c.want)
+			if got := storedCounter(t, h, c.name); got != 0 {
+				t.Fatal(got)
+			}
+			echo(t, p, "after") // the instance is sound
+		})
+	}
+}
+
+// Pooled instances of one plugin run calls at once: every call that
+// succeeds has committed, atomically, and a call whose read was changed
+// meanwhile fails with a conflict instead of losing an update.
+func TestStateConcurrent(t *testing.T) {
+	h, _ := testHost(t, "[plugins.counter]\nmax_instances = 8\n", false)
+	p := load(t, h, counterFixture("counter"))
+	const workers, calls = 16, 25
+	var ok, conflicts atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*calls)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range calls {
+				_, err := p.ExecuteTask(context.Background(), "evil", "{}", false)
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case KindOf(err) == KindStateConflict:
+					conflicts.Add(1)
+					if !strings.Contains(err.Error(), `state conflict: key "n", which this call read`) {
+						errs <- err
+					}
+				default:
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := storedCounter(t, h, "counter"); int64(got) != ok.Load() {
+		t.Fatalf("counter %d, but %d calls succeeded (%d conflicts): an update was lost", got, ok.Load(), conflicts.Load())
+	}
+	if ok.Load() == 0 {
+		t.Fatal("no call succeeded")
+	}
+	t.Logf("%d calls committed, %d conflicted", ok.Load(), conflicts.Load())
+}
+
+// A state database that cannot be used fails the calls that use state with
+// an error naming the file; plugins that do not use state are unaffected.
+func TestStateBadDatabase(t *testing.T) {
+	h, _ := testHost(t, "", false)
+	after := bystander(t, h)
+	if err := os.MkdirAll(h.stateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(h.StatePath(), []byte(strings.Repeat("not a database ", 400)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := load(t, h, counterFixture("counter"))
+	for range 2 {
+		_, err := p.ExecuteTask(context.Background(), "evil", "{}", false)
+		wantErrorPrefix(t, err, KindState, "plugin counter: tasks.execute: state database "+h.StatePath()+": open: the file is not a database")
+	}
+	after()
+}
+
+// A database another process keeps locked makes the commit wait the busy
+// timeout, then fail naming the file; the call's writes are discarded.
+func TestStateLockedDatabase(t *testing.T) {
+	home := t.TempDir()
+	h, err := New(Options{Home: home, DisableCache: true, StateBusyTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	p := load(t, h, counterFixture("counter"))
+	if _, err := p.ExecuteTask(context.Background(), "evil", "{}", false); err != nil {
+		t.Fatal(err)
+	}
+	release := holdWriteLock(t, h.StatePath())
+	_, err = p.ExecuteTask(context.Background(), "evil", "{}", false)
+	wantErrorPrefix(t, err, KindState, "plugin counter: tasks.execute: state database "+h.StatePath()+": commit: locked by another process for longer than 200ms")
+	release()
+	if got := storedCounter(t, h, "counter"); got != 1 {
+		t.Fatalf("counter %d", got)
+	}
+	echo(t, p, "after")
+}
+
+// holdWriteLock takes the write lock of the database at path, as another
+// process in the middle of a commit would, until the returned function is
+// called.
+func holdWriteLock(t *testing.T, path string) func() {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin()
+	if err == nil {
+		_, err = tx.Exec(`DELETE FROM usage WHERE ns = ''`) // a write takes the lock
+	}
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	return func() {
+		tx.Rollback()
+		db.Close()
+	}
 }
