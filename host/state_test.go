@@ -1,14 +1,20 @@
 package host
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -312,5 +318,93 @@ func holdWriteLock(t *testing.T, path string) func() {
 	return func() {
 		tx.Rollback()
 		db.Close()
+	}
+}
+
+// stateCrashHome makes TestStateCrashChild a host that TestStateCrash
+// kills: its value is the plugin home.
+const stateCrashHome = "DRIFTLESS_TEST_STATE_CRASH_HOME"
+
+// TestStateCrashChild is not a test of its own: run by TestStateCrash, it
+// calls counterFixture's task until it is killed, printing the counter of
+// each call that returned.
+func TestStateCrashChild(t *testing.T) {
+	home := os.Getenv(stateCrashHome)
+	if home == "" {
+		t.Skip("run by TestStateCrash")
+	}
+	h, err := New(Options{Home: home, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := load(t, h, counterFixture("counter"))
+	for {
+		res, err := p.ExecuteTask(context.Background(), "evil", "{}", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println(res.Output)
+	}
+}
+
+// kill -9 of a host at random points of its calls loses no call that
+// returned and corrupts nothing.
+func TestStateCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills processes")
+	}
+	home := t.TempDir()
+	reported := 0
+	for round := range 5 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestStateCrashChild$")
+		cmd.Env = append(os.Environ(), stateCrashHome+"="+home)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines := make(chan int, 1024)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				if n, err := strconv.Atoi(sc.Text()); err == nil {
+					lines <- n
+				}
+			}
+		}()
+		first, ok := <-lines
+		if !ok {
+			cmd.Wait()
+			t.Fatalf("round %d: the child made no call", round)
+		}
+		reported = max(reported, first)
+		time.Sleep(time.Duration(rand.IntN(150)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		for n := range lines {
+			reported = max(reported, n)
+		}
+		cmd.Wait()
+
+		s, err := pluginstate.Open(filepath.Join(home, "state", StateFile), pluginstate.Options{})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if err := s.Check(context.Background()); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		v, _, err := s.Get(context.Background(), "counter", "n", pluginstate.DefaultLimits())
+		s.Close()
+		if err != nil || len(v) != 4 {
+			t.Fatalf("round %d: counter %q %v", round, v, err)
+		}
+		n := int(binary.LittleEndian.Uint32(v))
+		if n < reported || n > reported+1 {
+			t.Fatalf("round %d: the store holds %d calls, the child reported %d", round, n, reported)
+		}
+		t.Logf("round %d: killed after call %d (reported %d)", round, n, reported)
+		reported = n
 	}
 }
