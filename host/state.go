@@ -22,9 +22,9 @@ const StateFile = "state.db"
 func (h *Host) StatePath() string { return filepath.Join(h.stateDir, StateFile) }
 
 // State returns the plugin home's state store, opening it (and creating
-// it) on first use. It fails with a KindState *Error naming the file when
-// the database cannot be opened (corrupt, locked, not a regular file); a
-// later call tries again.
+// it) on first use. It fails with a *pluginstate.Error naming the file
+// when the database cannot be opened (corrupt, locked, not a regular
+// file); a later call tries again.
 func (h *Host) State() (*pluginstate.Store, error) {
 	h.stateMu.Lock()
 	defer h.stateMu.Unlock()
@@ -32,11 +32,11 @@ func (h *Host) State() (*pluginstate.Store, error) {
 		return h.state, nil
 	}
 	if h.stateClosed {
-		return nil, &Error{Kind: KindState, Msg: "the host is closed"}
+		return nil, errors.New("host: State called after Close")
 	}
 	s, err := pluginstate.Open(h.StatePath(), pluginstate.Options{BusyTimeout: h.stateBusy})
 	if err != nil {
-		return nil, &Error{Kind: KindState, Msg: err.Error(), Err: err}
+		return nil, err
 	}
 	h.state = s
 	return s, nil

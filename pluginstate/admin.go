@@ -105,45 +105,74 @@ func (s *Store) Get(ctx context.Context, ns, key string, lim Limits) ([]byte, bo
 	return tx.Get(key)
 }
 
-// Delete removes key from ns and reports whether it was set.
-func (s *Store) Delete(ctx context.Context, ns, key string) (bool, error) {
-	n, err := s.remove(ctx, ns, &key)
-	return n > 0, err
+// Delete removes keys from ns, all of them or, when one is not set, none:
+// it then returns the keys that are not set and removes nothing.
+func (s *Store) Delete(ctx context.Context, ns string, keys ...string) (missing []string, err error) {
+	err = s.write(ctx, "remove", ns, func(w *sql.Tx) error {
+		get := w.Stmt(s.stmts.oldSize)
+		for _, k := range keys {
+			var n int64
+			if err := get.QueryRowContext(ctx, ns, []byte(k)).Scan(&n); errors.Is(err, sql.ErrNoRows) {
+				missing = append(missing, k)
+			} else if err != nil {
+				return err
+			}
+		}
+		if len(missing) > 0 {
+			return errMissing
+		}
+		del := w.Stmt(s.stmts.del)
+		for _, k := range keys {
+			if _, err := del.ExecContext(ctx, ns, []byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errMissing) {
+		return missing, nil
+	}
+	return nil, err
 }
+
+var errMissing = errors.New("keys not set")
 
 // Clear removes every key of ns and returns how many there were.
-func (s *Store) Clear(ctx context.Context, ns string) (int64, error) {
-	return s.remove(ctx, ns, nil)
+func (s *Store) Clear(ctx context.Context, ns string) (n int64, err error) {
+	err = s.write(ctx, "remove", ns, func(w *sql.Tx) error {
+		res, err := w.ExecContext(ctx, `DELETE FROM entries WHERE ns = ?1`, ns)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }
 
-func (s *Store) remove(ctx context.Context, ns string, key *string) (int64, error) {
+// write runs f in a write transaction of its own, then recounts the
+// usage of ns and commits; an error of f rolls everything back.
+func (s *Store) write(ctx context.Context, op, ns string, f func(w *sql.Tx) error) error {
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
 	w, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, s.fail("remove", err)
+		return s.fail(op, err)
 	}
 	defer w.Rollback()
-	var res sql.Result
-	if key != nil {
-		res, err = w.ExecContext(ctx, `DELETE FROM entries WHERE ns = ?1 AND key = ?2`, ns, []byte(*key))
-	} else {
-		res, err = w.ExecContext(ctx, `DELETE FROM entries WHERE ns = ?1`, ns)
-	}
-	if err != nil {
-		return 0, s.fail("remove", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.fail("remove", err)
+	if err := f(w); err != nil {
+		if errors.Is(err, errMissing) {
+			return err
+		}
+		return s.fail(op, err)
 	}
 	if err := s.recount(ctx, w, ns); err != nil {
-		return 0, err
+		return err
 	}
 	if err := w.Commit(); err != nil {
-		return 0, s.fail("remove", err)
+		return s.fail(op, err)
 	}
-	return n, nil
+	return nil
 }
 
 // recount sets the usage of ns from its entries.

@@ -610,11 +610,17 @@ func TestExportImport(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0] != (Entry{Key: "bin", Size: 2}) {
 		t.Fatalf("list %+v %v", list, err)
 	}
-	if ok, err := s.Delete(ctx, "p", "a"); err != nil || !ok {
-		t.Fatal(ok, err)
+	if missing, err := s.Delete(ctx, "p", "a", "nope"); err != nil || !slices.Equal(missing, []string{"nope"}) {
+		t.Fatal(missing, err)
 	}
-	if ok, err := s.Delete(ctx, "p", "a"); err != nil || ok {
-		t.Fatal(ok, err)
+	if got := stored(t, s, "p"); len(got) != 2 {
+		t.Fatalf("a delete with a missing key removed keys: %v", got)
+	}
+	if missing, err := s.Delete(ctx, "p", "a"); err != nil || missing != nil {
+		t.Fatal(missing, err)
+	}
+	if missing, err := s.Delete(ctx, "p", "a"); err != nil || len(missing) != 1 {
+		t.Fatal(missing, err)
 	}
 	if n, err := s.Clear(ctx, "p"); err != nil || n != 1 {
 		t.Fatal(n, err)

@@ -68,6 +68,7 @@ var exit1Kinds = map[string]bool{
 	string(host.KindFailed): true, string(host.KindTimeout): true, string(host.KindCancelled): true,
 	string(host.KindFuel): true, string(host.KindMemory): true, string(host.KindTrap): true,
 	string(host.KindBadOutput): true, string(host.KindBusy): true, "internal": true,
+	string(host.KindState): true, string(host.KindStateConflict): true,
 }
 
 // classify returns the kind of an error (as JSON errors show it) and the

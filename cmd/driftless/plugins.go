@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,10 +53,15 @@ func pluginsCommand() *cli.Command {
 				Action: pluginsInstall,
 			},
 			{
-				Name:      "remove",
-				Usage:     "remove an installed plugin",
+				Name: "remove",
+				Usage: "remove an installed plugin; asks whether to remove its state too when it has some " +
+					"(without a terminal to ask on, the state is kept)",
 				ArgsUsage: "NAME",
-				Action:    pluginsRemove,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "purge", Usage: "remove the plugin's state too, without asking"},
+					&cli.BoolFlag{Name: "keep-state", Usage: "keep the plugin's state, without asking"},
+				},
+				Action: pluginsRemove,
 			},
 			{
 				Name:      "doc",
@@ -605,10 +611,18 @@ func copyFile(src, dst string) error {
 }
 
 type removeJSON struct {
-	Removed bool           `json:"removed"`
-	Name    string         `json:"name"`
-	Path    string         `json:"path"`
-	Cache   cacheCountJSON `json:"cache_removed"`
+	Removed bool             `json:"removed"`
+	Name    string           `json:"name"`
+	Path    string           `json:"path"`
+	Cache   cacheCountJSON   `json:"cache_removed"`
+	State   *removeStateJSON `json:"state,omitempty"` // when the plugin had state
+}
+
+type removeStateJSON struct {
+	Keys    int64  `json:"keys"`
+	Bytes   int64  `json:"bytes"`
+	Removed bool   `json:"removed"`
+	File    string `json:"file"`
 }
 
 func pluginsRemove(c *cli.Context) error {
@@ -616,6 +630,10 @@ func pluginsRemove(c *cli.Context) error {
 		return err
 	}
 	a := appOf(c)
+	purge, keep := c.Bool("purge"), c.Bool("keep-state")
+	if purge && keep {
+		return usagef("--purge and --keep-state contradict each other")
+	}
 	name := c.Args().First()
 	path, err := a.installedPath(name)
 	if err != nil {
@@ -625,6 +643,35 @@ func pluginsRemove(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// The state first: with --purge, a state that cannot be removed
+	// leaves the plugin installed, and nothing is half done.
+	doc := removeJSON{Removed: true, Name: name, Path: path}
+	s, err := a.stateStore(name, "plugins remove", false)
+	if err != nil && purge {
+		return err
+	}
+	if err != nil {
+		a.logger.Warn("cannot read the plugin's state; it is kept", "plugin", name, "error", err)
+	}
+	if s != nil {
+		u, err := s.Usage(c.Context, name)
+		if err != nil {
+			return stateError(name, "plugins remove", err)
+		}
+		if u.Keys > 0 {
+			doc.State = &removeStateJSON{Keys: u.Keys, Bytes: u.Bytes, File: s.Path()}
+			if !purge && !keep && !a.json && isTerminal(os.Stdin) && isTerminal(a.stderr) {
+				purge = askYesNo(os.Stdin, a.stderr, fmt.Sprintf("plugin %s has state: %d %s, %d bytes. Remove it too? [y/N] ",
+					name, u.Keys, plural(u.Keys, "key", "keys"), u.Bytes))
+			}
+			if purge {
+				if _, err := s.Clear(c.Context, name); err != nil {
+					return stateError(name, "plugins remove", err)
+				}
+				doc.State.Removed = true
+			}
+		}
+	}
 	// Its compiled code goes with it (a file that cannot be read has none).
 	forgot, err := h.ForgetCompiled(path)
 	if err != nil {
@@ -633,12 +680,32 @@ func pluginsRemove(c *cli.Context) error {
 	if err := os.Remove(path); err != nil {
 		return err
 	}
-	doc := removeJSON{Removed: true, Name: name, Path: path, Cache: cacheCountJSON{forgot.Entries, forgot.Bytes}}
+	doc.Cache = cacheCountJSON{forgot.Entries, forgot.Bytes}
 	return a.emit(doc, func(w io.Writer) {
 		fmt.Fprintf(w, "removed %s (%s)", name, path)
 		if forgot.Entries > 0 {
 			fmt.Fprintf(w, " and its compiled code (%s)", sizeText(forgot.Bytes))
 		}
 		fmt.Fprintln(w)
+		switch st := doc.State; {
+		case st == nil:
+		case st.Removed:
+			fmt.Fprintf(w, "removed its state (%d %s)\n", st.Keys, plural(st.Keys, "key", "keys"))
+		default:
+			fmt.Fprintf(w, "kept its state (%d %s, %d bytes in %s): a plugin installed as %s gets it back; "+
+				"remove it with: driftless state rm %s --all\n", st.Keys, plural(st.Keys, "key", "keys"), st.Bytes, st.File, name, name)
+		}
 	})
+}
+
+// askYesNo asks question on out and reads the answer from in: only "y" or
+// "yes" (any case) is yes; anything else, or no answer, is no.
+func askYesNo(in io.Reader, out io.Writer, question string) bool {
+	fmt.Fprint(out, question)
+	line, _ := bufio.NewReader(io.LimitReader(in, 1024)).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
 }
