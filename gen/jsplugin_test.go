@@ -261,7 +261,7 @@ func TestJSPlugin(t *testing.T) {
 
 	t.Run("logs", func(t *testing.T) {
 		comps, err := inst.Logs.Components(ctx)
-		if err != nil || len(comps) != 3 {
+		if err != nil || len(comps) != 4 {
 			t.Fatalf("components: %+v %v", comps, err)
 		}
 		parser, err := inst.Logs.OpenParser(ctx, "colon", `{}`)
@@ -305,6 +305,26 @@ func TestJSPlugin(t *testing.T) {
 		}
 		if _, err := parser.Parse(ctx, []string{"INFO: x"}); err == nil {
 			t.Fatal("a dropped parser still parses")
+		}
+
+		// The numbers source keeps its cursor in state (here the test's
+		// map): a second source with the same cursor goes on from there.
+		for _, want := range []string{"line 1,line 2", "line 3"} {
+			src, err := inst.Logs.OpenSource(ctx, "numbers", `{"count":3,"cursor":"gen"}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			es, err := src.Next(ctx, 2)
+			var got []string
+			for _, e := range es {
+				got = append(got, e.Message)
+			}
+			if err != nil || strings.Join(got, ",") != want {
+				t.Fatalf("numbers: %q %v, want %q", got, err, want)
+			}
+			if err := src.Drop(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
 
 		_, err = inst.Logs.OpenSource(ctx, "files", `{}`)

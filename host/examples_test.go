@@ -15,11 +15,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
 	"github.com/driftless-dev/driftless/internal/builtexample"
+	"github.com/driftless-dev/driftless/pluginstate"
 )
 
 // sharedCacheDir is the compile cache the example tests share.
@@ -158,4 +160,65 @@ func TestExamplesLoadAll(t *testing.T) {
 		}
 		h.Close()
 	}
+}
+
+// The JavaScript example's numbers source: each next is a transaction of
+// its own, committed when it returns (not when the stage closes), so a
+// source opened again resumes where the last one stopped.
+func TestExampleJSSourceState(t *testing.T) {
+	wasm := builtexample.Wasm(t, "js-plugin")
+	h, _ := exampleHost(t, "")
+	ctx := context.Background()
+	p, err := h.LoadBytes(ctx, "js", wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor := func() string {
+		s, err := h.State()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := s.Get(ctx, "js", "cursor/t", p.Limits().StateLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(v)
+	}
+	next := func(src *LogSource, max int, want ...string) {
+		t.Helper()
+		es, err := src.Next(ctx, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range es {
+			got = append(got, e.Message)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("next(%d) = %q, want %q", max, got, want)
+		}
+	}
+	src, err := p.OpenSource(ctx, "numbers", `{"count":5,"cursor":"t"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next(src, 2, "line 1", "line 2")
+	if c := cursor(); c != "2" {
+		t.Fatalf("cursor %q while the source is open", c)
+	}
+	src.Close(ctx)
+	src, err = p.OpenSource(ctx, "numbers", `{"count":5,"cursor":"t"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close(ctx)
+	next(src, 10, "line 3", "line 4", "line 5")
+	next(src, 10)
+	// A cursor the plugin cannot read is its error, and changes nothing.
+	s, _ := h.State()
+	if err := s.Import(ctx, "js", []pluginstate.Item{{Key: "cursor/t", Value: []byte("x")}}, false, p.Limits().StateLimits()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Next(ctx, 1)
+	wantError(t, err, KindFailed, "plugin js: logs.source.next: numbers: the cursor in state (cursor/t) is not a line number: x")
 }

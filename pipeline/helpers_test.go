@@ -28,12 +28,13 @@ func testCacheHome() string {
 }
 
 // newHost returns a host with default limits or cfg, closed with the test.
+// Its plugins' state is the test's own.
 func newHost(t testing.TB, cfg *host.Config) *host.Host {
 	t.Helper()
 	if cfg == nil {
 		cfg = &host.Config{}
 	}
-	h, err := host.New(host.Options{Home: testCacheHome(), Config: cfg})
+	h, err := host.New(host.Options{Home: testCacheHome(), Config: cfg, StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

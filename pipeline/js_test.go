@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestJSExample runs examples/js-plugin/pipeline.toml as its README says:
@@ -131,5 +133,88 @@ name = "bracket"
 	}
 	if !strings.Contains(err.Error(), "p.toml:6: filters[0].config: plugin js-plugin: logs.open-filter") {
 		t.Errorf("message: %v", err)
+	}
+}
+
+// TestJSResume: the JavaScript "numbers" source keeps its cursor in the
+// plugin's state, one transaction per next: a run stopped as by ctrl-C
+// (Run's context ended) drains what it read, and the next run goes on
+// from there, so that no line is read twice and none is skipped.
+func TestJSResume(t *testing.T) {
+	h := newHost(t, nil)
+	loadJS(t, h)
+	dir := t.TempDir()
+	const count = 20000
+	cfg := mustParse(t, fmt.Sprintf(`
+[pipeline]
+batch_size = 64
+[[sources]]
+plugin = "js-plugin"
+name = "numbers"
+config = { count = %d, cursor = "resume" }
+[[outputs]]
+type = "file"
+path = "out.log"
+append = true
+`, count))
+	for round := 0; ; round++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		// Stop each run after a few more lines, until one runs to the end.
+		stopAt := uint64(1000 * (round + 1))
+		st, err := Run(ctx, h, cfg, Options{Dir: dir, ProgressInterval: time.Millisecond, Progress: func(s Stats) {
+			if s.LinesIn >= stopAt {
+				cancel()
+			}
+		}})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBalance(t, st)
+		if !st.Interrupted {
+			break
+		}
+		if round > 40 {
+			t.Fatal("the source never reached its end")
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "out.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != count {
+		t.Fatalf("%d lines written, want %d", len(lines), count)
+	}
+	for i, l := range lines {
+		if want := fmt.Sprintf("[info] line %d n=%d", i+1, i+1); l != want {
+			t.Fatalf("line %d is %q: a line was read twice or skipped", i+1, l)
+		}
+	}
+}
+
+// TestJSNumbersExample runs examples/js-plugin/numbers.toml as its
+// comments say: every line once; run again, nothing (the cursor is at the
+// end).
+func TestJSNumbersExample(t *testing.T) {
+	h := newHost(t, nil)
+	loadJS(t, h)
+	dir := filepath.Join(repoRoot(), "examples", "js-plugin")
+	cfg, err := LoadConfig(filepath.Join(dir, "numbers.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round, want := range []uint64{100000, 0} {
+		var out syncBuffer
+		st, err := Run(context.Background(), h, cfg, Options{Stdout: &out, Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.LinesOut != want {
+			t.Fatalf("round %d: %d lines, want %d", round, st.LinesOut, want)
+		}
+		if want > 0 && (!strings.HasPrefix(out.String(), "[info] line 1 n=1\n") || !strings.HasSuffix(out.String(), "[info] line 100000 n=100000\n")) {
+			t.Fatalf("round %d: output from %.40q to ...%q", round, out.String(), out.String()[max(0, len(out.String())-40):])
+		}
 	}
 }

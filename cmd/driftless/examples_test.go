@@ -67,7 +67,7 @@ func homeWith(t *testing.T, names ...string) string {
 func TestJSPluginREADME(t *testing.T) {
 	home := jsHome(t)
 	contains(t, "install", jsHomeOnce.out.stdout, "installed js-plugin 0.1.0 (component)",
-		"tasks: echo, set-value; facts: runtime; templates: shout (filter), greet (function); logs: colon, min-level, bracket")
+		"tasks: echo, set-value; facts: runtime; templates: shout (filter), greet (function); logs: numbers, colon, min-level, bracket")
 
 	doc := runJSON(t, home, 0, "task", "run", "js-plugin.echo", "--config", `{"message": "hello"}`)
 	if doc["status"] != "ok" || doc["message"] != "hello" || doc["output"].(map[string]any)["message"] != "hello" {
@@ -93,7 +93,7 @@ func TestJSPluginREADME(t *testing.T) {
 		t.Errorf("facts: %v", facts)
 	}
 	doc = runJSON(t, home, 0, "plugins", "inspect", "js-plugin")
-	if len(doc["log_components"].([]any)) != 3 || doc["abi"] != "component" {
+	if len(doc["log_components"].([]any)) != 4 || doc["abi"] != "component" {
 		t.Errorf("inspect: %v", doc)
 	}
 	r = runCLI(t, home, 0, "plugins", "doc", "js-plugin.set-value")

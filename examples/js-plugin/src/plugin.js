@@ -12,6 +12,7 @@
 //  * a resource is a class exported on its interface object; `open-*` return instances.
 
 import { log, timestamp } from 'driftless:plugin/host@0.1.0';
+import { get as stateGet, set as stateSet } from 'driftless:plugin/state@0.1.0';
 
 const PLUGIN_NAME = 'js-plugin';
 const PLUGIN_VERSION = '0.1.0';
@@ -72,6 +73,31 @@ function parseJsonValue(text, what) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// state: the host keeps it for this plugin across calls and runs. Every call is one
+// transaction: what a call sets is kept only if the call succeeds (and never in check
+// mode), so a failed call leaves nothing half written.
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+// The text stored under key, or undefined.
+function getText(key) {
+  const v = stateGet(key);
+  return v === undefined ? undefined : utf8Decoder.decode(v);
+}
+
+// Stores text under key. A limit of the host (plugins.toml's max_state_*) refuses it
+// with a plugin-error, which componentize-js throws: it becomes this call's error.
+function setText(key, text) {
+  try {
+    stateSet(key, utf8Encoder.encode(text));
+  } catch (e) {
+    const p = e && e.payload;
+    throw new PluginError('failed', p && p.message ? p.message : `cannot store ${key}: ${e}`);
+  }
+}
+
 const schema = (obj) => JSON.stringify(obj);
 const EMPTY_OBJECT_SCHEMA = schema({ type: 'object', properties: {}, additionalProperties: false });
 
@@ -85,7 +111,7 @@ export const metadata = {
       version: PLUGIN_VERSION,
       description:
         'Example JavaScript plugin: tasks (echo, set-value), a facts collector (runtime), ' +
-        'template extensions (shout, greet) and log components (colon, min-level, bracket).',
+        'template extensions (shout, greet) and log components (numbers, colon, min-level, bracket).',
     };
   },
 };
@@ -93,8 +119,8 @@ export const metadata = {
 // ---------------------------------------------------------------------------
 // tasks
 
-// Values set by `set-value` in this instance (never touched in check mode).
-const values = new Map();
+// `set-value` keeps the value it last applied to each key in state, under this prefix.
+const APPLIED = 'set-value/';
 
 const TASKS = [
   {
@@ -113,8 +139,9 @@ const TASKS = [
     name: 'set-value',
     kind: 'apply',
     description:
-      'Sets key to value. Changed when the current value (config.current, else what this ' +
-      'instance last set, else unset) differs. Check mode reports the diff and changes nothing.',
+      'Sets key to value. Changed only when the current value (config.current, else the value ' +
+      'it last applied to key, kept in the plugin state) differs. Check mode reports the diff ' +
+      'and changes nothing.',
     configSchema: schema({
       $schema: 'https://json-schema.org/draft/2020-12/schema',
       type: 'object',
@@ -156,7 +183,7 @@ function setValueTask(configText, checkMode) {
     throw new PluginError('invalid-config', 'set-value: "current" must be a string');
   }
   const { key, value } = config;
-  const current = config.current !== undefined ? config.current : values.get(key);
+  const current = config.current !== undefined ? config.current : getText(APPLIED + key);
   const changed = current !== value;
   const output = JSON.stringify({ key, value, previous: current === undefined ? null : current, check_mode: checkMode });
   if (!changed) {
@@ -168,7 +195,7 @@ function setValueTask(configText, checkMode) {
     log('info', `check mode: would set ${key}`);
     return { changed: true, message: `would set ${key} to "${value}"`, output, diff };
   }
-  values.set(key, value);
+  setText(APPLIED + key, value);
   log('info', `set ${key}`);
   return { changed: true, message: `set ${key} to "${value}"`, output, diff };
 }
@@ -290,10 +317,31 @@ function normLevel(s) {
   return LEVEL_ALIASES[l];
 }
 
+// `numbers`: the lines "line 1" to "line <count>", resuming where an earlier run
+// stopped. The cursor (the last line read) is kept in state under "cursor/<cursor>",
+// read at every call rather than remembered here: a call's new cursor is kept only
+// when the call succeeds, so a pipeline stopped at any point and run again reads no
+// line twice and skips none.
 class Source {
-  // No log sources in this plugin; the class exists because the interface declares it.
-  next(_max) {
-    return err('unsupported', `${PLUGIN_NAME} has no log sources`);
+  constructor(cursor, count) {
+    this.key = `cursor/${cursor}`;
+    this.count = count;
+  }
+  next(max) {
+    return guard(() => {
+      const text = getText(this.key);
+      const done = text === undefined ? 0 : Number(text);
+      if (!Number.isSafeInteger(done) || done < 0) {
+        throw new PluginError('failed', `numbers: the cursor in state (${this.key}) is not a line number: ${text}`);
+      }
+      const upto = Math.min(this.count, done + max);
+      const entries = [];
+      for (let n = done + 1; n <= upto; n++) {
+        entries.push({ timestamp: 0n, level: 'info', message: `line ${n}`, source: '', fields: [['n', String(n)]] });
+      }
+      if (upto > done) setText(this.key, String(upto));
+      return entries;
+    });
   }
 }
 
@@ -337,6 +385,29 @@ class Output {
 
 const LOG_COMPONENTS = [
   {
+    name: 'numbers',
+    kind: 'source',
+    description:
+      'Emits "line 1" to "line <count>" (field n: the number), resuming after the last line an ' +
+      'earlier run read: its cursor is kept in the plugin state under "cursor/<cursor>".',
+    configSchema: schema({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      properties: {
+        count: { type: 'integer', minimum: 0, maximum: 1000000000, description: 'The last line number.' },
+        cursor: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 100,
+          default: 'numbers',
+          description: 'Name of the cursor: sources with different cursors resume independently.',
+        },
+      },
+      required: ['count'],
+      additionalProperties: false,
+    }),
+  },
+  {
     name: 'colon',
     kind: 'parser',
     description: 'Parses "LEVEL: message" lines (levels trace..error, warning, fatal, ...); other lines are dropped.',
@@ -374,9 +445,19 @@ export const logs = {
   components() {
     return LOG_COMPONENTS;
   },
-  openSource(name, _config) {
+  openSource(name, config) {
     return guard(() => {
-      throw notFound('source', name);
+      if (name !== 'numbers') throw notFound('source', name);
+      const c = parseConfig(config);
+      onlyKeys(c, ['count', 'cursor'], 'numbers');
+      if (!Number.isSafeInteger(c.count) || c.count < 0) {
+        throw new PluginError('invalid-config', 'numbers: "count" must be a non-negative integer');
+      }
+      const cursor = c.cursor === undefined ? 'numbers' : c.cursor;
+      if (typeof cursor !== 'string' || cursor === '') {
+        throw new PluginError('invalid-config', 'numbers: "cursor" must be a non-empty string');
+      }
+      return new Source(cursor, c.count);
     });
   },
   openParser(name, config) {
