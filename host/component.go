@@ -53,6 +53,7 @@ type componentInstance struct {
 	templates *templates.Exports
 	logs      *logs.Exports
 	broken    bool
+	cs        callState // the running call's, reused: a call allocates none
 }
 
 func (ci *componentInstance) usable() bool { return !ci.broken && ci.inst.Trapped() == nil }
@@ -64,7 +65,8 @@ func (ci *componentInstance) close() { ci.store.Close() }
 // whose call failed with anything but an error the plugin reported itself
 // is marked broken; a failed commit leaves it sound.
 func (ci *componentInstance) call(fn string, check bool, f func() error) error {
-	cs := ci.rt.h.newCall(ci.rt.p, fn, check)
+	ci.cs = callState{h: ci.rt.h, p: ci.rt.p, fn: fn, check: check}
+	cs := &ci.cs
 	ci.data.call = cs
 	err := f()
 	ci.data.call = nil

@@ -33,7 +33,8 @@ type legacyInstance struct {
 	fn         string     // the host function name of the execution ("tasks.execute")
 	hostErr    error      // why a host function failed the running call
 	memAtStart int64      // the memory's size when the execution began
-	state      *callState // the execution's state transaction
+	state      *callState // the execution's state transaction: &cs while it runs
+	cs         callState
 }
 
 func (li *legacyInstance) usable() bool { return li.broken == nil }
@@ -155,7 +156,8 @@ func (li *legacyInstance) run(ctx context.Context, fn string, body func() error)
 	}
 	li.ctx, li.fn, li.hostErr = ctx, fn, nil
 	li.memAtStart = int64(len(li.g.Tracked()))
-	li.state = li.rt.h.newCall(li.rt.p, fn, false)
+	li.cs = callState{h: li.rt.h, p: li.rt.p, fn: fn}
+	li.state = &li.cs
 	err := body()
 	li.g.End()
 	li.ctx, li.hostErr = nil, nil

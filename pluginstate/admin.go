@@ -150,8 +150,8 @@ func (s *Store) Clear(ctx context.Context, ns string) (n int64, err error) {
 	return n, err
 }
 
-// write runs f in a write transaction of its own, then recounts the
-// usage of ns and commits; an error of f rolls everything back.
+// write runs f in a write transaction of its own, and commits unless it
+// fails.
 func (s *Store) write(ctx context.Context, op, ns string, f func(w *sql.Tx) error) error {
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
@@ -166,30 +166,8 @@ func (s *Store) write(ctx context.Context, op, ns string, f func(w *sql.Tx) erro
 		}
 		return s.fail(op, err)
 	}
-	if err := s.recount(ctx, w, ns); err != nil {
-		return err
-	}
 	if err := w.Commit(); err != nil {
 		return s.fail(op, err)
-	}
-	return nil
-}
-
-// recount sets the usage of ns from its entries.
-func (s *Store) recount(ctx context.Context, w *sql.Tx, ns string) error {
-	var u usage
-	if err := w.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(key) + length(value)), 0) FROM entries WHERE ns = ?1`, ns).
-		Scan(&u.keys, &u.bytes); err != nil {
-		return s.fail("count", err)
-	}
-	var err error
-	if u.keys == 0 {
-		_, err = w.Stmt(s.stmts.delUsage).ExecContext(ctx, ns)
-	} else {
-		_, err = w.Stmt(s.stmts.setUsage).ExecContext(ctx, ns, u.keys, u.bytes)
-	}
-	if err != nil {
-		return s.fail("count", err)
 	}
 	return nil
 }
@@ -279,9 +257,6 @@ func (s *Store) Import(ctx context.Context, ns string, items []Item, replace boo
 		if _, err := put.ExecContext(ctx, ns, []byte(it.Key), v); err != nil {
 			return s.fail("import", err)
 		}
-	}
-	if err := s.recount(ctx, w, ns); err != nil {
-		return err
 	}
 	var u usage
 	if err := w.Stmt(s.stmts.usage).QueryRowContext(ctx, ns).Scan(&u.keys, &u.bytes); err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -45,10 +45,20 @@ const (
 	schemaVersion = 1
 )
 
-// schema is every object of the database, as sqlite_schema holds it: Open
-// refuses a database with anything else (a trigger, a view) in it.
+// schema is every object of the database, as sqlite_schema holds it (by
+// name): Open refuses a database with anything else (a trigger, a view) in
+// it. The triggers keep each namespace's usage (keys, and bytes of keys and
+// values) in step with its entries, in the transaction that changes them.
 var schema = []struct{ typ, name, sql string }{
 	{"table", "entries", `CREATE TABLE entries (ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID`},
+	{"trigger", "entries_delete", `CREATE TRIGGER entries_delete AFTER DELETE ON entries BEGIN ` +
+		`UPDATE usage SET keys = keys - 1, bytes = bytes - length(OLD.key) - length(OLD.value) WHERE ns = OLD.ns; ` +
+		`DELETE FROM usage WHERE ns = OLD.ns AND keys = 0; END`},
+	{"trigger", "entries_insert", `CREATE TRIGGER entries_insert AFTER INSERT ON entries BEGIN ` +
+		`INSERT OR IGNORE INTO usage (ns, keys, bytes) VALUES (NEW.ns, 0, 0); ` +
+		`UPDATE usage SET keys = keys + 1, bytes = bytes + length(NEW.key) + length(NEW.value) WHERE ns = NEW.ns; END`},
+	{"trigger", "entries_update", `CREATE TRIGGER entries_update AFTER UPDATE ON entries BEGIN ` +
+		`UPDATE usage SET bytes = bytes - length(OLD.value) + length(NEW.value) WHERE ns = NEW.ns; END`},
 	{"table", "usage", `CREATE TABLE usage (ns TEXT PRIMARY KEY, keys INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID`},
 }
 
@@ -74,7 +84,7 @@ type Store struct {
 
 // statements are prepared once; transactions use them through tx.Stmt.
 type statements struct {
-	get, oldSize, put, del, usage, setUsage, delUsage, keysFrom *sql.Stmt
+	get, oldSize, put, del, usage, keysFrom *sql.Stmt
 }
 
 // Open opens (creating it if needed, with its directory) the state
@@ -176,9 +186,15 @@ func (s *Store) init() error {
 	}
 	switch {
 	case app == 0 && version == 0 && len(have) == 0:
-		for _, o := range schema {
-			if _, err := tx.Exec(o.sql); err != nil {
-				return s.fail("open", err)
+		// Tables before the triggers on them.
+		for _, typ := range []string{"table", "trigger"} {
+			for _, o := range schema {
+				if o.typ != typ {
+					continue
+				}
+				if _, err := tx.Exec(o.sql); err != nil {
+					return s.fail("open", err)
+				}
 			}
 		}
 		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA application_id = %d`, applicationID)); err != nil {
@@ -200,7 +216,7 @@ func (s *Store) init() error {
 			want = append(want, o.typ+" "+o.name+": "+o.sql)
 		}
 		// SQLite adds no automatic index to WITHOUT ROWID tables, so the
-		// schema is exactly the tables.
+		// schema is exactly the tables and triggers.
 		if strings.Join(have, "\n") != strings.Join(want, "\n") {
 			return s.fail("open", fmt.Errorf("its schema is not Driftless state's: it has %s", strings.Join(have, "; ")))
 		}
@@ -225,8 +241,6 @@ func (s *Store) init() error {
 		{&s.stmts.put, `INSERT INTO entries (ns, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value`},
 		{&s.stmts.del, `DELETE FROM entries WHERE ns = ?1 AND key = ?2`},
 		{&s.stmts.usage, `SELECT keys, bytes FROM usage WHERE ns = ?1`},
-		{&s.stmts.setUsage, `INSERT INTO usage (ns, keys, bytes) VALUES (?1, ?2, ?3) ON CONFLICT (ns) DO UPDATE SET keys = excluded.keys, bytes = excluded.bytes`},
-		{&s.stmts.delUsage, `DELETE FROM usage WHERE ns = ?1`},
 		// Keys of ns from ?2 (inclusive) below ?3 (none: no bound) after
 		// ?4 (none: from the start), in byte order.
 		{&s.stmts.keysFrom, `SELECT key, length(key) FROM entries WHERE ns = ?1 AND key >= ?2 AND (?3 IS NULL OR key < ?3) AND (?4 IS NULL OR key > ?4) ORDER BY key LIMIT ?5`},

@@ -511,47 +511,35 @@ func (tx *Tx) Commit() error {
 	if err := tx.validate(w); err != nil {
 		return err
 	}
-	var u usage
-	if err := w.Stmt(s.stmts.usage).QueryRow(tx.ns).Scan(&u.keys, &u.bytes); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	usageSt := w.Stmt(s.stmts.usage)
+	var before, u usage
+	if err := usageSt.QueryRow(tx.ns).Scan(&before.keys, &before.bytes); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return s.fail("commit", err)
 	}
-	before := u
 	keys := make([]string, 0, len(tx.writes))
 	for k := range tx.writes {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	oldSt, putSt, delSt := w.Stmt(s.stmts.oldSize), w.Stmt(s.stmts.put), w.Stmt(s.stmts.del)
+	putSt, delSt := w.Stmt(s.stmts.put), w.Stmt(s.stmts.del)
 	for _, k := range keys {
 		wr := tx.writes[k]
-		old := int64(-1)
-		if err := oldSt.QueryRow(tx.ns, []byte(k)).Scan(&old); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return s.fail("commit", err)
-		}
+		var err error
 		if wr.del {
-			if old < 0 {
-				continue
+			_, err = delSt.Exec(tx.ns, []byte(k))
+		} else {
+			value := wr.value
+			if value == nil {
+				value = []byte{} // NOT NULL: an empty value is a value
 			}
-			if _, err := delSt.Exec(tx.ns, []byte(k)); err != nil {
-				return s.fail("commit", err)
-			}
-			u.keys--
-			u.bytes -= old
-			continue
+			_, err = putSt.Exec(tx.ns, []byte(k), value)
 		}
-		value := wr.value
-		if value == nil {
-			value = []byte{} // NOT NULL: an empty value is a value
-		}
-		if _, err := putSt.Exec(tx.ns, []byte(k), value); err != nil {
+		if err != nil {
 			return s.fail("commit", err)
 		}
-		if old < 0 {
-			u.keys++
-		} else {
-			u.bytes -= old
-		}
-		u.bytes += int64(len(k) + len(wr.value))
+	}
+	if err := usageSt.QueryRow(tx.ns).Scan(&u.keys, &u.bytes); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return s.fail("commit", err)
 	}
 	// Set checked the limits against the snapshot; commits since may have
 	// used the room. A commit that does not grow the namespace always
@@ -563,14 +551,6 @@ func (tx *Tx) Commit() error {
 	case u.bytes > before.bytes && u.bytes > tx.lim.MaxBytes:
 		return &LimitError{Limit: "max_state_bytes", Max: tx.lim.MaxBytes, Got: u.bytes,
 			Msg: fmt.Sprintf("with the writes of other calls committed meanwhile, this call's writes would make %d bytes, over the limit of %d", u.bytes, tx.lim.MaxBytes)}
-	}
-	if u.keys == 0 {
-		_, err = w.Stmt(s.stmts.delUsage).Exec(tx.ns)
-	} else {
-		_, err = w.Stmt(s.stmts.setUsage).Exec(tx.ns, u.keys, u.bytes)
-	}
-	if err != nil {
-		return s.fail("commit", err)
 	}
 	if err := w.Commit(); err != nil {
 		return s.fail("commit", err)
