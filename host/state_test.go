@@ -408,3 +408,79 @@ func TestStateCrash(t *testing.T) {
 		reported = n
 	}
 }
+
+// Hostile uses of the state functions: each is bounded, and ends in a
+// clear error or a normal answer, never in a host failure.
+func TestStateHostile(t *testing.T) {
+	h, _ := testHost(t, "[plugins.flood]\nmax_state_keys = 50\n", false)
+	after := bystander(t, h)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, evil string
+		kind       ErrorKind
+		want       string
+	}{
+		{name: "long key", evil: `
+      (call $state_set (i32.const 4096) (i32.const 2000) (i32.const 0) (i32.const 0) (i32.const 640))
+      (if (i32.load8_u (i32.const 640))
+        (then (return (call $fail (i32.const 4) (i32.load (i32.const 648)) (i32.load (i32.const 652))))))
+      (call $ok (local.get $cfg) (local.get $cfg-len))`, kind: KindFailed,
+			want: "plugin long-key: tasks.execute: state: a key of 2000 bytes is over the limit of 1024 (max_state_key_size)"},
+		{name: "big value", evil: `
+      (call $state_set (i32.const 2048) (i32.const 1) (i32.const 0) (i32.const 1572864) (i32.const 640))
+      (if (i32.load8_u (i32.const 640))
+        (then (return (call $fail (i32.const 4) (i32.load (i32.const 648)) (i32.load (i32.const 652))))))
+      (call $ok (local.get $cfg) (local.get $cfg-len))`, kind: KindFailed,
+			want: `plugin big-value: tasks.execute: state: the value for key "\x00" is 1572864 bytes, over the limit of 1048576 (max_state_value_size)`},
+		{name: "flood", evil: `
+      (local $i i32)
+      (loop $l
+        (call $state_delete (i32.const 800) (call $itoa (local.get $i) (i32.const 800)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l))
+      unreachable`, kind: KindState,
+			want: "plugin flood: tasks.execute: state: one call may set or delete at most 100 keys (twice the limit of keys) (max_state_keys)"},
+		{name: "wide reads", evil: `
+      (local $i i32)
+      (loop $l
+        (call $state_get (i32.const 800) (call $itoa (local.get $i) (i32.const 800)) (i32.const 600))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 30000))))
+      (call $ok (local.get $cfg) (local.get $cfg-len))`},
+		{name: "huge page", evil: `
+      (call $state_keys (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const -1) (i32.const 680))
+      (call $ok (i32.const 700) (call $itoa (i32.load (i32.const 684)) (i32.const 700)))`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			name := strings.ReplaceAll(c.name, " ", "-")
+			p := load(t, h, fixture{name: name, pages: 30, evil: c.evil}.withState(""))
+			res, err := p.ExecuteTask(ctx, "evil", "{}", false)
+			if c.kind == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.name == "huge page" && res.Output != "0" {
+					t.Fatalf("output %q", res.Output)
+				}
+			} else {
+				wantError(t, err, c.kind, c.want)
+			}
+			echo(t, p, "after")
+		})
+	}
+	// A page is at most pluginstate.MaxPage keys, whatever the limit asked.
+	s, _ := h.State()
+	items := make([]pluginstate.Item, pluginstate.MaxPage+5)
+	for i := range items {
+		items[i] = pluginstate.Item{Key: fmt.Sprintf("k%05d", i)}
+	}
+	if err := s.Import(ctx, "huge-page", items, false, pluginstate.DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := h.Plugin("huge-page")
+	res, err := p.ExecuteTask(ctx, "evil", "{}", false)
+	if err != nil || res.Output != fmt.Sprint(pluginstate.MaxPage) {
+		t.Fatalf("a page with limit 2^32-1: %q keys, %v", res.Output, err)
+	}
+	after()
+}

@@ -34,7 +34,7 @@ type Item struct {
 
 // Namespaces returns the usage of every namespace that holds keys, by name.
 func (s *Store) Namespaces(ctx context.Context) ([]Usage, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT ns, keys, bytes FROM usage ORDER BY ns`)
+	rows, err := s.db.QueryContext(ctx, `SELECT ns, keys, bytes FROM usage WHERE keys > 0 ORDER BY ns`)
 	if err != nil {
 		return nil, s.fail("list", err)
 	}

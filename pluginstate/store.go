@@ -48,18 +48,19 @@ const (
 // schema is every object of the database, as sqlite_schema holds it (by
 // name): Open refuses a database with anything else (a trigger, a view) in
 // it. The triggers keep each namespace's usage (keys, and bytes of keys and
-// values) in step with its entries, in the transaction that changes them.
+// values) in step with its entries, in the transaction that changes them,
+// and count its changes (version, which never goes back: the row stays
+// when the namespace empties).
 var schema = []struct{ typ, name, sql string }{
 	{"table", "entries", `CREATE TABLE entries (ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID`},
 	{"trigger", "entries_delete", `CREATE TRIGGER entries_delete AFTER DELETE ON entries BEGIN ` +
-		`UPDATE usage SET keys = keys - 1, bytes = bytes - length(OLD.key) - length(OLD.value) WHERE ns = OLD.ns; ` +
-		`DELETE FROM usage WHERE ns = OLD.ns AND keys = 0; END`},
+		`UPDATE usage SET keys = keys - 1, bytes = bytes - length(OLD.key) - length(OLD.value), version = version + 1 WHERE ns = OLD.ns; END`},
 	{"trigger", "entries_insert", `CREATE TRIGGER entries_insert AFTER INSERT ON entries BEGIN ` +
-		`INSERT OR IGNORE INTO usage (ns, keys, bytes) VALUES (NEW.ns, 0, 0); ` +
-		`UPDATE usage SET keys = keys + 1, bytes = bytes + length(NEW.key) + length(NEW.value) WHERE ns = NEW.ns; END`},
+		`INSERT OR IGNORE INTO usage (ns, keys, bytes, version) VALUES (NEW.ns, 0, 0, 0); ` +
+		`UPDATE usage SET keys = keys + 1, bytes = bytes + length(NEW.key) + length(NEW.value), version = version + 1 WHERE ns = NEW.ns; END`},
 	{"trigger", "entries_update", `CREATE TRIGGER entries_update AFTER UPDATE ON entries BEGIN ` +
-		`UPDATE usage SET bytes = bytes - length(OLD.value) + length(NEW.value) WHERE ns = NEW.ns; END`},
-	{"table", "usage", `CREATE TABLE usage (ns TEXT PRIMARY KEY, keys INTEGER NOT NULL, bytes INTEGER NOT NULL) WITHOUT ROWID`},
+		`UPDATE usage SET bytes = bytes - length(OLD.value) + length(NEW.value), version = version + 1 WHERE ns = NEW.ns; END`},
+	{"table", "usage", `CREATE TABLE usage (ns TEXT PRIMARY KEY, keys INTEGER NOT NULL, bytes INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID`},
 }
 
 // Options configure a Store.
@@ -84,7 +85,7 @@ type Store struct {
 
 // statements are prepared once; transactions use them through tx.Stmt.
 type statements struct {
-	get, oldSize, put, del, usage, keysFrom *sql.Stmt
+	get, oldSize, put, del, usage, version, keysFrom *sql.Stmt
 }
 
 // Open opens (creating it if needed, with its directory) the state
@@ -241,6 +242,7 @@ func (s *Store) init() error {
 		{&s.stmts.put, `INSERT INTO entries (ns, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value`},
 		{&s.stmts.del, `DELETE FROM entries WHERE ns = ?1 AND key = ?2`},
 		{&s.stmts.usage, `SELECT keys, bytes FROM usage WHERE ns = ?1`},
+		{&s.stmts.version, `SELECT version FROM usage WHERE ns = ?1`},
 		// Keys of ns from ?2 (inclusive) below ?3 (none: no bound) after
 		// ?4 (none: from the start), in byte order.
 		{&s.stmts.keysFrom, `SELECT key, length(key) FROM entries WHERE ns = ?1 AND key >= ?2 AND (?3 IS NULL OR key < ?3) AND (?4 IS NULL OR key > ?4) ORDER BY key LIMIT ?5`},

@@ -684,3 +684,91 @@ func TestConcurrentCommits(t *testing.T) {
 	}
 	t.Logf("%d commits, %d conflicts", committed, conflicts)
 }
+
+// A transaction that reads more than it can remember key by key falls back
+// to the namespace's version: bounded memory, and still no lost update.
+func TestWideReads(t *testing.T) {
+	s := newStore(t)
+	lim := DefaultLimits()
+	for _, c := range []struct {
+		name     string
+		other    bool // another commit to the namespace meanwhile
+		conflict bool
+	}{{"alone", false, false}, {"with another commit", true, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			tx := s.Begin("p", lim)
+			for i := range maxReads + 10 {
+				if _, _, err := tx.Get(fmt.Sprintf("absent-%d", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !tx.wide || tx.reads != nil {
+				t.Fatalf("after %d reads: wide %v, %d reads remembered", maxReads+10, tx.wide, len(tx.reads))
+			}
+			mustSet(t, tx, "out", c.name)
+			if c.other {
+				o := s.Begin("p", lim)
+				mustSet(t, o, "unrelated", "x")
+				mustCommit(t, o)
+			}
+			err := tx.Commit()
+			var ce *ConflictError
+			if c.conflict != errors.As(err, &ce) || (!c.conflict && err != nil) {
+				t.Fatalf("commit: %v", err)
+			}
+		})
+	}
+	// The version goes on when the namespace empties and fills again.
+	tx := s.Begin("v", lim)
+	mustSet(t, tx, "a", "1")
+	mustCommit(t, tx)
+	wide := s.Begin("v", lim)
+	mustGet(t, wide, "a")
+	if err := wide.widen("get"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Clear(context.Background(), "v"); err != nil {
+		t.Fatal(err)
+	}
+	tx = s.Begin("v", lim)
+	mustSet(t, tx, "a", "1")
+	mustCommit(t, tx)
+	mustSet(t, wide, "b", "x")
+	var ce *ConflictError
+	if err := wide.Commit(); !errors.As(err, &ce) {
+		t.Fatalf("commit after the namespace was emptied and filled again: %v", err)
+	}
+}
+
+// A transaction's buffered writes, deletes included, are bounded.
+func TestWriteBound(t *testing.T) {
+	s := newStore(t)
+	lim := Limits{MaxKeySize: 100, MaxValueSize: 100, MaxBytes: 1000, MaxKeys: 5}
+	tx := s.Begin("p", lim)
+	defer tx.Rollback()
+	for i := range 10 {
+		if err := tx.Delete(fmt.Sprintf("k%d", i)); err != nil {
+			t.Fatalf("delete %d: %v", i, err)
+		}
+	}
+	var le *LimitError
+	if err := tx.Delete("k10"); !errors.As(err, &le) || le.Limit != "max_state_keys" ||
+		err.Error() != "state: one call may set or delete at most 10 keys (twice the limit of keys) (max_state_keys)" {
+		t.Fatalf("the 11th delete: %v", err)
+	}
+	if err := tx.Delete("k3"); err != nil {
+		t.Fatalf("deleting a key deleted before: %v", err)
+	}
+	lim.MaxKeys = 1000
+	tx = s.Begin("p", lim)
+	defer tx.Rollback()
+	long := strings.Repeat("k", 100)
+	for i := range 20 {
+		if err := tx.Delete(fmt.Sprintf("%s%03d", long[:97], i)); err != nil {
+			t.Fatalf("delete %d: %v", i, err)
+		}
+	}
+	if err := tx.Delete(long[:97] + "xxx"); !errors.As(err, &le) || le.Limit != "max_state_bytes" {
+		t.Fatalf("deletes over twice max_state_bytes: %v", err)
+	}
+}

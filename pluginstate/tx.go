@@ -39,6 +39,17 @@ func DefaultLimits() Limits {
 // page through with its startAfter until a page comes back empty.
 const MaxPage = 1000
 
+// A transaction remembers what it read, to tell at commit whether another
+// commit changed it, key by key up to maxReads keys (or maxReadBytes of
+// keys) and maxScans Keys queries; beyond, it remembers only the version of
+// the whole namespace, and any commit to the namespace since its snapshot
+// is a conflict. So a call reading without end holds bounded memory.
+const (
+	maxReads     = 10_000
+	maxReadBytes = 1 << 20
+	maxScans     = 1_000
+)
+
 // Tx is a transaction on one namespace. Its first read takes a snapshot of
 // the database; reads see that snapshot and the transaction's own writes,
 // which are buffered until Commit. A Tx touches the database only when
@@ -54,9 +65,15 @@ type Tx struct {
 	snap                 *sql.Tx
 	getSt, oldSt, keysSt *sql.Stmt // bound to snap
 
-	writes map[string]write
-	reads  map[string]mark // what each key read had in the snapshot
-	scans  []scan          // the Keys queries of the snapshot
+	writes     map[string]write
+	writeBytes int64           // of the keys and values of writes
+	reads      map[string]mark // what each key read had in the snapshot
+	readBytes  int             // of the keys of reads
+	scans      []scan          // the Keys queries of the snapshot
+	// wide: the transaction read too much to remember it key by key;
+	// version is the namespace's in the snapshot (-1: none yet).
+	wide    bool
+	version int64
 
 	base   *usage           // the namespace's usage in the snapshot
 	upper  usage            // what the buffered writes add at most
@@ -156,7 +173,13 @@ func (tx *Tx) Get(key string) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if _, seen := tx.reads[key]; !seen {
+	if _, seen := tx.reads[key]; !seen && !tx.wide {
+		if len(tx.reads) >= maxReads || tx.readBytes+len(key) > maxReadBytes {
+			if err := tx.widen("get"); err != nil {
+				return nil, false, err
+			}
+			return v, ok, nil
+		}
 		if tx.reads == nil {
 			tx.reads = map[string]mark{}
 		}
@@ -165,8 +188,21 @@ func (tx *Tx) Get(key string) ([]byte, bool, error) {
 			m.sum = sum(v)
 		}
 		tx.reads[key] = m
+		tx.readBytes += len(key)
 	}
 	return v, ok, nil
+}
+
+// widen makes the transaction remember the namespace's version instead of
+// what it read key by key.
+func (tx *Tx) widen(op string) error {
+	tx.version = -1
+	err := tx.snap.Stmt(tx.s.stmts.version).QueryRow(tx.ns).Scan(&tx.version)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return tx.poison(op, err)
+	}
+	tx.wide, tx.reads, tx.scans, tx.readBytes = true, nil, nil, 0
+	return nil
 }
 
 // read reads key in the snapshot.
@@ -206,6 +242,9 @@ func (tx *Tx) Set(key string, value []byte) error {
 		return &LimitError{Limit: "max_state_value_size", Max: int64(tx.lim.MaxValueSize), Got: int64(len(value)),
 			Msg: fmt.Sprintf("the value for key %q is %d bytes, over the limit of %d", key, len(value), tx.lim.MaxValueSize)}
 	}
+	if err := tx.bound(key, int64(len(key)+len(value))); err != nil {
+		return err
+	}
 	if err := tx.quota(key, int64(len(key)+len(value))); err != nil {
 		return err
 	}
@@ -213,9 +252,33 @@ func (tx *Tx) Set(key string, value []byte) error {
 	return nil
 }
 
-// Delete removes key; removing a key that is not set is not an error.
+// bound keeps the buffered writes, deletes included, within twice the
+// namespace's limits (what replacing all of it takes), so that a call
+// cannot make the host hold more: beyond, a Set or Delete fails with a
+// *LimitError.
+func (tx *Tx) bound(key string, size int64) error {
+	if _, ok := tx.writes[key]; ok {
+		return nil // replaces a write: counted once, as an upper bound
+	}
+	switch {
+	case int64(len(tx.writes)) >= 2*max(tx.lim.MaxKeys, 1):
+		return &LimitError{Limit: "max_state_keys", Max: tx.lim.MaxKeys, Got: int64(len(tx.writes)) + 1,
+			Msg: fmt.Sprintf("one call may set or delete at most %d keys (twice the limit of keys)", 2*max(tx.lim.MaxKeys, 1))}
+	case tx.writeBytes+size > 2*max(tx.lim.MaxBytes, 1<<10):
+		return &LimitError{Limit: "max_state_bytes", Max: tx.lim.MaxBytes, Got: tx.writeBytes + size,
+			Msg: fmt.Sprintf("one call may set or delete at most %d bytes of keys and values (twice the limit of bytes)", 2*max(tx.lim.MaxBytes, 1<<10))}
+	}
+	return nil
+}
+
+// Delete removes key; removing a key that is not set is not an error. It
+// fails with a *LimitError when the call has set or deleted too many keys
+// (see Set).
 func (tx *Tx) Delete(key string) error {
 	if err := tx.usable("delete"); err != nil {
+		return err
+	}
+	if err := tx.bound(key, int64(len(key))); err != nil {
 		return err
 	}
 	if tx.exact {
@@ -230,6 +293,9 @@ func (tx *Tx) Delete(key string) error {
 func (tx *Tx) put(key string, w write) {
 	if tx.writes == nil {
 		tx.writes = map[string]write{}
+	}
+	if _, ok := tx.writes[key]; !ok {
+		tx.writeBytes += int64(len(key) + len(w.value))
 	}
 	if !w.del {
 		if old, ok := tx.writes[key]; !ok || old.del {
@@ -394,7 +460,15 @@ func (tx *Tx) Keys(prefix string, startAfter *string, limit int) ([]string, erro
 	if err != nil {
 		return nil, tx.poison("keys", err)
 	}
-	tx.scans = append(tx.scans, scan{from: from, to: to, after: after, limit: qlimit, sum: h})
+	if !tx.wide {
+		if len(tx.scans) >= maxScans {
+			if err := tx.widen("keys"); err != nil {
+				return nil, err
+			}
+		} else {
+			tx.scans = append(tx.scans, scan{from: from, to: to, after: after, limit: qlimit, sum: h})
+		}
+	}
 	seen := make(map[string]bool, len(stored))
 	var out []string
 	for _, k := range stored {
@@ -562,6 +636,16 @@ func (tx *Tx) Commit() error {
 // still what its snapshot had.
 func (tx *Tx) validate(w *sql.Tx) error {
 	s := tx.s
+	if tx.wide {
+		v := int64(-1)
+		if err := w.Stmt(s.stmts.version).QueryRow(tx.ns).Scan(&v); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return s.fail("commit", err)
+		}
+		if v != tx.version {
+			return &ConflictError{Msg: fmt.Sprintf("this call read more than %d keys, and another call changed the plugin's state meanwhile", maxReads)}
+		}
+		return nil
+	}
 	if len(tx.reads) > 0 {
 		get := w.Stmt(s.stmts.get)
 		// In key order, so that the conflict reported does not depend on
