@@ -525,8 +525,14 @@ func readStateDoc(src string, lim pluginstate.Limits) (*stateDoc, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseStateDoc(srcName(src), data, max)
+}
+
+// parseStateDoc parses a document of state export of at most max bytes;
+// name is where it came from, for errors.
+func parseStateDoc(name string, data []byte, max int64) (*stateDoc, error) {
 	bad := func(format string, args ...any) error {
-		return &cliError{kind: string(host.KindInvalidInput), msg: srcName(src) + ": " + fmt.Sprintf(format, args...)}
+		return &cliError{kind: string(host.KindInvalidInput), msg: name + ": " + fmt.Sprintf(format, args...)}
 	}
 	if int64(len(data)) > max {
 		return nil, bad("over %d bytes, more than the plugin's state limits allow (max_state_bytes, max_state_keys)", max)
