@@ -200,6 +200,10 @@ type limitsJSON struct {
 	MaxInstances         int               `json:"max_instances"`
 	MaxCallsPerInstance  int               `json:"max_calls_per_instance"`
 	LogRate              int               `json:"log_rate"`
+	MaxStateKeySize      int               `json:"max_state_key_size"`
+	MaxStateValueSize    int               `json:"max_state_value_size"`
+	MaxStateBytes        int64             `json:"max_state_bytes"`
+	MaxStateKeys         int64             `json:"max_state_keys"`
 	Env                  map[string]string `json:"env,omitempty"`
 	Dirs                 []host.DirConfig  `json:"dirs,omitempty"`
 }
@@ -209,6 +213,8 @@ func limits(l host.Limits) limitsJSON {
 		MaxMemory: l.MaxMemory, FuelLimit: l.FuelLimit, ExecutionTimeoutSecs: l.ExecutionTimeout.Seconds(),
 		AllowWASI: l.AllowWASI, DebugEnabled: l.DebugEnabled, MaxPluginSize: l.MaxPluginSize,
 		MaxInstances: l.MaxInstances, MaxCallsPerInstance: l.MaxCallsPerInstance, LogRate: l.LogRate,
+		MaxStateKeySize: l.MaxStateKeySize, MaxStateValueSize: l.MaxStateValueSize,
+		MaxStateBytes: l.MaxStateBytes, MaxStateKeys: l.MaxStateKeys,
 		Env: l.Env, Dirs: l.Dirs,
 	}
 }
@@ -339,6 +345,10 @@ func pluginsInspect(c *cli.Context) error {
 		fmt.Fprintf(t, "  max_instances\t%d\n", l.MaxInstances)
 		fmt.Fprintf(t, "  max_calls_per_instance\t%d\n", l.MaxCallsPerInstance)
 		fmt.Fprintf(t, "  log_rate\t%d messages/s\n", l.LogRate)
+		fmt.Fprintf(t, "  max_state_key_size\t%s\n", bytesText(int64(l.MaxStateKeySize)))
+		fmt.Fprintf(t, "  max_state_value_size\t%s\n", bytesText(int64(l.MaxStateValueSize)))
+		fmt.Fprintf(t, "  max_state_bytes\t%s\n", bytesText(l.MaxStateBytes))
+		fmt.Fprintf(t, "  max_state_keys\t%d\n", l.MaxStateKeys)
 		for _, k := range sortedKeys(l.Env) {
 			fmt.Fprintf(t, "  env\t%s=%s\n", k, l.Env[k])
 		}

@@ -147,6 +147,18 @@ func TestStateCommandErrors(t *testing.T) {
 	contains(t, "corrupt database", e["message"].(string), "state database "+db+": open: the file is not a database")
 }
 
+// plugins inspect shows the state limits in force.
+func TestInspectStateLimits(t *testing.T) {
+	home := fixtureHome(t)
+	writeFile(t, home, "plugins.toml", "[plugins.fixture]\nmax_state_keys = 7\n")
+	l := runJSON(t, home, 0, "plugins", "inspect", "fixture")["limits"].(map[string]any)
+	if l["max_state_keys"] != 7.0 || l["max_state_key_size"] != 1024.0 || l["max_state_value_size"] != float64(1<<20) || l["max_state_bytes"] != float64(64<<20) {
+		t.Fatalf("limits: %v", l)
+	}
+	r := runCLI(t, home, 0, "plugins", "inspect", "fixture")
+	contains(t, "inspect", r.stdout, "max_state_keys          7", "max_state_value_size    1 MiB (1048576 bytes)")
+}
+
 func TestPluginsRemoveState(t *testing.T) {
 	home := fixtureHome(t)
 	state := stateDocText(t, "fixture", "k", "v", "k2", "v2")
