@@ -65,6 +65,10 @@ fuzz:
 test: vet fmt-check generate-check unit race fuzz memcheck
 	@echo "make test: all checks passed"
 
+# --- examples' own unit tests (issue 12): cargo test of examples/rust-plugin, ... --------
+# A prerequisite added here, not on the line above, so that blocks stay separate.
+test: examples-test
+
 BENCHTIME ?= 1s
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...

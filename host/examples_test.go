@@ -119,7 +119,7 @@ func TestExampleJS(t *testing.T) {
 // Every example component loads from a plugin home and runs; the cache
 // makes the second host's loads fast.
 func TestExamplesLoadAll(t *testing.T) {
-	names := []string{"js-plugin", "python-plugin", "c-plugin"}
+	names := []string{"js-plugin", "python-plugin", "c-plugin", "rust-plugin"}
 	wasms := map[string][]byte{}
 	for _, n := range names {
 		wasms[n] = builtexample.Wasm(t, n)
@@ -153,6 +153,10 @@ func TestExamplesLoadAll(t *testing.T) {
 		c, _ := h.Plugin("c-plugin")
 		if res, err := c.ExecuteTask(ctx, "checksum", `{"text":"abc"}`, false); err != nil || res.Output == "" {
 			t.Errorf("c checksum: %+v %v", res, err)
+		}
+		rs, _ := h.Plugin("rust-plugin")
+		if res, err := rs.ExecuteTask(ctx, "bump-version", `{"version":"0.1.0"}`, true); err != nil || res.Message != "would bump 0.1.0 to 0.1.1" {
+			t.Errorf("rust bump-version: %+v %v", res, err)
 		}
 		py, _ := h.Plugin("python-plugin")
 		if out, err := py.CallFunction(ctx, "slugify", "", []string{`"Hello, World"`}); err != nil || out != `"hello-world"` {

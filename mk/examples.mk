@@ -4,15 +4,15 @@
 #     make -f mk/examples.mk examples
 #
 # Targets:
-#   examples                       every example that can be built here (rust-plugin only
-#                                  where rustup has wasm32-wasip2; otherwise a "skipped" line)
+#   examples                       every example
 #   example-js example-python example-c example-legacy example-rust
-#   tools-apt tools-npm tools-python tools-cargo     tool installs (idempotent, stamped)
+#   examples-test                  the examples' own unit tests (cargo test of rust-plugin)
+#   tools-apt tools-npm tools-python tools-cargo tools-rust   tool installs (idempotent, stamped)
 #   examples-clean
 # Variables for other fragments (paths relative to the repository root):
 #   EXAMPLES_DIR JS_PLUGIN_WASM PY_PLUGIN_WASM C_PLUGIN_WASM LEGACY_PLUGIN_WASM
-#   RUST_PLUGIN_WASM NODE_MODULES; WASM_TOOLS (absolute path of the wasm-tools binary,
-#   built by tools-cargo), TOOLCACHE.
+#   RUST_PLUGIN_WASM NODE_MODULES; WASM_TOOLS (absolute path of the wasm-tools
+#   binary, built by tools-cargo), RUST_WASM_STAMP (tools-rust), TOOLCACHE.
 #
 # Everything a build needs is installed by the tools-* targets: nothing has to be
 # installed by hand. Slow installs (the componentize-py venv, wasm-tools and
@@ -66,7 +66,7 @@ EXAMPLES_PYTHON ?= python3
 EXAMPLES_CLANG ?= clang
 
 .PHONY: examples example-js example-python example-c example-legacy example-rust \
-	tools-npm tools-python tools-cargo tools-apt examples-clean
+	examples-test example-rust-test tools-npm tools-python tools-cargo tools-apt tools-rust examples-clean
 
 # ---------------------------------------------------------------------------------
 # Tool installs
@@ -133,6 +133,26 @@ $(WIT_BINDGEN_STAMP):
 	cargo install --quiet --locked --force --root "$(CARGO_TOOLS_ROOT)" "wit-bindgen-cli@$(WIT_BINDGEN_CLI_VERSION)"; \
 	"$(WIT_BINDGEN)" --version; \
 	rm -f "$(CARGO_TOOLS_ROOT)"/.wit-bindgen-cli-*.stamp; touch "$@"
+
+# --- Rust: the wasm32-wasip2 target, added to the active toolchain by rustup ---------
+# The stamp is per toolchain (rustc's commit), so a new toolchain gets the target too;
+# flock keeps two makes from running rustup at once.
+RUST_COMMIT := $(shell rustc -vV 2>/dev/null | sed -n 's/^commit-hash: //p' | cut -c1-12)
+RUST_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+RUST_WASM_STAMP := $(TOOLCACHE)/rust/wasm32-wasip2-$(or $(RUST_COMMIT),none).stamp
+tools-rust: $(RUST_WASM_STAMP)
+$(RUST_WASM_STAMP):
+	@set -e; \
+	command -v rustup >/dev/null 2>&1 && command -v cargo >/dev/null 2>&1 || { \
+	  echo "tools-rust: rustup and cargo are needed (https://rustup.rs); the wasm32-wasip2 target comes from rustup" >&2; exit 1; }; \
+	mkdir -p "$(TOOLCACHE)/rust"; \
+	flock "$(TOOLCACHE)/rust/.lock" sh -c ' \
+	  if rustup target list --installed | grep -qx wasm32-wasip2; then exit 0; fi; \
+	  echo "tools-rust: rustup target add wasm32-wasip2"; \
+	  rustup target add wasm32-wasip2'; \
+	rustup target list --installed | grep -qx wasm32-wasip2 || { \
+	  echo "tools-rust: rustup target add wasm32-wasip2 did not install the target" >&2; exit 1; }; \
+	rm -f "$(TOOLCACHE)"/rust/wasm32-wasip2-*.stamp; touch "$@"
 
 # ---------------------------------------------------------------------------------
 # Examples
@@ -201,25 +221,31 @@ $(EXAMPLES_ROOT)/$(LEGACY_PLUGIN_WASM): $(EXAMPLES_ROOT)/examples/legacy-plugin/
 	  -o $(LEGACY_PLUGIN_WASM).tmp examples/legacy-plugin/plugin.c; \
 	mv $(LEGACY_PLUGIN_WASM).tmp $(LEGACY_PLUGIN_WASM)
 
-# --- Rust: wit-bindgen guest, needs the wasm32-wasip2 target from rustup -------------
-# Always runs cargo when the target is there (cargo knows what is up to date).
-example-rust:
+# --- Rust: wit-bindgen guest, world driftless:plugin/plugin -------------------------
+# Always runs cargo (cargo knows what is up to date); crates come from crates.io at the
+# versions of Cargo.lock (--locked) and are cached in cargo's own registry cache.
+RUST_TARGET_DIR := build/rust-plugin-target
+example-rust: $(RUST_WASM_STAMP)
 	@set -e; cd "$(EXAMPLES_ROOT)"; \
-	if ! command -v rustup >/dev/null 2>&1; then \
-	  echo "examples: rust-plugin skipped: rustup is not installed (the wasm32-wasip2 target comes from rustup)"; exit 0; fi; \
-	installed="$$(rustup target list --installed 2>/dev/null | tr '\n' ' ')"; \
-	case " $$installed " in \
-	  *" wasm32-wasip2 "*) ;; \
-	  *) echo "examples: rust-plugin skipped: Rust target wasm32-wasip2 is not installed (rustup target list --installed: $${installed% }); run 'rustup target add wasm32-wasip2' where rustup's servers are reachable"; exit 0;; \
-	esac; \
 	echo "example-rust: cargo build examples/rust-plugin (wasm32-wasip2) -> $(RUST_PLUGIN_WASM)"; \
 	cargo build --quiet --release --locked --manifest-path examples/rust-plugin/Cargo.toml \
-	  --target wasm32-wasip2 --target-dir build/rust-plugin-target; \
+	  --target wasm32-wasip2 --target-dir $(RUST_TARGET_DIR); \
 	mkdir -p $(EXAMPLES_DIR); \
-	cp build/rust-plugin-target/wasm32-wasip2/release/rust_plugin.wasm $(RUST_PLUGIN_WASM)
+	cp $(RUST_TARGET_DIR)/wasm32-wasip2/release/rust_plugin.wasm $(RUST_PLUGIN_WASM).tmp; \
+	mv $(RUST_PLUGIN_WASM).tmp $(RUST_PLUGIN_WASM)
+
+# Its unit tests run on the build machine's own target (the host imports are replaced
+# by test doubles there, see examples/rust-plugin/src/host.rs).
+examples-test: example-rust-test
+example-rust-test:
+	@set -e; cd "$(EXAMPLES_ROOT)"; \
+	command -v cargo >/dev/null 2>&1 || { echo "example-rust-test: cargo not found" >&2; exit 1; }; \
+	echo "example-rust-test: cargo test examples/rust-plugin ($(RUST_HOST))"; \
+	cargo test --quiet --locked --manifest-path examples/rust-plugin/Cargo.toml \
+	  --target $(RUST_HOST) --target-dir $(RUST_TARGET_DIR)
 
 examples-clean:
-	cd "$(EXAMPLES_ROOT)" && rm -rf $(EXAMPLES_DIR) build/rust-plugin-target
+	cd "$(EXAMPLES_ROOT)" && rm -rf $(EXAMPLES_DIR) $(RUST_TARGET_DIR)
 
 # Go plugins built with the standard Go toolchain: example-go, go-adapter.
 include $(EXAMPLES_ROOT)/mk/goguest.mk

@@ -223,3 +223,97 @@ func TestAllExamplesTogether(t *testing.T) {
 		t.Errorf("template: %q", r.stdout)
 	}
 }
+
+// TestRustPluginREADME runs what examples/rust-plugin/README.md shows:
+// every task (with and without check mode), the collector, the template
+// extensions, both pipelines of its log components, and its errors.
+func TestRustPluginREADME(t *testing.T) {
+	home := newHome(t)
+	dir := repoPath(t, "examples/rust-plugin")
+	r := runCLI(t, home, 0, "plugins", "install", builtexample.Path(t, "rust-plugin"))
+	contains(t, "install", r.stdout, "installed rust-plugin 0.1.0 (component)",
+		"tasks: bump-version, ensure-line; facts: rust; templates: truncate (filter), semver_bump (function); logs: sequence, logfmt, contains, logfmt-out")
+
+	r = runCLI(t, home, 0, "task", "run", "rust-plugin.bump-version", "--config", `{"version": "1.2.3", "part": "minor"}`, "--check")
+	contains(t, "bump-version --check", r.stdout, "status   changed", "message  would bump 1.2.3 to 1.3.0", "diff\n  --- version\n  +++ version\n  -1.2.3\n  +1.3.0")
+	doc := runJSON(t, home, 0, "task", "run", "rust-plugin.bump-version", "--config", `{"version": "1.2.3"}`)
+	if out := doc["output"].(map[string]any); doc["status"] != "changed" || out["version"] != "1.2.4" || out["check_mode"] != false {
+		t.Errorf("bump-version: %v", doc)
+	}
+	r = runCLI(t, home, 0, "--log-level", "info", "task", "run", "rust-plugin.ensure-line", "--config", `{"text": "a\nb\n", "line": "c"}`)
+	contains(t, "ensure-line", r.stdout, "status   changed", `message  added line "c"`, "diff\n  --- text\n  +++ text\n  +c")
+	contains(t, "ensure-line log", r.stderr, `msg="ensure-line: added line \"c\""`, "plugin=rust-plugin")
+	doc = runJSON(t, home, 0, "task", "run", "rust-plugin.ensure-line", "--config", `{"text": "a\nc", "line": "c"}`, "--check")
+	if doc["status"] != "ok" || doc["message"] != "line already present" {
+		t.Errorf("ensure-line, nothing to do: %v", doc)
+	}
+	// Errors: the schema (the host's check), the plugin's own check, an unknown task.
+	e := errorOf(t, runJSON(t, home, 2, "task", "run", "rust-plugin.bump-version", "--config", `{"version": "one"}`), "invalid-config")
+	contains(t, "schema error", e["message"].(string), "at /version")
+	e = errorOf(t, runJSON(t, home, 2, "task", "run", "rust-plugin.ensure-line", "--config", `{"text": "", "line": "a\nb"}`), "invalid-config")
+	contains(t, "plugin error", e["message"].(string), `plugin rust-plugin: tasks.execute: ensure-line: "line" must be one non-empty line`)
+	errorOf(t, runJSON(t, home, 2, "task", "run", "rust-plugin.nope"), "not-found")
+
+	facts := runJSON(t, home, 0, "facts", "collect", "rust-plugin.rust")
+	if f := facts["rust-plugin"].(map[string]any); f["language"] != "rust" || f["target"] != "wasm32-wasip2" || f["timestamp"] == nil {
+		t.Errorf("facts: %v", facts)
+	}
+	r = cliIn(t, home, dir, "", "template", "render", "release.tmpl")
+	expect(t, r, 0)
+	if r.stdout != "Driftless plugins in Rust:...\nnext release: 1.5.0\nbuilt with: rust (wit-bindgen 0.63.0)\n" {
+		t.Errorf("release.tmpl rendered %q", r.stdout)
+	}
+	r = cliIn(t, home, "", `{{ "x" | truncate(-1) }}`, "-o", "json", "template", "render", "-")
+	expect(t, r, 2)
+	contains(t, "filter error", r.stdout, `"kind": "invalid-input"`, "truncate: length must be an integer from 0 to 1000000")
+
+	r = cliIn(t, home, dir, "", "logs", "run", "pipeline.toml")
+	expect(t, r, 0)
+	if want := "time=2024-05-01T10:00:01.25Z level=warn msg=\"slow request\" path=/api/users ms=1500\n" +
+		"time=2024-05-01T10:00:02Z level=error msg=\"upstream timed out\" path=/api/orders upstream=billing\n"; r.stdout != want {
+		t.Errorf("pipeline.toml:\n%s", r.stdout)
+	}
+	r = cliIn(t, home, dir, "", "--log-level", "info", "logs", "run", "sequence.toml")
+	expect(t, r, 0)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[2], ` level=debug msg="heartbeat 3" seq=3`) || !strings.HasPrefix(lines[0], "time=20") {
+		t.Errorf("sequence.toml:\n%s", r.stdout)
+	}
+	contains(t, "destructor log", r.stderr, `msg="logfmt-out: wrote 3 entries" plugin=rust-plugin`)
+
+	// A strict parser's error stops the pipeline, naming the stage.
+	work := t.TempDir()
+	writeFile(t, work, "in.log", "msg=fine\nnot logfmt\n")
+	writeFile(t, work, "p.toml", "[[sources]]\ntype = \"file\"\npath = \"in.log\"\n\n[parser]\nplugin = \"rust-plugin\"\nname = \"logfmt\"\nconfig = { strict = true }\n\n[[outputs]]\nplugin = \"rust-plugin\"\nname = \"logfmt-out\"\nto = \"stdout\"\n")
+	r = cliIn(t, home, work, "", "logs", "run", "p.toml")
+	if r.code == 0 {
+		t.Errorf("strict parser: %s", r)
+	}
+	contains(t, "strict parser", r.stderr, "logs.parser.parse: logfmt: line 2 of the batch: no key=value pair: not logfmt")
+
+	doc = runJSON(t, home, 0, "plugins", "inspect", "rust-plugin")
+	if len(doc["log_components"].([]any)) != 4 || len(doc["tasks"].([]any)) != 2 {
+		t.Errorf("inspect: %v", doc)
+	}
+	r = runCLI(t, home, 0, "plugins", "doc", "rust-plugin.ensure-line")
+	contains(t, "doc", r.stdout, "= text", "= line", "- state", "supports check mode")
+
+	// apply: its tasks in a playbook, with its template extensions in configs.
+	play := writeFile(t, t.TempDir(), "play.toml", `[[tasks]]
+uses = "rust-plugin.bump-version"
+config = { version = "{{ semver_bump('0.9.9') }}", part = "minor" }
+register = "v"
+
+[[tasks]]
+uses = "rust-plugin.ensure-line"
+config = { text = "", line = "version={{ v.output.version }}" }
+`)
+	doc = runJSON(t, home, 0, "apply", play, "--check")
+	tasks := doc["tasks"].([]any)
+	if m := tasks[0].(map[string]any)["message"]; m != "would bump 0.9.10 to 0.10.0" {
+		t.Errorf("apply: first message %v", m)
+	}
+	if m := tasks[1].(map[string]any)["message"]; m != `would add line "version=0.10.0"` {
+		t.Errorf("apply: second message %v", m)
+	}
+}
