@@ -5,13 +5,13 @@
 #
 # Targets:
 #   examples                       every example
-#   example-js example-python example-c example-legacy example-rust
+#   example-js example-python example-c example-legacy example-rust example-ts
 #   examples-test                  the examples' own unit tests (cargo test of rust-plugin)
 #   tools-apt tools-npm tools-python tools-cargo tools-rust   tool installs (idempotent, stamped)
 #   examples-clean
 # Variables for other fragments (paths relative to the repository root):
 #   EXAMPLES_DIR JS_PLUGIN_WASM PY_PLUGIN_WASM C_PLUGIN_WASM LEGACY_PLUGIN_WASM
-#   RUST_PLUGIN_WASM NODE_MODULES; WASM_TOOLS (absolute path of the wasm-tools
+#   RUST_PLUGIN_WASM TS_PLUGIN_WASM NODE_MODULES; WASM_TOOLS (absolute path of the wasm-tools
 #   binary, built by tools-cargo), RUST_WASM_STAMP (tools-rust), TOOLCACHE.
 #
 # Everything a build needs is installed by the tools-* targets: nothing has to be
@@ -34,6 +34,7 @@ PY_PLUGIN_WASM := $(EXAMPLES_DIR)/python-plugin.wasm
 C_PLUGIN_WASM := $(EXAMPLES_DIR)/c-plugin.wasm
 LEGACY_PLUGIN_WASM := $(EXAMPLES_DIR)/legacy-plugin.wasm
 RUST_PLUGIN_WASM := $(EXAMPLES_DIR)/rust-plugin.wasm
+TS_PLUGIN_WASM := $(EXAMPLES_DIR)/ts-plugin.wasm
 
 TOOLCACHE ?= $(if $(HOME),$(HOME),/tmp)/.cache/driftless
 
@@ -65,7 +66,7 @@ WASI_REACTOR_ADAPTER := $(NODE_MODULES)/@bytecodealliance/jco/lib/wasi_snapshot_
 EXAMPLES_PYTHON ?= python3
 EXAMPLES_CLANG ?= clang
 
-.PHONY: examples example-js example-python example-c example-legacy example-rust \
+.PHONY: examples example-js example-python example-c example-legacy example-rust example-ts \
 	examples-test example-rust-test tools-npm tools-python tools-cargo tools-apt tools-rust examples-clean
 
 # ---------------------------------------------------------------------------------
@@ -162,7 +163,7 @@ $(RUST_WASM_STAMP):
 EX_OUT := $(EXAMPLES_ROOT)/$(EXAMPLES_DIR)
 EX_WIT := $(EXAMPLES_ROOT)/wit/plugin.wit
 
-examples: example-js example-python example-c example-legacy example-rust
+examples: example-js example-python example-c example-legacy example-rust example-ts
 	@echo "examples: built in $(EXAMPLES_DIR)/:"; cd "$(EXAMPLES_ROOT)" && ls -l $(EXAMPLES_DIR)/*.wasm
 
 # --- JavaScript: componentize-js, world driftless:plugin/plugin --------------------
@@ -243,6 +244,22 @@ example-rust-test:
 	echo "example-rust-test: cargo test examples/rust-plugin ($(RUST_HOST))"; \
 	cargo test --quiet --locked --manifest-path examples/rust-plugin/Cargo.toml \
 	  --target $(RUST_HOST) --target-dir $(RUST_TARGET_DIR)
+
+# --- TypeScript: jco guest-types + tsc (pinned in tools/npm) + componentize-js ----------
+# World of its own (examples/ts-plugin/wit/world.wit), with the contract as a dependency
+# as in the C example. A type error stops the build at tsc (tools/npm/build-ts.mjs).
+TS_PLUGIN_WORK := $(EXAMPLES_DIR)/ts-plugin
+example-ts: $(EXAMPLES_ROOT)/$(TS_PLUGIN_WASM)
+$(EXAMPLES_ROOT)/$(TS_PLUGIN_WASM): $(wildcard $(EXAMPLES_ROOT)/examples/ts-plugin/src/*.ts) \
+		$(EXAMPLES_ROOT)/examples/ts-plugin/tsconfig.json $(EXAMPLES_ROOT)/examples/ts-plugin/wit/world.wit \
+		$(EX_WIT) $(EXAMPLES_ROOT)/$(NPM_DIR)/build-ts.mjs $(EXAMPLES_ROOT)/$(NPM_DIR)/componentize.mjs $(NPM_STAMP)
+	@set -e; cd "$(EXAMPLES_ROOT)"; w=$(TS_PLUGIN_WORK); \
+	echo "example-ts: jco guest-types + tsc + componentize-js examples/ts-plugin -> $(TS_PLUGIN_WASM)"; \
+	rm -rf $$w; mkdir -p $$w/wit/deps/driftless-plugin; \
+	cp examples/ts-plugin/wit/world.wit $$w/wit/; cp wit/plugin.wit $$w/wit/deps/driftless-plugin/; \
+	node $(NPM_DIR)/build-ts.mjs --project examples/ts-plugin --wit $$w/wit --world ts-plugin \
+	  --js-dir $$w/js --out $(TS_PLUGIN_WASM).tmp; \
+	mv $(TS_PLUGIN_WASM).tmp $(TS_PLUGIN_WASM)
 
 examples-clean:
 	cd "$(EXAMPLES_ROOT)" && rm -rf $(EXAMPLES_DIR) $(RUST_TARGET_DIR)

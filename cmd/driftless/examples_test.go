@@ -5,11 +5,14 @@ package main
 // the builds they skip (fail under DRIFTLESS_REQUIRE_EXAMPLES=1).
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/driftless-dev/driftless/internal/builtexample"
 )
@@ -315,5 +318,82 @@ config = { text = "", line = "version={{ v.output.version }}" }
 	}
 	if m := tasks[1].(map[string]any)["message"]; m != `would add line "version=0.10.0"` {
 		t.Errorf("apply: second message %v", m)
+	}
+}
+
+// TestTSPluginREADME runs what examples/ts-plugin/README.md shows.
+func TestTSPluginREADME(t *testing.T) {
+	home := newHome(t)
+	r := runCLI(t, home, 0, "plugins", "install", builtexample.Path(t, "ts-plugin"))
+	contains(t, "install", r.stdout, "installed ts-plugin 0.1.0 (component)", "tasks: set-json; templates: pad (filter), plural (function)")
+
+	r = runCLI(t, home, 0, "task", "run", "ts-plugin.set-json", "--check", "--config", `{"document": {"server": {"port": 80}}, "path": "server.port", "value": 8080}`)
+	contains(t, "set-json --check", r.stdout, "status   changed", "message  would set server.port to 8080", "diff\n  --- server.port\n  +++ server.port\n  -80\n  +8080")
+	doc := runJSON(t, home, 0, "task", "run", "ts-plugin.set-json", "--config", `{"path": "motd", "value": "hi"}`)
+	if out := doc["output"].(map[string]any); doc["status"] != "changed" || out["document"].(map[string]any)["motd"] != "hi" {
+		t.Errorf("set-json: %v", doc)
+	}
+	e := errorOf(t, runJSON(t, home, 2, "task", "run", "ts-plugin.set-json", "--config", `{"document": {"server": 1}, "path": "server.port", "value": 8080}`), "invalid-config")
+	contains(t, "plugin error", e["message"].(string), "plugin ts-plugin: tasks.execute: set-json: server is not an object")
+
+	r = cliIn(t, home, repoPath(t, "examples/ts-plugin"), "", "template", "render", "report.tmpl")
+	expect(t, r, 0)
+	if r.stdout != "1 plugin in TypeScript, 3 checks: types from WIT, tsc, componentize-js\nbuild 000042\n" {
+		t.Errorf("report.tmpl rendered %q", r.stdout)
+	}
+	r = cliIn(t, home, "", `{{ "7" | pad(3, "00") }}`, "template", "render", "-")
+	expect(t, r, 2)
+	contains(t, "filter error", r.stderr, "filter pad: plugin ts-plugin: templates.apply-filter: pad: fill must be one character")
+}
+
+// TestTSPluginTypeErrorFailsBuild builds a copy of examples/ts-plugin
+// whose task definition has a field of the wrong type, with the build
+// script make uses: tsc must stop the build and no component may appear.
+func TestTSPluginTypeErrorFailsBuild(t *testing.T) {
+	npm := builtexample.NPMTools(t)
+	work := t.TempDir()
+	project := filepath.Join(work, "ts-plugin")
+	for _, f := range []string{"tsconfig.json", "src/plugin.ts", "wit/world.wit"} {
+		data, err := os.ReadFile(repoPath(t, filepath.Join("examples/ts-plugin", f)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "src/plugin.ts" {
+			const good, bad = "    supportsCheckMode: true,\n", "    supportsCheckMode: 'yes',\n"
+			if strings.Count(string(data), good) != 1 {
+				t.Fatalf("src/plugin.ts no longer has exactly one %q: update this test", good)
+			}
+			data = []byte(strings.Replace(string(data), good, bad, 1))
+		}
+		dst := filepath.Join(project, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wit := filepath.Join(project, "wit")
+	contract, err := os.ReadFile(repoPath(t, "wit/plugin.wit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(wit, "deps", "driftless-plugin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(wit, "deps", "driftless-plugin"), "plugin.wit", string(contract))
+
+	out := filepath.Join(work, "ts-plugin.wasm")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(npm, "build-ts.mjs"), "--project", project,
+		"--wit", wit, "--world", "ts-plugin", "--out", out)
+	output, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the build succeeded with a type error:\n%s", output)
+	}
+	contains(t, "build output", string(output), "error TS2322: Type 'string' is not assignable to type 'boolean'.", "build-ts: tsc failed")
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was written", out)
 	}
 }

@@ -7,6 +7,7 @@ package builtexample
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -58,6 +59,38 @@ func missing(t testing.TB, path, name string) {
 	t.Helper()
 	target := "example-" + strings.TrimSuffix(name, "-plugin")
 	msg := path + " is not built; run `make -f mk/examples.mk " + target + "` (make test builds it)"
+	if Required() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// Root returns the repository's root directory.
+func Root() string {
+	_, self, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(filepath.Dir(self)))
+}
+
+// NPMTools returns the directory of the pinned npm tools (tools/npm, with
+// its node_modules installed by `make -f mk/examples.mk tools-npm`), or
+// skips the test (fails it when Required) when node or the tools are
+// missing.
+func NPMTools(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(Root(), "tools", "npm")
+	if _, err := exec.LookPath("node"); err != nil {
+		Unavailable(t, "node is not installed (node 20+ is needed)")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".driftless-npm-ci.stamp")); err != nil {
+		Unavailable(t, "tools/npm/node_modules is not installed; run `make -f mk/examples.mk tools-npm` (make test installs it)")
+	}
+	return dir
+}
+
+// Unavailable skips the test because something it needs is missing (msg
+// says what and how to get it), or fails it when Required.
+func Unavailable(t testing.TB, msg string) {
+	t.Helper()
 	if Required() {
 		t.Fatal(msg)
 	}
