@@ -68,6 +68,9 @@ test: vet fmt-check generate-check unit race fuzz memcheck
 # --- examples' own unit tests (issue 12): cargo test of examples/rust-plugin, ... --------
 # A prerequisite added here, not on the line above, so that blocks stay separate.
 test: examples-test
+# The tests that build plugins (cmd/driftless: plugins new) find wit-bindgen, wasm-tools
+# and their caches in the tool cache.
+unit race: export DRIFTLESS_TOOLCACHE = $(TOOLCACHE)
 
 BENCHTIME ?= 1s
 bench:

@@ -22,8 +22,9 @@ import (
 func pluginsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "plugins",
-		Usage: "list, inspect, validate, install, remove and document plugins",
+		Usage: "create, list, inspect, validate, install, remove and document plugins",
 		Subcommands: []*cli.Command{
+			pluginsNewCommand(),
 			{
 				Name:   "list",
 				Usage:  "list installed plugins: ABI, version, what they provide, load errors",

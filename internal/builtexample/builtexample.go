@@ -96,3 +96,34 @@ func Unavailable(t testing.TB, msg string) {
 	}
 	t.Skip(msg)
 }
+
+// ToolCache returns the tool cache of mk/examples.mk: $DRIFTLESS_TOOLCACHE
+// (make exports it to the tests), else ~/.cache/driftless as in the
+// Makefile.
+func ToolCache() string {
+	if d := os.Getenv("DRIFTLESS_TOOLCACHE"); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = os.TempDir()
+	}
+	return filepath.Join(home, ".cache", "driftless")
+}
+
+// Command returns the path of the program name on PATH, or of one that
+// mk/examples.mk installed into the tool cache (wit-bindgen, wasm-tools:
+// `make -f mk/examples.mk tools-cargo`); or skips the test (fails it when
+// Required). how says how to install it.
+func Command(t testing.TB, name, how string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	p := filepath.Join(ToolCache(), "cargo", "bin", name)
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		return p
+	}
+	Unavailable(t, name+" is not installed: "+how)
+	return ""
+}
