@@ -52,7 +52,7 @@ func TestExampleRustLoads(t *testing.T) {
 	for _, d := range p.LogComponents() {
 		names = append(names, d.Name)
 	}
-	if got := strings.Join(names, ","); got != "bump-version,ensure-line,rust,truncate,semver_bump,sequence,logfmt,contains,logfmt-out" {
+	if got := strings.Join(names, ","); got != "bump-version,ensure-line,pin-version,rust,truncate,semver_bump,sequence,logfmt,contains,logfmt-out" {
 		t.Errorf("items %s", got)
 	}
 }
@@ -123,7 +123,7 @@ func TestExampleRustTasks(t *testing.T) {
 		{"line break", "ensure-line", `{"text":"","line":"a\nb"}`, KindInvalidConfig,
 			`plugin rust-plugin: tasks.execute: ensure-line: "line" must be one non-empty line`},
 		{"no such task", "nope", `{}`, KindNotFound,
-			`plugin rust-plugin: tasks.execute: no task named "nope" (available: bump-version, ensure-line)`},
+			`plugin rust-plugin: tasks.execute: no task named "nope" (available: bump-version, ensure-line, pin-version)`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := p.ExecuteTask(ctx, c.task, c.config, false)
@@ -288,4 +288,55 @@ func TestExampleRustLogStages(t *testing.T) {
 		_, err = p.OpenParser(ctx, "contains", `{"text":"x"}`)
 		wantError(t, err, KindNotFound, `plugin rust-plugin: logs.open-parser: log component "contains" is a filter, not a parser`)
 	})
+}
+
+// noStateStore reports whether err is the refusal of a host without a
+// state store (before issue 14's store): the plugin passes it on as its
+// own error, of kind failed.
+func noStateStore(t *testing.T, err error) bool {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), "plugin state is not available in this version of the host") {
+		return false
+	}
+	wantError(t, err, KindFailed, "plugin rust-plugin: tasks.execute: pin-version: cannot keep the version of web: plugin state is not available in this version of the host")
+	return true
+}
+
+// pin-version keeps what it applied in the plugin's state: changed only
+// when the version differs from the one it last pinned, nothing kept in
+// check mode, and the rust collector lists what it pinned.
+func TestExampleRustState(t *testing.T) {
+	p, _ := loadRustExample(t)
+	ctx := context.Background()
+	pin := func(version string, check bool) (string, bool, error) {
+		res, err := p.ExecuteTask(ctx, "pin-version", `{"name":"web","version":"`+version+`"}`, check)
+		return res.Message, res.Changed, err
+	}
+	if msg, changed, err := pin("1.2.3", true); err != nil || !changed || msg != "would pin web to 1.2.3" {
+		t.Fatalf("check mode: %q %v %v", msg, changed, err)
+	}
+	msg, changed, err := pin("1.2.3", false)
+	if noStateStore(t, err) {
+		return
+	}
+	if err != nil || !changed || msg != "pinned web to 1.2.3" {
+		t.Fatalf("first pin: %q %v %v", msg, changed, err)
+	}
+	if msg, changed, err := pin("1.2.3", false); err != nil || changed || msg != "web is already pinned to 1.2.3" {
+		t.Errorf("same version: %q %v %v", msg, changed, err)
+	}
+	// Check mode keeps nothing: 1.2.3 is still what is pinned.
+	if msg, changed, err := pin("2.0.0", true); err != nil || !changed || msg != "would pin web to 2.0.0 (from 1.2.3)" {
+		t.Errorf("check mode, other version: %q %v %v", msg, changed, err)
+	}
+	if msg, changed, err := pin("1.2.3", true); err != nil || changed || msg != "web is already pinned to 1.2.3" {
+		t.Errorf("after check mode: %q %v %v", msg, changed, err)
+	}
+	if msg, changed, err := pin("1.3.0", false); err != nil || !changed || msg != "pinned web to 1.3.0 (from 1.2.3)" {
+		t.Errorf("new version: %q %v %v", msg, changed, err)
+	}
+	out, err := p.Collect(ctx, "rust", `{"timestamp":false}`)
+	if err != nil || !strings.Contains(out, `"pinned":{"web":"1.3.0"}`) {
+		t.Errorf("facts: %s %v", out, err)
+	}
 }

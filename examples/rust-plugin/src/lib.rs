@@ -6,11 +6,12 @@
 //! | interface   | what this plugin provides                         | file              |
 //! |-------------|---------------------------------------------------|-------------------|
 //! | `metadata`  | name, version, description                        | `lib.rs`          |
-//! | `tasks`     | `bump-version`, `ensure-line` (check mode, diffs) | `tasks.rs`        |
+//! | `tasks`     | `bump-version`, `ensure-line`, `pin-version` (check mode, diffs) | `tasks.rs` |
 //! | `facts`     | collector `rust`                                  | `facts.rs`        |
 //! | `templates` | filter `truncate`, function `semver_bump`         | `templates.rs`    |
 //! | `logs`      | source `sequence`, parser `logfmt`, filter `contains`, output `logfmt-out` | `logs.rs` |
 //! | `host`      | imported: `log`, `timestamp`                      | `host.rs`         |
+//! | `state`     | imported: `get`, `set`, `keys` (`pin-version`, `rust`) | `host.rs`    |
 //!
 //! Every failure the plugin can describe is an `Err(PluginError { kind, message })`
 //! (helpers in `error.rs`); nothing that comes from the host is `unwrap`ped,
@@ -45,8 +46,8 @@ impl MetadataGuest for Plugin {
         PluginInfo {
             name: PLUGIN_NAME.into(),
             version: PLUGIN_VERSION.into(),
-            description: "The reference Rust plugin: tasks bump-version and ensure-line, facts \
-                          collector rust, template filter truncate and function semver_bump, \
+            description: "The reference Rust plugin: tasks bump-version, ensure-line and \
+                          pin-version, facts collector rust, template filter truncate and function semver_bump, \
                           log source sequence, parser logfmt, filter contains and output logfmt-out."
                 .into(),
         }

@@ -1,9 +1,11 @@
-//! Tasks: `bump-version` and `ensure-line`.
+//! Tasks: `bump-version`, `ensure-line` and `pin-version`.
 //!
-//! Both compute a desired state from their config and report whether it
+//! Each computes a desired state from its config and reports whether it
 //! differs from the current one (`changed`), with a diff. In check mode they
 //! say what they *would* do and change nothing; the host only passes
 //! `check_mode = true` to tasks whose definition says `supports_check_mode`.
+//! `pin-version` keeps what it applied in the plugin's state, so it knows
+//! the current state across calls and runs.
 
 use std::fmt;
 use std::str::FromStr;
@@ -72,6 +74,33 @@ impl Guest for Plugin {
                 .to_string(),
                 supports_check_mode: true,
             },
+            TaskDefinition {
+                name: "pin-version".into(),
+                kind: TaskKind::Apply,
+                description: "Pins an application to a version: changed only when the version differs \
+                              from the one last pinned, which the plugin keeps in its state."
+                    .into(),
+                config_schema: json!({
+                    "$schema": "https://json-schema.org/draft/2020-12/schema",
+                    "type": "object",
+                    "properties": {
+                        "name": {
+                            "type": "string",
+                            "pattern": "^[A-Za-z0-9._-]{1,100}$",
+                            "description": "The application."
+                        },
+                        "version": {
+                            "type": "string",
+                            "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$",
+                            "description": "The version to pin it to, MAJOR.MINOR.PATCH."
+                        }
+                    },
+                    "required": ["name", "version"],
+                    "additionalProperties": false
+                })
+                .to_string(),
+                supports_check_mode: true,
+            },
         ]
     }
 
@@ -79,6 +108,7 @@ impl Guest for Plugin {
         let result = match name.as_str() {
             "bump-version" => bump_version(&config, check_mode)?,
             "ensure-line" => ensure_line(&config, check_mode)?,
+            "pin-version" => pin_version(&config, check_mode)?,
             _ => return Err(error::not_found("task", &name)),
         };
         host::log(Level::Info, &format!("{name}: {}", result.message));
@@ -181,6 +211,69 @@ fn bump_version(config: &str, check_mode: bool) -> Result<TaskResult, PluginErro
             "check_mode": check_mode,
         }))?,
         diff: Some(format!("--- version\n+++ version\n-{from}\n+{to}\n")),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// pin-version
+
+/// The state key under which pin-version keeps an application's version.
+pub(crate) const PINNED: &str = "pinned/";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinVersion {
+    name: String,
+    version: String,
+}
+
+/// The version pinned for `name`, if any.
+pub(crate) fn pinned(name: &str) -> Result<Option<String>, PluginError> {
+    match host::state_get(&format!("{PINNED}{name}")) {
+        None => Ok(None),
+        Some(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| PluginError {
+            kind: error::ErrorKind::Failed,
+            message: format!("pin-version: the state of {name} is not UTF-8 text"),
+        }),
+    }
+}
+
+fn pin_version(config: &str, check_mode: bool) -> Result<TaskResult, PluginError> {
+    let c: PinVersion = error::config("pin-version", config)?;
+    let version: Version =
+        c.version.parse().map_err(|e| error::invalid_config(format!("pin-version: {e}")))?;
+    let version = version.to_string();
+    let previous = pinned(&c.name)?;
+    let changed = previous.as_deref() != Some(version.as_str());
+    let message = match (&previous, changed, check_mode) {
+        (_, false, _) => format!("{} is already pinned to {version}", c.name),
+        (None, true, true) => format!("would pin {} to {version}", c.name),
+        (None, true, false) => format!("pinned {} to {version}", c.name),
+        (Some(p), true, true) => format!("would pin {} to {version} (from {p})", c.name),
+        (Some(p), true, false) => format!("pinned {} to {version} (from {p})", c.name),
+    };
+    // The host would discard a write in check mode anyway; a plugin that
+    // changes nothing there does not rely on it.
+    if changed && !check_mode {
+        host::state_set(&format!("{PINNED}{}", c.name), version.as_bytes()).map_err(|e| PluginError {
+            kind: e.kind,
+            message: format!("pin-version: cannot keep the version of {}: {}", c.name, e.message),
+        })?;
+    }
+    let diff = changed.then(|| {
+        let before = previous.as_ref().map(|p| format!("-{p}\n")).unwrap_or_default();
+        format!("--- {name}\n+++ {name}\n{before}+{version}\n", name = c.name)
+    });
+    Ok(TaskResult {
+        changed,
+        message,
+        output: error::to_json(&json!({
+            "name": c.name,
+            "version": version,
+            "previous": previous,
+            "check_mode": check_mode,
+        }))?,
+        diff,
     })
 }
 
@@ -330,6 +423,41 @@ mod tests {
         assert!(!r.changed);
 
         let e = run("ensure-line", r#"{"text": "", "line": "a\nb"}"#, false).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidConfig);
+    }
+
+    #[test]
+    fn pin_version_task() {
+        let config = r#"{"name": "web", "version": "1.2.3"}"#;
+        // Check mode: would pin, and keeps nothing.
+        let r = run("pin-version", config, true).unwrap();
+        assert!(r.changed);
+        assert_eq!(r.message, "would pin web to 1.2.3");
+        assert_eq!(r.diff.as_deref(), Some("--- web\n+++ web\n+1.2.3\n"));
+        assert_eq!(pinned("web").unwrap(), None);
+
+        let r = run("pin-version", config, false).unwrap();
+        assert!(r.changed);
+        assert_eq!(r.message, "pinned web to 1.2.3");
+        assert_eq!(output(&r)["previous"], Value::Null);
+        assert_eq!(pinned("web").unwrap().as_deref(), Some("1.2.3"));
+
+        // The same version again: nothing to do.
+        let r = run("pin-version", config, false).unwrap();
+        assert!(!r.changed);
+        assert_eq!(r.diff, None);
+        assert_eq!(r.message, "web is already pinned to 1.2.3");
+
+        let r = run("pin-version", r#"{"name": "web", "version": "1.3.0"}"#, true).unwrap();
+        assert_eq!(r.message, "would pin web to 1.3.0 (from 1.2.3)");
+        assert_eq!(r.diff.as_deref(), Some("--- web\n+++ web\n-1.2.3\n+1.3.0\n"));
+        assert_eq!(output(&r)["previous"], "1.2.3");
+
+        host::state_set("pinned/bad", &[0xff]).unwrap();
+        let e = run("pin-version", r#"{"name": "bad", "version": "1.0.0"}"#, false).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Failed);
+        assert_eq!(e.message, "pin-version: the state of bad is not UTF-8 text");
+        let e = run("pin-version", r#"{"name": "web"}"#, false).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidConfig);
     }
 
