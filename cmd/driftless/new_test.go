@@ -9,6 +9,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +77,18 @@ func TestPluginsNewCommand(t *testing.T) {
 			contains(t, "error", r.stderr, c.want)
 		})
 	}
+	// The output docs/cli.md and docs/plugin-authors.md show.
+	r = cliIn(t, home, t.TempDir(), "", "plugins", "new", "hello", "--lang", "rust")
+	expect(t, r, 0)
+	for _, d := range []string{"docs/cli.md", "docs/plugin-authors.md"} {
+		text, err := os.ReadFile(repoPath(t, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(text), "```\n"+r.stdout+"```\n") && !strings.Contains(string(text), "```\n$ driftless plugins new hello --lang rust\n"+r.stdout+"```\n") {
+			t.Errorf("%s does not show the output of plugins new hello --lang rust:\n%s", d, r.stdout)
+		}
+	}
 	r = runCLI(t, home, 0, "plugins", "new", "--help")
 	contains(t, "help", r.stdout, "--lang LANG", "--world WORLD", "--dir DIR", "--force", "rust, js, ts, python, c")
 }
@@ -87,15 +101,11 @@ type scaffoldCase struct {
 }
 
 // The worlds each language is built in. Every language runs one world
-// through driftless; Rust and C, quick to build, run the full plugin world
-// and build every other world too. The others check the remaining worlds
-// with their compilers (TestPluginsNewCompilesEveryWorld).
+// through driftless, with the commands docs/plugin-authors.md shows for
+// it; Rust and C, quick to build, run the full plugin world and build
+// every other world too. The others check the remaining worlds with their
+// compilers (TestPluginsNewCompilesEveryWorld).
 var scaffoldCases = []scaffoldCase{
-	{"c", "plugin", true},
-	{"c", "task-plugin", false},
-	{"c", "facts-plugin", false},
-	{"c", "template-plugin", false},
-	{"c", "log-plugin", true},
 	{"rust", "plugin", true},
 	{"rust", "task-plugin", false},
 	{"rust", "facts-plugin", false},
@@ -104,17 +114,20 @@ var scaffoldCases = []scaffoldCase{
 	{"js", "task-plugin", true},
 	{"ts", "template-plugin", true},
 	{"python", "facts-plugin", true},
+	{"c", "plugin", true},
+	{"c", "task-plugin", false},
+	{"c", "facts-plugin", false},
+	{"c", "template-plugin", false},
+	{"c", "log-plugin", false},
 }
 
 // needToolchain skips the test (fails it under DRIFTLESS_REQUIRE_EXAMPLES)
-// when the language's build tools are missing, and returns the build's
-// environment: PATH with the tool cache's wit-bindgen and wasm-tools, and
-// Rust's target directory in the tool cache (shared by all Rust projects
-// and test runs, so their crates compile once).
-func needToolchain(t *testing.T, lang string) []string {
+// when the language's build tools are missing, and returns the PATH the
+// commands run with: the driftless under test, and the tool cache's
+// wit-bindgen and wasm-tools, first.
+func needToolchain(t *testing.T, lang string) string {
 	t.Helper()
-	env := os.Environ()
-	path := os.Getenv("PATH")
+	path := filepath.Dir(binary) + string(os.PathListSeparator) + os.Getenv("PATH")
 	switch lang {
 	case "rust":
 		builtexample.Command(t, "cargo", "install Rust with rustup")
@@ -125,7 +138,6 @@ func needToolchain(t *testing.T, lang string) []string {
 		if _, err := os.Stat(filepath.Join(strings.TrimSpace(string(out)), "lib", "rustlib", "wasm32-wasip2")); err != nil {
 			builtexample.Unavailable(t, "the Rust target wasm32-wasip2 is not installed: rustup target add wasm32-wasip2 (make -f mk/examples.mk tools-rust)")
 		}
-		env = append(env, "CARGO_TARGET_DIR="+filepath.Join(builtexample.ToolCache(), "plugins-new-test", "cargo-target"))
 	case "js", "ts":
 		builtexample.Command(t, "node", "install node 20+")
 		builtexample.Command(t, "npm", "install npm")
@@ -144,21 +156,25 @@ func needToolchain(t *testing.T, lang string) []string {
 			builtexample.Unavailable(t, "clang cannot compile for wasm32-wasi (wasi-libc: make -f mk/examples.mk tools-apt): "+string(out))
 		}
 	}
-	return append(env, "PATH="+path)
+	return path
 }
 
-// shell runs command with sh in dir, and returns its output.
-func shell(t *testing.T, dir string, env []string, command string) (string, error) {
+// shell runs command with sh in dir, and returns its standard output and
+// its output and error together.
+func shell(t *testing.T, dir string, env []string, command string) (string, string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Dir = dir
 	cmd.Env = env
+	var stdout, all strings.Builder
+	cmd.Stdout = io.MultiWriter(&stdout, &all)
+	cmd.Stderr = &all
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	err := cmd.Run()
 	t.Logf("%s (in %s): %v, %s", command, dir, err, time.Since(start).Round(time.Second))
-	return string(out), err
+	return stdout.String(), all.String(), err
 }
 
 // newProject runs `driftless plugins new` in work and returns its JSON answer.
@@ -169,79 +185,137 @@ func newProject(t *testing.T, home, work, name, lang, world string) newJSON {
 	return p
 }
 
+// authorCommands are the commands docs/plugin-authors.md shows for a
+// project (p, written by `plugins new hello --lang L --world W`): create,
+// build and validate it, then (run) install it and use what its world
+// provides. They are what the CLI printed, run where `plugins new` ran.
+func authorCommands(p newJSON, w scaffold.World, run bool) []string {
+	cmds := []string{
+		"driftless plugins new " + p.Name + " --lang " + p.Lang + " --world " + p.World,
+		p.Build,
+		strings.Replace(p.Install, "driftless plugins install ", "driftless plugins validate ", 1),
+	}
+	if !run {
+		return cmds
+	}
+	cmds = append(cmds, p.Install)
+	if w.Tasks {
+		cmds = append(cmds, "driftless task run "+p.Name+".hello --config '{\"name\": \"Ada\"}'", "driftless task run "+p.Name+".hello --check")
+	}
+	if w.Facts {
+		cmds = append(cmds, "driftless facts collect "+p.Name+".info")
+	}
+	if w.Templates {
+		cmds = append(cmds, `echo '{{ "hi" | exclaim }} {{ greet("Ada") }}' | driftless template render -`)
+	}
+	if w.Log {
+		cmds = append(cmds, "(cd "+p.Dir+" && driftless logs run pipeline.toml)")
+	}
+	return cmds
+}
+
 func TestPluginsNewBuildAndRun(t *testing.T) {
 	if testing.Short() && !builtexample.Required() {
 		t.Skip("builds a plugin in every language (minutes)")
 	}
-	for _, c := range scaffoldCases {
-		t.Run(c.lang+"/"+c.world, func(t *testing.T) {
-			env := needToolchain(t, c.lang)
-			home := newHome(t)
-			work := t.TempDir()
-			name := c.lang + "-" + c.world
-			p := newProject(t, home, work, name, c.lang, c.world)
-			dir := filepath.Join(work, p.Dir)
-
-			// The build command the CLI printed (in the project's directory).
-			if out, err := shell(t, dir, env, p.BuildCommand); err != nil {
-				t.Fatalf("%s: %v\n%s", p.BuildCommand, err, out)
-			}
-			artifact := filepath.Join(dir, p.Artifact)
-			if c.lang == "rust" { // built into the shared target directory
-				for _, e := range env {
-					if v, ok := strings.CutPrefix(e, "CARGO_TARGET_DIR="); ok {
-						artifact = filepath.Join(v, strings.TrimPrefix(p.Artifact, "target/"))
-					}
+	doc, err := os.ReadFile(repoPath(t, "docs/plugin-authors.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Languages build side by side, two at a time (much of a build waits on
+	// npm, pip or crates.io); the worlds of one language one after another
+	// (Rust's share a target directory).
+	slots := make(chan struct{}, 2)
+	for _, l := range scaffold.Languages() {
+		t.Run(l.Name, func(t *testing.T) {
+			t.Parallel()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			for _, c := range scaffoldCases {
+				if c.lang == l.Name {
+					t.Run(c.world, func(t *testing.T) { buildAndRun(t, c, string(doc)) })
 				}
-			}
-			r := runCLI(t, home, 0, "plugins", "validate", artifact, "--name", name)
-			contains(t, "validate", r.stdout, "valid: loads as plugin "+name+" (component, version 0.1.0)")
-			if !c.run {
-				return
-			}
-			r = runCLI(t, home, 0, "plugins", "install", artifact, "--name", name)
-			contains(t, "install", r.stdout, "installed "+name+" 0.1.0 (component)")
-			w := worldOf(t, c.world)
-			if w.Tasks {
-				r := runCLI(t, home, 0, "--log-level", "info", "task", "run", name+".hello", "--config", `{"name": "Ada"}`)
-				contains(t, "task run", r.stdout, "status   ok", "message  Hello, Ada!", `output   {"greeting":"Hello, Ada!"}`)
-				contains(t, "host.log", r.stderr, `msg="Hello, Ada!" plugin=`+name)
-				doc := runJSON(t, home, 0, "task", "run", name+".hello", "--check")
-				if doc["message"] != "Hello, world!" || doc["changed"] != false {
-					t.Errorf("--check: %v", doc)
-				}
-				errorOf(t, runJSON(t, home, 2, "task", "run", name+".hello", "--config", `{"name": "a\"b"}`), "invalid-config")
-			}
-			if w.Facts {
-				facts := runJSON(t, home, 0, "facts", "collect", name+".info")
-				f, _ := facts[name].(map[string]any)
-				if f["language"] != c.lang || f["plugin"] != name || f["timestamp"] == nil {
-					t.Errorf("facts: %v", facts)
-				}
-			}
-			if w.Templates {
-				r := cliIn(t, home, "", `{{ "hi" | exclaim }} {{ greet("Ada") }}`, "template", "render", "-")
-				expect(t, r, 0)
-				if r.stdout != "hi! Hello, Ada!" {
-					t.Errorf("template: %q", r.stdout)
-				}
-				r = cliIn(t, home, "", `{{ 1 | exclaim }}`, "-o", "json", "template", "render", "-")
-				expect(t, r, 2)
-				contains(t, "filter error", r.stdout, `"kind": "invalid-input"`, "exclaim: the value must be a string")
-			}
-			if w.Log {
-				r := cliIn(t, home, dir, "", "logs", "run", "pipeline.toml")
-				expect(t, r, 0)
-				lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-				sort.Strings(lines) // two sources: their entries interleave
-				if got := strings.Join(lines, "\n"); got != "[-] first line\n[-] second line\n[info] tick 1\n[info] tick 2\n[info] tick 3" {
-					t.Errorf("pipeline:\n%s", got)
-				}
-			}
-			if c.lang == "ts" {
-				typeErrorFailsBuild(t, dir, env)
 			}
 		})
+	}
+}
+
+// buildAndRun writes the project of c with `plugins new`, runs the commands
+// the CLI printed (and the docs show), and checks what they do.
+func buildAndRun(t *testing.T, c scaffoldCase, doc string) {
+	path := needToolchain(t, c.lang)
+	home := newHome(t)
+	work := t.TempDir()
+	env := append(os.Environ(), "PATH="+path, "DRIFTLESS_HOME="+home, "NO_COLOR=1")
+	const name = "hello"
+	w := worldOf(t, c.world)
+	p := newProject(t, home, work, name, c.lang, c.world)
+	cmds := authorCommands(p, w, c.run)
+	if c.run && !strings.Contains(doc, "```sh\n"+strings.Join(cmds, "\n")+"\n```") {
+		t.Errorf("docs/plugin-authors.md does not show the commands this test runs:\n%s", strings.Join(cmds, "\n"))
+	}
+	if c.lang == "rust" {
+		// Every Rust project builds into one target directory in the tool
+		// cache, so that the crates compile once for all of them and for
+		// later runs.
+		shared := filepath.Join(builtexample.ToolCache(), "plugins-new-test", "cargo-target")
+		if err := os.MkdirAll(shared, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(shared, filepath.Join(work, p.Dir, "target")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := map[string]string{}
+	for _, cmd := range cmds[1:] { // cmds[0] ran above, as newProject
+		stdout, all, err := shell(t, work, env, cmd)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", cmd, err, all)
+		}
+		out[cmd] = stdout
+	}
+	contains(t, "validate", out[cmds[2]], "valid: loads as plugin "+name+" (component, version 0.1.0)")
+	if !c.run {
+		return
+	}
+	contains(t, "install", out[cmds[3]], "installed "+name+" 0.1.0 (component)")
+	next := 4
+	if w.Tasks {
+		contains(t, "task run", out[cmds[next]], "status   ok", "message  Hello, Ada!", `output   {"greeting":"Hello, Ada!"}`)
+		contains(t, "task run --check", out[cmds[next+1]], "status   ok", "message  Hello, world!")
+		next += 2
+		r := runCLI(t, home, 0, "--log-level", "info", "task", "run", name+".hello")
+		contains(t, "host.log", r.stderr, `msg="Hello, world!" plugin=`+name)
+		errorOf(t, runJSON(t, home, 2, "task", "run", name+".hello", "--config", `{"name": "a\"b"}`), "invalid-config")
+	}
+	if w.Facts {
+		var facts map[string]map[string]any
+		if err := json.Unmarshal([]byte(out[cmds[next]]), &facts); err != nil {
+			t.Fatalf("facts: %v\n%s", err, out[cmds[next]])
+		}
+		if f := facts[name]; f["language"] != c.lang || f["plugin"] != name || f["timestamp"] == nil {
+			t.Errorf("facts: %v", facts)
+		}
+		next++
+	}
+	if w.Templates {
+		if got := out[cmds[next]]; got != "hi! Hello, Ada!\n" {
+			t.Errorf("template: %q", got)
+		}
+		next++
+		r := cliIn(t, home, "", `{{ 1 | exclaim }}`, "-o", "json", "template", "render", "-")
+		expect(t, r, 2)
+		contains(t, "filter error", r.stdout, `"kind": "invalid-input"`, "exclaim: the value must be a string")
+	}
+	if w.Log {
+		lines := strings.Split(strings.TrimSpace(out[cmds[next]]), "\n")
+		sort.Strings(lines) // two sources: their entries interleave
+		if got := strings.Join(lines, "\n"); got != "[-] first line\n[-] second line\n[info] tick 1\n[info] tick 2\n[info] tick 3" {
+			t.Errorf("pipeline:\n%s", got)
+		}
+	}
+	if c.lang == "ts" {
+		typeErrorFailsBuild(t, filepath.Join(work, p.Dir), env)
 	}
 }
 
@@ -262,7 +336,7 @@ func typeErrorFailsBuild(t *testing.T, dir string, env []string) {
 	}
 	wasm := filepath.Join(dir, filepath.Base(dir)+".wasm")
 	os.Remove(wasm)
-	out, err := shell(t, dir, env, "npm run build")
+	_, out, err := shell(t, dir, env, "npm run build")
 	if err == nil {
 		t.Fatalf("the build succeeded with a type error:\n%s", out)
 	}
@@ -318,7 +392,7 @@ func TestPluginsNewCompilesEveryWorld(t *testing.T) {
 				case "python":
 					check = "python3 -c 'import ast, sys; ast.parse(open(\"app.py\").read(), \"app.py\")'"
 				}
-				if out, err := shell(t, dir, env, check); err != nil {
+				if _, out, err := shell(t, dir, env, check); err != nil {
 					t.Fatalf("%s: %v\n%s", check, err, out)
 				}
 			})
