@@ -60,12 +60,13 @@ func TestPluginsNewCommand(t *testing.T) {
 	contains(t, "--dir", r.stdout, "created rust plugin Other_1 (world facts-plugin) in sub/dir:",
 		"(cd sub/dir && cargo build --release)", "driftless plugins install sub/dir/target/wasm32-wasip2/release/Other_1.wasm\n")
 
+	langs := strings.Join(scaffold.LanguageNames(), ", ")
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"x"}, "--lang is required (one of rust, js, ts, python, c)"},
-		{[]string{"x", "--lang", "cobol"}, `unknown language "cobol" (languages: rust, js, ts, python, c)`},
+		{[]string{"x"}, "--lang is required (one of " + langs + ")"},
+		{[]string{"x", "--lang", "cobol"}, `unknown language "cobol" (languages: ` + langs + ")"},
 		{[]string{"x", "--lang", "c", "--world", "all"}, `unknown world "all" (worlds: task-plugin, facts-plugin, template-plugin, log-plugin, plugin)`},
 		{[]string{"my.plugin", "--lang", "c"}, `invalid plugin name "my.plugin"`},
 		{[]string{"--lang", "c"}, "missing argument"},
@@ -90,7 +91,7 @@ func TestPluginsNewCommand(t *testing.T) {
 		}
 	}
 	r = runCLI(t, home, 0, "plugins", "new", "--help")
-	contains(t, "help", r.stdout, "--lang LANG", "--world WORLD", "--dir DIR", "--force", "rust, js, ts, python, c")
+	contains(t, "help", r.stdout, "--lang LANG", "--world WORLD", "--dir DIR", "--force", langs)
 }
 
 // scaffoldCase is one project the build test writes: its language and
@@ -155,6 +156,8 @@ func needToolchain(t *testing.T, lang string) string {
 		if out, err := probe.CombinedOutput(); err != nil {
 			builtexample.Unavailable(t, "clang cannot compile for wasm32-wasi (wasi-libc: make -f mk/examples.mk tools-apt): "+string(out))
 		}
+	default:
+		t.Fatalf("needToolchain: no check of the tools of language %s", lang)
 	}
 	return path
 }
@@ -227,6 +230,15 @@ func TestPluginsNewBuildAndRun(t *testing.T) {
 	// (Rust's share a target directory).
 	slots := make(chan struct{}, 2)
 	for _, l := range scaffold.Languages() {
+		runs := 0
+		for _, c := range scaffoldCases {
+			if c.lang == l.Name && c.run {
+				runs++
+			}
+		}
+		if runs == 0 {
+			t.Errorf("language %s: no case of scaffoldCases runs its plugin", l.Name)
+		}
 		t.Run(l.Name, func(t *testing.T) {
 			t.Parallel()
 			slots <- struct{}{}
