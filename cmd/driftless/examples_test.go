@@ -260,30 +260,21 @@ func TestRustPluginREADME(t *testing.T) {
 	// pin-version keeps the version it applied in the plugin's state.
 	r = runCLI(t, home, 0, "task", "run", "rust-plugin.pin-version", "--config", `{"name": "web", "version": "1.2.3"}`, "--check")
 	contains(t, "pin-version --check", r.stdout, "status   changed", "message  would pin web to 1.2.3", "diff\n  --- web\n  +++ web\n  +1.2.3")
-	r = drift(t, home, "-o", "json", "task", "run", "rust-plugin.pin-version", "--config", `{"name": "web", "version": "1.2.3"}`)
-	jsonDoc(t, r, &doc)
-	stateStore := true
-	if m, _ := doc["message"].(string); strings.Contains(m, "plugin state is not available in this version of the host") {
-		// A host without a state store (before issue 14's store): the task fails, saying why.
-		t.Log("this host has no state store: checked that pin-version reports it")
-		stateStore = false
-		if r.code != 1 || doc["status"] != "failed" || doc["error"].(map[string]any)["kind"] != "failed" {
-			t.Errorf("pin-version without a state store: %s", r)
-		}
-	} else if r.code != 0 || doc["status"] != "changed" || doc["message"] != "pinned web to 1.2.3" {
-		t.Errorf("pin-version: %s", r)
+	doc = runJSON(t, home, 0, "task", "run", "rust-plugin.pin-version", "--config", `{"name": "web", "version": "1.2.3"}`)
+	if doc["status"] != "changed" || doc["message"] != "pinned web to 1.2.3" {
+		t.Errorf("pin-version: %v", doc)
 	}
-	if stateStore {
-		doc = runJSON(t, home, 0, "task", "run", "rust-plugin.pin-version", "--config", `{"name": "web", "version": "1.2.3"}`)
-		if doc["status"] != "ok" || doc["message"] != "web is already pinned to 1.2.3" {
-			t.Errorf("pin-version again: %v", doc)
-		}
-		r = runCLI(t, home, 0, "task", "run", "rust-plugin.pin-version", "--config", `{"name": "web", "version": "1.3.0"}`, "--check")
-		contains(t, "pin-version, new version", r.stdout, "message  would pin web to 1.3.0 (from 1.2.3)", "  -1.2.3\n  +1.3.0")
+	doc = runJSON(t, home, 0, "task", "run", "rust-plugin.pin-version", "--config", `{"name": "web", "version": "1.2.3"}`)
+	if doc["status"] != "ok" || doc["message"] != "web is already pinned to 1.2.3" {
+		t.Errorf("pin-version again: %v", doc)
 	}
+	r = runCLI(t, home, 0, "task", "run", "rust-plugin.pin-version", "--config", `{"name": "web", "version": "1.3.0"}`, "--check")
+	contains(t, "pin-version, new version", r.stdout, "message  would pin web to 1.3.0 (from 1.2.3)", "  -1.2.3\n  +1.3.0")
+	r = runCLI(t, home, 0, "state", "list", "rust-plugin")
+	contains(t, "state list", r.stdout, "pinned/web")
 
 	facts := runJSON(t, home, 0, "facts", "collect", "rust-plugin.rust")
-	if pinned, _ := facts["rust-plugin"].(map[string]any)["pinned"].(map[string]any); stateStore && pinned["web"] != "1.2.3" || !stateStore && len(pinned) != 0 {
+	if pinned, _ := facts["rust-plugin"].(map[string]any)["pinned"].(map[string]any); len(pinned) != 1 || pinned["web"] != "1.2.3" {
 		t.Errorf("facts, pinned: %v", facts)
 	}
 	if f := facts["rust-plugin"].(map[string]any); f["language"] != "rust" || f["target"] != "wasm32-wasip2" || f["timestamp"] == nil {
