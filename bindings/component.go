@@ -5,11 +5,12 @@ import "C"
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
 // Component is a compiled component. It is immutable and safe for
@@ -42,9 +43,13 @@ func NewComponent(e *Engine, wasm []byte) (*Component, error) {
 	return newComponent(e, p), nil
 }
 
+// maxComponentFile bounds what NewComponentFromFile reads.
+const maxComponentFile = 1 << 30
+
 // NewComponentFromFile compiles the component in the named file.
 func NewComponentFromFile(e *Engine, path string) (*Component, error) {
-	wasm, err := os.ReadFile(path)
+	// Not os.ReadFile: a FIFO would block, a device never end.
+	wasm, err := safefile.ReadFile(path, maxComponentFile)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +80,11 @@ func DeserializeComponent(e *Engine, data []byte) (*Component, error) {
 func DeserializeComponentFile(e *Engine, path string) (*Component, error) {
 	if strings.IndexByte(path, 0) >= 0 {
 		return nil, &Error{Op: "deserialize", Message: "path contains a NUL byte"}
+	}
+	// wasmtime opens the file itself: check first that it is a regular
+	// file (a FIFO would block the open in C, out of Go's reach).
+	if err := safefile.Check(path); err != nil {
+		return nil, &Error{Op: "deserialize", Message: err.Error()}
 	}
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v44"
@@ -63,7 +64,9 @@ func TestCompileSerializeDeserialize(t *testing.T) {
 		s.Close()
 	}
 
-	// Errors, not crashes, for bad input.
+	// Errors, not crashes, for bad input; a FIFO does not block.
+	fifo := filepath.Join(dir, "fifo.cwasm")
+	must(t, syscall.Mkfifo(fifo, 0o644))
 	bad := []struct {
 		name string
 		fn   func() (*Component, error)
@@ -77,6 +80,8 @@ func TestCompileSerializeDeserialize(t *testing.T) {
 		{"deserialize truncated", func() (*Component, error) { return DeserializeComponent(e, ser[:len(ser)/2]) }},
 		{"deserialize missing file", func() (*Component, error) { return DeserializeComponentFile(e, filepath.Join(dir, "none")) }},
 		{"deserialize NUL in path", func() (*Component, error) { return DeserializeComponentFile(e, serPath+"\x00.x") }},
+		{"deserialize a FIFO", func() (*Component, error) { return DeserializeComponentFile(e, fifo) }},
+		{"compile a FIFO", func() (*Component, error) { return NewComponentFromFile(e, fifo) }},
 	}
 	for _, b := range bad {
 		if c, err := b.fn(); err == nil || c != nil {

@@ -11,6 +11,7 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -599,5 +600,30 @@ func TestCacheLifecycle(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(shard, "notes.txt")); err != nil {
 		t.Error("clear removed a file the cache did not write")
+	}
+}
+
+// A FIFO planted where a cache entry goes is not opened (it would block
+// every load): the plugin compiles as if there were no entry.
+func TestCompileCacheFIFOEntry(t *testing.T) {
+	home := t.TempDir()
+	a := fixture{name: "alpha"}.wasm(t)
+	h, _ := cacheHost(t, home)
+	path := h.cache.path(h.cache.key("component", a, engineFingerprint()))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string, 1)
+	go func() { done <- describeName(t, h, a) }()
+	select {
+	case name := <-done:
+		if name != "alpha" {
+			t.Fatal(name)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("loading blocked on a FIFO in the cache")
 	}
 }

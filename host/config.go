@@ -17,6 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/pluginstate"
 )
 
@@ -148,16 +149,22 @@ func (l Limits) StateLimits() pluginstate.Limits {
 		MaxBytes: l.MaxStateBytes, MaxKeys: l.MaxStateKeys}
 }
 
+// MaxConfigFileSize bounds plugins.toml: a larger file is refused before it
+// is read.
+const MaxConfigFileSize = 1 << 20
+
 // LoadConfig reads plugins.toml at path. A missing file gives the defaults.
 // Unknown keys, values of the wrong type and impossible values are errors
-// naming the file and the key.
+// naming the file and the key; so are a file that is not a regular file
+// (a FIFO, a device: refused without blocking) and one over
+// MaxConfigFileSize.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxConfigFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{}, nil
 	}
 	if err != nil {
-		return nil, &ConfigError{File: path, Err: err}
+		return nil, &ConfigError{File: path, Err: errors.New(safefile.Reason(err))}
 	}
 	return ParseConfig(path, data)
 }

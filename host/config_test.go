@@ -2,10 +2,12 @@ package host
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -210,5 +212,39 @@ func TestDefaultHome(t *testing.T) {
 	defer h.Close()
 	if h.Home() != home || h.PluginDir() != filepath.Join(home, "plugins") {
 		t.Errorf("home %q, plugin dir %q", h.Home(), h.PluginDir())
+	}
+}
+
+// plugins.toml that is a FIFO, a device or a directory is refused without
+// blocking, and one over MaxConfigFileSize before it is read.
+func TestLoadConfigSpecialAndHugeFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.toml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.toml")
+	if err := os.WriteFile(big, []byte("# "+strings.Repeat("x", MaxConfigFileSize)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{fifo, "config " + fifo + ": is a named pipe (FIFO), not a regular file"},
+		{"/dev/zero", "config /dev/zero: is a character device, not a regular file"},
+		{dir, "config " + dir + ": is a directory, not a regular file"},
+		{big, fmt.Sprintf("config %s: is %d bytes, more than the limit of 1048576 bytes", big, MaxConfigFileSize+3)},
+	} {
+		t.Run(filepath.Base(c.path), func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, err := LoadConfig(c.path); done <- err }()
+			select {
+			case err := <-done:
+				var ce *ConfigError
+				if !errors.As(err, &ce) || err.Error() != c.want {
+					t.Fatalf("got %v\nwant %s", err, c.want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("LoadConfig blocked")
+			}
+		})
 	}
 }

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
 // ABI says how a plugin talks to the host.
@@ -51,7 +52,9 @@ func sniff(wasm []byte) (ABI, error) {
 // readPlugin reads a plugin file, refusing files over max bytes without
 // reading them whole.
 func readPlugin(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	// A FIFO or a device named x.wasm must not hang LoadAll: safefile
+	// checks the type without blocking.
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -59,9 +62,6 @@ func readPlugin(path string, max int64) ([]byte, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
 	if st.Size() > max {
 		return nil, &sizeError{size: st.Size(), max: max}

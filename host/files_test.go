@@ -3,11 +3,15 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Discovery: plugins/*.wasm of the plugin home, named after the file; a
@@ -57,7 +61,7 @@ func TestLoadAllBrokenFiles(t *testing.T) {
 		"bad.name": `plugin bad.name: load: invalid plugin name "bad.name": use letters, digits, '-' and '_', ` +
 			"starting with a letter or digit, at most 128 characters",
 		"empty":     "plugin empty: load: file is empty",
-		"folder":    "plugin folder: load: " + filepath.Join(dir, "folder.wasm") + " is not a regular file",
+		"folder":    "plugin folder: load: " + filepath.Join(dir, "folder.wasm") + " is a directory, not a regular file",
 		"future":    "plugin future: load: unsupported WebAssembly binary (version 2, layer 0): neither a core module nor a component",
 		"garbage":   "plugin garbage: load: not a valid component: failed to parse WebAssembly module: malformed section id (at offset 0x8)",
 		"good":      "",
@@ -107,6 +111,53 @@ func TestLoadAllBrokenFiles(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("errors.Is(ErrNotFound) is false for %v", err)
 	}
+}
+
+// A named pipe, a socket or a device named x.wasm in plugins/ is listed
+// with an error saying what it is, without blocking: opening a FIFO for
+// reading waits for a writer, and /dev/zero never ends.
+func TestLoadAllSpecialFiles(t *testing.T) {
+	h, _ := testHost(t, "", false)
+	dir := h.PluginDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.wasm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "zero.wasm")); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("unix", filepath.Join(dir, "sock.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := os.WriteFile(filepath.Join(dir, "good.wasm"), fixture{name: "good"}.wasm(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.LoadAll(context.Background())
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("LoadAll blocked on a special file")
+	}
+	for name, what := range map[string]string{
+		"fifo": "a named pipe (FIFO)", "zero": "a character device", "sock": "a socket",
+	} {
+		_, err := h.Plugin(name)
+		wantError(t, err, KindLoad, fmt.Sprintf("plugin %s: load: %s is %s, not a regular file", name, filepath.Join(dir, name+".wasm"), what))
+	}
+	if _, err := h.Plugin("good"); err != nil {
+		t.Errorf("good: %v", err)
+	}
+	// Validate (plugins validate, plugins install) refuses them too.
+	_, err = h.Validate(context.Background(), filepath.Join(dir, "fifo.wasm"))
+	wantError(t, err, KindLoad, "plugin fifo: load: "+filepath.Join(dir, "fifo.wasm")+" is a named pipe (FIFO), not a regular file")
 }
 
 // A core module goes to the legacy adapter; one that is not valid wasm

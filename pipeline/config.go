@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
 // Defaults and bounds of the [pipeline] table.
@@ -232,11 +232,17 @@ func (c *Config) Errorf(key, format string, args ...any) *ConfigError {
 	return &ConfigError{File: c.File, Problems: []Problem{{Line: c.line(key), Key: key, Msg: fmt.Sprintf(format, args...)}}}
 }
 
-// LoadConfig reads and checks the pipeline file at path (see Parse).
+// MaxFileSize bounds a pipeline file: a larger one is refused before it is
+// read.
+const MaxFileSize = 1 << 20
+
+// LoadConfig reads and checks the pipeline file at path (see Parse). A
+// path that is not a regular file (a FIFO, a device) is refused without
+// blocking.
 func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxFileSize)
 	if err != nil {
-		return nil, &ConfigError{File: path, Problems: []Problem{{Msg: err.Error()}}, Err: err}
+		return nil, &ConfigError{File: path, Problems: []Problem{{Msg: "cannot read the pipeline: " + safefile.Reason(err)}}, Err: err}
 	}
 	return Parse(path, data)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
 // Options are the environment of a run.
@@ -644,23 +645,20 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 			rn.addSource(key, "stdin source", &lineSource{label: "stdin", r: r})
 		case s.Type == "file":
 			what := "file source " + s.Path
+			// A file source reads a regular file: a FIFO would block the
+			// open until a writer comes, and a device never ends (pipes
+			// and terminals are what a stdin source is for).
 			if rn.dry {
-				if fi, err := os.Stat(rn.path(s.Path)); err != nil {
-					return &StageError{Stage: key, What: what, Err: err}
-				} else if fi.IsDir() {
-					return &StageError{Stage: key, What: what, Err: fmt.Errorf("%s is a directory", s.Path)}
+				if err := safefile.Check(rn.path(s.Path)); err != nil {
+					return &StageError{Stage: key, What: what, Err: fileError(s.Path, err, true)}
 				}
 				continue
 			}
-			f, err := os.Open(rn.path(s.Path))
+			f, err := safefile.Open(rn.path(s.Path))
 			if err != nil {
-				return &StageError{Stage: key, What: what, Err: err}
+				return &StageError{Stage: key, What: what, Err: fileError(s.Path, err, true)}
 			}
-			regular := false
-			if fi, err := f.Stat(); err == nil {
-				regular = fi.Mode().IsRegular()
-			}
-			rn.addSource(key, what, &lineSource{label: s.Path, r: f, closer: f, regular: regular})
+			rn.addSource(key, what, &lineSource{label: s.Path, r: f, closer: f, regular: true})
 		}
 	}
 
@@ -797,6 +795,19 @@ func (rn *runner) addSource(key, what string, s source) {
 	rn.srcC = append(rn.srcC, nil)
 }
 
+// fileError says what is wrong with the file of a source or output, named
+// as the pipeline names it.
+func fileError(path string, err error, source bool) error {
+	var nr *safefile.NotRegularError
+	switch {
+	case errors.As(err, &nr) && source:
+		return fmt.Errorf("%s %s (a file source reads a regular file; use a stdin source for a pipe)", path, nr.Reason())
+	case errors.As(err, &nr):
+		return fmt.Errorf("%s %s (a file output writes a regular file or a device such as /dev/null; use to = \"stdout\" or a stdout output for a pipe)", path, nr.Reason())
+	}
+	return err
+}
+
 // sink returns the shared destination for an output.
 func (rn *runner) sink(dest, path string, appendTo bool) (*sink, error) {
 	id := dest
@@ -819,6 +830,9 @@ func (rn *runner) sink(dest, path string, appendTo bool) (*sink, error) {
 			} else if !fi.IsDir() {
 				return nil, fmt.Errorf("%s is not a directory", dir)
 			}
+			if err := safefile.CheckWrite(rn.path(path)); err != nil {
+				return nil, fileError(path, err, false)
+			}
 		}
 		rn.sinks[id] = s
 		return s, nil
@@ -839,9 +853,9 @@ func (rn *runner) sink(dest, path string, appendTo bool) (*sink, error) {
 		if appendTo {
 			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
 		}
-		f, err := os.OpenFile(rn.path(path), flags, 0o644)
+		f, err := safefile.OpenWrite(rn.path(path), flags, 0o644)
 		if err != nil {
-			return nil, err
+			return nil, fileError(path, err, false)
 		}
 		s.name = "file " + path
 		s.w, s.closer = f, f

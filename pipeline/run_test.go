@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -626,5 +627,55 @@ func TestAbortSpinningPlugin(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %s to abort a spinning plugin", d)
+	}
+}
+
+// A FIFO or a device given as a file source or output is refused at once,
+// by Run and by Validate: opening a FIFO waits for its other end, and
+// /dev/zero never ends.
+func TestSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeTemp(t, dir, "in.log", "x\n")
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, doc, stage, want string }{
+		{"fifo source", "[[sources]]\ntype = \"file\"\npath = \"fifo\"\n[[outputs]]\ntype = \"stdout\"\n", "sources[0]",
+			"fifo is a named pipe (FIFO), not a regular file (a file source reads a regular file; use a stdin source for a pipe)"},
+		{"device source", "[[sources]]\ntype = \"file\"\npath = \"/dev/zero\"\n[[outputs]]\ntype = \"stdout\"\n", "sources[0]",
+			"/dev/zero is a character device, not a regular file (a file source reads a regular file; use a stdin source for a pipe)"},
+		{"directory source", "[[sources]]\ntype = \"file\"\npath = \".\"\n[[outputs]]\ntype = \"stdout\"\n", "sources[0]",
+			". is a directory, not a regular file (a file source reads a regular file; use a stdin source for a pipe)"},
+		{"fifo output", "[[sources]]\ntype = \"file\"\npath = \"in.log\"\n[[outputs]]\ntype = \"file\"\npath = \"fifo\"\n", "outputs[0]",
+			"fifo is a named pipe (FIFO), not a regular file (a file output writes a regular file or a device such as /dev/null; " +
+				"use to = \"stdout\" or a stdout output for a pipe)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, validate := range []bool{false, true} {
+				done := make(chan error, 1)
+				go func() {
+					if validate {
+						done <- Validate(context.Background(), nil, mustParse(t, c.doc), Options{Dir: dir})
+						return
+					}
+					_, _, err := run(t, nil, c.doc, dir)
+					done <- err
+				}()
+				var err error
+				select {
+				case err = <-done:
+				case <-time.After(30 * time.Second):
+					t.Fatalf("validate=%t: blocked on a special file", validate)
+				}
+				var se *StageError
+				if !errors.As(err, &se) || se.Stage != c.stage || !strings.HasSuffix(err.Error(), c.want) {
+					t.Errorf("validate=%t: got %v\nwant %s: ...%s", validate, err, c.stage, c.want)
+				}
+			}
+		})
+	}
+	// /dev/null is a fine output.
+	if _, _, err := run(t, nil, "[[sources]]\ntype = \"file\"\npath = \"in.log\"\n[[outputs]]\ntype = \"file\"\npath = \"/dev/null\"\n", dir); err != nil {
+		t.Errorf("/dev/null output: %v", err)
 	}
 }

@@ -24,7 +24,6 @@ package playbook
 import (
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -33,6 +32,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/templating"
 )
 
@@ -125,21 +125,18 @@ var (
 	identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-// ParseFile reads and parses the playbook at path.
+// MaxFileSize bounds a playbook file: a larger one is refused before it is
+// read.
+const MaxFileSize = 1 << 20
+
+// ParseFile reads and parses the playbook at path. A path that is not a
+// regular file (a FIFO, a device) is refused without blocking.
 func ParseFile(path string) (*Playbook, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, MaxFileSize)
 	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read the playbook: " + unwrapPath(err), Err: err}
+		return nil, &Error{File: path, Msg: "cannot read the playbook: " + safefile.Reason(err), Err: err}
 	}
 	return Parse(path, data)
-}
-
-func unwrapPath(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // Parse parses a playbook; file names it in errors. Every problem found is

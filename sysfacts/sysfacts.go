@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
 // Keys lists every top-level key Collect may return, in documentation
@@ -27,6 +29,13 @@ var Keys = []string{
 	"hostname", "os", "kernel", "architecture", "go_arch", "distribution",
 	"cpu_count", "memory_total_bytes", "uptime_seconds", "user", "time",
 	"ipv4_addresses", "ipv6_addresses", "go_version",
+}
+
+// readSmall reads a system file the facts come from: /etc files may be
+// links to anything, so the type is checked without blocking and at most
+// 64 KiB is read (/proc files say they are empty and are read to the end).
+func readSmall(path string) ([]byte, error) {
+	return safefile.ReadFile(path, 64<<10)
 }
 
 // Collect returns the built-in facts of the machine it runs on.
@@ -42,23 +51,23 @@ func Collect() map[string]any {
 	if h, err := os.Hostname(); err == nil {
 		f["hostname"] = h
 	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+	if b, err := readSmall("/proc/sys/kernel/osrelease"); err == nil {
 		f["kernel"] = strings.TrimSpace(string(b))
 	}
 	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
-		if b, err := os.ReadFile(p); err == nil {
+		if b, err := readSmall(p); err == nil {
 			if d := parseOSRelease(string(b)); len(d) > 0 {
 				f["distribution"] = d
 			}
 			break
 		}
 	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+	if b, err := readSmall("/proc/meminfo"); err == nil {
 		if n, ok := parseMemTotal(string(b)); ok {
 			f["memory_total_bytes"] = n
 		}
 	}
-	if b, err := os.ReadFile("/proc/uptime"); err == nil {
+	if b, err := readSmall("/proc/uptime"); err == nil {
 		if n, ok := parseUptime(string(b)); ok {
 			f["uptime_seconds"] = n
 		}
@@ -196,7 +205,7 @@ func timezone(now time.Time) string {
 			return name
 		}
 	}
-	if b, err := os.ReadFile("/etc/timezone"); err == nil {
+	if b, err := readSmall("/etc/timezone"); err == nil {
 		if name := strings.TrimSpace(string(b)); name != "" {
 			return name
 		}

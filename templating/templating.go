@@ -60,11 +60,11 @@ import (
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
 	"github.com/nikolalohinski/gonja/v2/exec"
-	"github.com/nikolalohinski/gonja/v2/loaders"
 	"github.com/nikolalohinski/gonja/v2/parser"
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/templates"
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
 // BuiltinPrefix is the prefix under which gonja's builtin filters and
@@ -220,11 +220,13 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // RenderFile renders the template in the file at path; {% include %} and
-// {% extends %} resolve relative to its directory.
+// {% extends %} resolve relative to its directory. A path that is not a
+// regular file (a FIFO, a device) or is larger than MaxTemplateSize is
+// refused before it is read.
 func (e *Env) RenderFile(ctx context.Context, path string, data map[string]any) (string, error) {
-	src, err := os.ReadFile(path)
+	src, err := safefile.ReadFile(path, MaxTemplateSize)
 	if err != nil {
-		return "", err
+		return "", &Error{File: path, Msg: "cannot read the template: " + safefile.Reason(err), Err: err}
 	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
@@ -285,16 +287,8 @@ func (e *Env) render(ctx context.Context, name string, src []byte, dir string, d
 			out, err = "", &Error{File: name, Msg: fmt.Sprintf("the template engine failed: %v", r)}
 		}
 	}()
-	fsLoader, err := loaders.NewFileSystemLoader(dir)
-	if err != nil {
-		return "", &Error{File: name, Msg: err.Error()}
-	}
 	const rootID = "driftless-template-root"
-	loader, err := loaders.NewShiftedLoader(rootID, bytes.NewReader(src), fsLoader)
-	if err != nil {
-		return "", &Error{File: name, Msg: err.Error()}
-	}
-	tpl, err := exec.NewTemplate(rootID, newConfig(), loader, e.environment(c))
+	tpl, err := exec.NewTemplate(rootID, newConfig(), &loader{dir: dir, rootID: rootID, rootSrc: src}, e.environment(c))
 	if err != nil {
 		return "", parseError(name, err)
 	}

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/driftless-dev/driftless/host"
 	"github.com/driftless-dev/driftless/internal/testplugin"
@@ -321,5 +323,52 @@ func TestExtensionConfig(t *testing.T) {
 		if _, err := h.LoadBytes(context.Background(), "p", wasm); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", toml, err, want)
 		}
+	}
+}
+
+// A template file, or a file it includes, that is a FIFO or a device is
+// refused without blocking; one over MaxTemplateSize before it is read.
+func TestSpecialAndHugeTemplateFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.j2")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.j2")
+	if err := os.WriteFile(big, make([]byte, MaxTemplateSize+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, src, file, want string }{
+		{"fifo", "", fifo, "cannot read the template: is a named pipe (FIFO), not a regular file"},
+		{"device", "", "/dev/zero", "cannot read the template: is a character device, not a regular file"},
+		{"huge", "", big, "cannot read the template: is 1048577 bytes, more than the limit of 1048576 bytes"},
+		{"include fifo", "{% include 'fifo.j2' %}", "", "fifo.j2: is a named pipe (FIFO), not a regular file"},
+		{"include device", "{% include '/dev/zero' %}", "", "/dev/zero: is a character device, not a regular file"},
+		{"import fifo", "{% import 'fifo.j2' as f %}", "", "fifo.j2: is a named pipe (FIFO), not a regular file"},
+		{"extends huge", "{% extends 'big.j2' %}", "", "big.j2: is 1048577 bytes, more than the limit of 1048576 bytes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := c.file
+			if file == "" {
+				file = filepath.Join(dir, "main.j2")
+				if err := os.WriteFile(file, []byte(c.src), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := New(nil).RenderFile(context.Background(), file, nil)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				var te *Error
+				if !errors.As(err, &te) || te.File != file || !strings.Contains(te.Msg, c.want) {
+					t.Fatalf("got %v\nwant %s: ...%s", err, file, c.want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("rendering blocked on a special file")
+			}
+		})
 	}
 }

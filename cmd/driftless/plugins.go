@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/templating"
 )
 
@@ -466,16 +467,20 @@ func validateAs(ctx context.Context, h *host.Host, file, name string) (*host.Plu
 }
 
 // checkFile fails with a usage error when the file named on the command
-// line cannot be read or is a directory; what names what it should be.
+// line cannot be read or is not a regular file (a directory, a FIFO, a
+// device: checked without blocking); what names what it should be.
 func checkFile(file, what string) error {
-	st, err := os.Stat(file)
-	if err != nil {
-		return &cliError{kind: "usage", msg: fmt.Sprintf("cannot read %s: %v", file, unwrapPathError(err)), err: err}
+	err := safefile.Check(file)
+	if err == nil {
+		return nil
 	}
-	if st.IsDir() {
-		return usagef("%s is a directory, not a %s", file, what)
+	if nr, ok := errorsAs[*safefile.NotRegularError](err); ok {
+		if nr.Mode.IsDir() {
+			return usagef("%s is a directory, not a %s", file, what)
+		}
+		return usagef("%s %s: a %s must be a regular file", file, nr.Reason(), what)
 	}
-	return nil
+	return &cliError{kind: "usage", msg: fmt.Sprintf("cannot read %s: %v", file, unwrapPathError(err)), err: err}
 }
 
 func unwrapPathError(err error) error {
@@ -601,7 +606,7 @@ func pluginsInstall(c *cli.Context) error {
 
 // copyFile copies src to dst (a new file) and syncs it.
 func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+	in, err := safefile.Open(src)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
+	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
 func taskCommand() *cli.Command {
@@ -46,12 +47,12 @@ func readConfig(c *cli.Context) (string, error) {
 		var data []byte
 		var err error
 		if path == "-" {
-			data, err = io.ReadAll(io.LimitReader(os.Stdin, 16<<20))
+			data, err = safefile.ReadAll(os.Stdin, "standard input", maxInputFile)
 		} else {
-			data, err = os.ReadFile(path)
+			data, err = safefile.ReadFile(path, maxInputFile)
 		}
 		if err != nil {
-			return "", &cliError{kind: "usage", msg: fmt.Sprintf("--config %s: cannot read it: %v", v, unwrapPathError(err)), err: err}
+			return "", &cliError{kind: "usage", msg: fmt.Sprintf("--config %s: cannot read it: %s", v, safefile.Reason(err)), err: err}
 		}
 		v, source = string(data), "--config "+v
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/urfave/cli/v2"
 
+	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/templating"
 )
 
@@ -63,10 +65,14 @@ func readVars(c *cli.Context) (map[string]any, error) {
 	return vars, nil
 }
 
+// maxInputFile bounds the files the CLI reads as --vars and --config @FILE
+// (and standard input for them): as plugins.toml, 1 MiB.
+const maxInputFile = host.MaxConfigFileSize
+
 func readVarsFile(file string) (map[string]any, error) {
-	data, err := os.ReadFile(file)
+	data, err := safefile.ReadFile(file, maxInputFile)
 	if err != nil {
-		return nil, &cliError{kind: "usage", msg: fmt.Sprintf("--vars %s: cannot read it: %v", file, unwrapPathError(err)), err: err}
+		return nil, &cliError{kind: "usage", msg: fmt.Sprintf("--vars %s: cannot read it: %s", file, safefile.Reason(err)), err: err}
 	}
 	ext := strings.ToLower(filepath.Ext(file))
 	if ext != ".toml" {
@@ -108,8 +114,8 @@ func templateRender(c *cli.Context) error {
 	}
 	var src []byte
 	if file == "-" {
-		if src, err = io.ReadAll(io.LimitReader(os.Stdin, 16<<20)); err != nil {
-			return err
+		if src, err = safefile.ReadAll(os.Stdin, "standard input", templating.MaxTemplateSize); err != nil {
+			return &cliError{kind: "usage", msg: "template -: cannot read it: " + safefile.Reason(err), err: err}
 		}
 	} else if err := checkFile(file, "template"); err != nil {
 		return err
