@@ -17,6 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/driftless-dev/driftless/internal/boundeddecode"
 	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/pluginstate"
 )
@@ -149,9 +150,10 @@ func (l Limits) StateLimits() pluginstate.Limits {
 		MaxBytes: l.MaxStateBytes, MaxKeys: l.MaxStateKeys}
 }
 
-// MaxConfigFileSize bounds plugins.toml: a larger file is refused before it
-// is read.
-const MaxConfigFileSize = 1 << 20
+// MaxConfigFileSize bounds plugins.toml (and every TOML or JSON file the
+// CLI reads): a larger file is refused before it is read. Its nesting is
+// bounded too (boundeddecode.MaxDepth, 32 levels), before it is decoded.
+const MaxConfigFileSize = boundeddecode.MaxSize
 
 // LoadConfig reads plugins.toml at path. A missing file gives the defaults.
 // Unknown keys, values of the wrong type and impossible values are errors
@@ -172,7 +174,10 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses the content of a plugins.toml; name is used in errors.
 func ParseConfig(name string, data []byte) (*Config, error) {
 	var c Config
-	md, err := toml.Decode(string(data), &c)
+	md, err := boundeddecode.TOML(name, data, &c)
+	if be, ok := err.(*boundeddecode.Error); ok {
+		return nil, &ConfigError{File: name, Err: errors.New(be.Reason())}
+	}
 	if err != nil {
 		return nil, decodeError(name, err)
 	}

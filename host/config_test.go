@@ -248,3 +248,18 @@ func TestLoadConfigSpecialAndHugeFiles(t *testing.T) {
 		})
 	}
 }
+
+// Deeply nested TOML is refused before it is decoded (the decoder's time
+// and memory grow with the square of the depth), naming the line.
+func TestConfigTooDeep(t *testing.T) {
+	deep := "[security]\nmax_memory = 65536\n[plugins.x.extensions.e]\nv = " + strings.Repeat("{a=", 4000) + "1" + strings.Repeat("}", 4000) + "\n"
+	start := time.Now()
+	_, err := ParseConfig("/etc/plugins.toml", []byte(deep))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || err.Error() != "config /etc/plugins.toml: line 4: nested more than 32 levels deep (tables, arrays and dotted keys count; the limit is 32)" {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %s", d)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/boundeddecode"
 	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
@@ -234,7 +235,7 @@ func (c *Config) Errorf(key, format string, args ...any) *ConfigError {
 
 // MaxFileSize bounds a pipeline file: a larger one is refused before it is
 // read.
-const MaxFileSize = 1 << 20
+const MaxFileSize = boundeddecode.MaxSize
 
 // LoadConfig reads and checks the pipeline file at path (see Parse). A
 // path that is not a regular file (a FIFO, a device) is refused without
@@ -253,8 +254,12 @@ func LoadConfig(path string) (*Config, error) {
 func Parse(name string, data []byte) (*Config, error) {
 	c := &Config{File: name}
 	c.lines = keyLines(string(data))
-	md, err := toml.Decode(string(data), c)
+	md, err := boundeddecode.TOML(name, data, c)
 	if err != nil {
+		var be *boundeddecode.Error
+		if errors.As(err, &be) {
+			return nil, &ConfigError{File: name, Problems: []Problem{{Line: be.Line, Msg: be.Msg}}, Err: err}
+		}
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			return nil, &ConfigError{File: name, Problems: []Problem{{Line: pe.Position.Line, Msg: pe.Message}}, Err: err}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // parseErr parses a pipeline that must be refused and returns its error.
@@ -413,5 +414,21 @@ on_error = "stop"
 	}
 	if len(ce.Problems) != 7 {
 		t.Errorf("%d problems, want 7 (the output is right):\n%s", len(ce.Problems), ce)
+	}
+}
+
+// A deeply nested pipeline file is refused before the TOML decoder sees
+// it (its cost grows with the square of the depth), naming the line.
+func TestParseTooDeep(t *testing.T) {
+	deep := "[[sources]]\ntype = \"stdin\"\n[[outputs]]\nplugin = \"p\"\nname = \"o\"\nconfig = " +
+		strings.Repeat("{a=", 4000) + "1" + strings.Repeat("}", 4000) + "\n"
+	start := time.Now()
+	_, err := Parse("p.toml", []byte(deep))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || err.Error() != "p.toml:6: nested more than 32 levels deep (tables, arrays and dotted keys count; the limit is 32)" {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %s", d)
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/boundeddecode"
 	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/templating"
 )
@@ -127,7 +128,7 @@ var (
 
 // MaxFileSize bounds a playbook file: a larger one is refused before it is
 // read.
-const MaxFileSize = 1 << 20
+const MaxFileSize = boundeddecode.MaxSize
 
 // ParseFile reads and parses the playbook at path. A path that is not a
 // regular file (a FIFO, a device) is refused without blocking.
@@ -143,7 +144,11 @@ func ParseFile(path string) (*Playbook, error) {
 // reported (an Errors), each naming its line and key.
 func Parse(file string, data []byte) (*Playbook, error) {
 	var doc map[string]any
-	if _, err := toml.Decode(string(data), &doc); err != nil {
+	if _, err := boundeddecode.TOML(file, data, &doc); err != nil {
+		var be *boundeddecode.Error
+		if errors.As(err, &be) {
+			return nil, &Error{File: file, Line: be.Line, Column: be.Column, Msg: be.Msg, Err: err}
+		}
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			msg := pe.Message

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
 	"github.com/driftless-dev/driftless/host"
@@ -340,4 +341,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("empty error")
 		}
 	})
+}
+
+// A deeply nested config is refused before the TOML decoder sees it (its
+// cost grows with the square of the depth); so is a file over 1 MiB.
+func TestParseBounds(t *testing.T) {
+	deep := "name = \"x\"\n[[tasks]]\nuses = \"a.b\"\nconfig = " + strings.Repeat("{a=", 4000) + "1" + strings.Repeat("}", 4000) + "\n"
+	start := time.Now()
+	_, err := Parse("site.toml", []byte(deep))
+	var pe *Error
+	if !errors.As(err, &pe) || err.Error() != "site.toml:4:97: nested more than 32 levels deep (tables, arrays and dotted keys count; the limit is 32)" {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %s", d)
+	}
+	path := filepath.Join(t.TempDir(), "big.toml")
+	os.WriteFile(path, []byte("# "+strings.Repeat("x", MaxFileSize)), 0o644)
+	if _, err := ParseFile(path); err == nil || err.Error() != path+": cannot read the playbook: is 1048578 bytes, more than the limit of 1048576 bytes" {
+		t.Fatalf("got %v", err)
+	}
 }

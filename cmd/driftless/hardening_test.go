@@ -99,3 +99,59 @@ func TestSpecialFiles(t *testing.T) {
 	expect(t, r, 2, "plugins list")
 	contains(t, "plugins.toml fifo", r.stderr, "plugins.toml: is a named pipe (FIFO), not a regular file")
 }
+
+// TestNestedAndOversizedInputs: every TOML and JSON input is bounded in
+// size and depth before it is decoded (BurntSushi/toml takes time and
+// memory quadratic in the depth: 16 KB of nested inline tables took
+// ~700 MB), with an error naming the file and line.
+func TestNestedAndOversizedInputs(t *testing.T) {
+	home := fixtureHome(t)
+	dir := t.TempDir()
+	deepTOML := func(prefix string) string {
+		return prefix + strings.Repeat("{a=", 4000) + "1" + strings.Repeat("}", 4000) + "\n"
+	}
+	deepJSON := `{"a": ` + strings.Repeat("[", 4000) + strings.Repeat("]", 4000) + "}"
+	const nested = "nested more than 32 levels deep (tables, arrays and dotted keys count; the limit is 32)"
+	vars := writeFile(t, dir, "vars.toml", "x = 1\n"+deepTOML("y = "))
+	varsJSON := writeFile(t, dir, "vars.json", deepJSON)
+	cfg := writeFile(t, dir, "config.json", "\n"+deepJSON)
+	pb := writeFile(t, dir, "site.toml", deepTOML("[[tasks]]\nuses = \"fixture.ok\"\nconfig = "))
+	pl := writeFile(t, dir, "p.toml", deepTOML("[[sources]]\ntype = \"stdin\"\n[[outputs]]\ntype = \"stdout\"\n[pipeline]\nx = "))
+	big := writeFile(t, dir, "big.json", `{"a": "`+strings.Repeat("x", 1<<20)+`"}`)
+	tpl := writeFile(t, dir, "t.j2", "{{ x }}\n")
+	for _, c := range []struct {
+		args []string
+		kind string
+		want string
+	}{
+		{[]string{"template", "render", tpl, "--vars", vars}, "usage", "--vars " + vars + ": line 2: " + nested},
+		{[]string{"template", "render", tpl, "--vars", varsJSON}, "usage", "--vars " + varsJSON + ": line 1: " + nested},
+		{[]string{"template", "render", tpl, "--vars", big}, "usage", "--vars " + big + ": cannot read it: is 1048585 bytes, more than the limit of 1048576 bytes"},
+		{[]string{"task", "run", "fixture.ok", "--config", "@" + cfg}, "invalid-config", "--config @" + cfg + ": line 2: " + nested},
+		{[]string{"task", "run", "fixture.ok", "--config", deepJSON}, "invalid-config", "--config: line 1: " + nested},
+		{[]string{"task", "run", "fixture.ok", "--config", "@" + big}, "usage", "--config @" + big + ": cannot read it: is 1048585 bytes, more than the limit of 1048576 bytes"},
+		{[]string{"apply", pb}, "playbook", pb + ":3:97: " + nested},
+		{[]string{"logs", "validate", pl}, "invalid-config", pl + ":6: " + nested},
+	} {
+		start := time.Now()
+		r := cliWithin(t, time.Minute, home, "", "", append([]string{"-o", "json"}, c.args...)...)
+		expect(t, r, 2, c.args...)
+		var doc map[string]any
+		jsonDoc(t, r, &doc)
+		if e := errorOf(t, doc, c.kind); e["message"] != c.want {
+			t.Errorf("driftless %s:\n got  %s\n want %s", strings.Join(c.args, " "), e["message"], c.want)
+		}
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("driftless %s took %s", strings.Join(c.args, " "), d)
+		}
+	}
+	// plugins.toml.
+	writeFile(t, home, "plugins.toml", deepTOML("[plugins.fixture.extensions.e]\nv = "))
+	r := cliWithin(t, time.Minute, home, "", "", "-o", "json", "plugins", "list")
+	expect(t, r, 2, "plugins list")
+	var doc map[string]any
+	jsonDoc(t, r, &doc)
+	if e := errorOf(t, doc, "config"); e["message"] != "config "+filepath.Join(home, "plugins.toml")+": line 2: "+nested {
+		t.Errorf("plugins.toml: %s", e["message"])
+	}
+}

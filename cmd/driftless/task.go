@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
+	"github.com/driftless-dev/driftless/internal/boundeddecode"
 	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
@@ -55,6 +56,10 @@ func readConfig(c *cli.Context) (string, error) {
 			return "", &cliError{kind: "usage", msg: fmt.Sprintf("--config %s: cannot read it: %s", v, safefile.Reason(err)), err: err}
 		}
 		v, source = string(data), "--config "+v
+	}
+	if err := boundeddecode.CheckJSON(source, []byte(v)); err != nil {
+		be := err.(*boundeddecode.Error)
+		return "", &cliError{kind: "invalid-config", msg: source + ": " + be.Reason(), err: err}
 	}
 	var obj map[string]any
 	dec := json.NewDecoder(strings.NewReader(v))

@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/BurntSushi/toml"
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/boundeddecode"
 	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/templating"
 )
@@ -74,21 +74,32 @@ func readVarsFile(file string) (map[string]any, error) {
 	if err != nil {
 		return nil, &cliError{kind: "usage", msg: fmt.Sprintf("--vars %s: cannot read it: %s", file, safefile.Reason(err)), err: err}
 	}
+	// Size and nesting are bounded before either decoder runs.
 	ext := strings.ToLower(filepath.Ext(file))
 	if ext != ".toml" {
-		v, jerr := templating.FromJSON(string(data))
+		jerr := boundeddecode.CheckJSON(file, data)
+		var v any
+		if jerr == nil {
+			v, jerr = templating.FromJSON(string(data))
+		}
 		if m, ok := v.(map[string]any); jerr == nil && ok {
 			return m, nil
 		}
 		if jerr == nil {
 			return nil, usagef("--vars %s: the variables must be a JSON object", file)
 		}
+		if be, ok := jerr.(*boundeddecode.Error); ok && ext == ".json" {
+			return nil, usagef("--vars %s: %s", file, be.Reason())
+		}
 		if ext == ".json" {
 			return nil, usagef("--vars %s: not valid JSON: %v", file, jerr)
 		}
 	}
 	var m map[string]any
-	if _, err := toml.Decode(string(data), &m); err != nil {
+	if _, err := boundeddecode.TOML(file, data, &m); err != nil {
+		if be, ok := err.(*boundeddecode.Error); ok {
+			return nil, usagef("--vars %s: %s", file, be.Reason())
+		}
 		if ext == ".toml" {
 			return nil, usagef("--vars %s: not valid TOML: %v", file, err)
 		}
