@@ -33,6 +33,19 @@ const (
 	DefaultMaxLogMessage       = 4 << 10 // bytes kept of one log message
 	DefaultLogRate             = 100     // messages per second a plugin may log, with bursts of 10x
 
+	// MinExecutionTimeout is the shortest execution_timeout_secs: running
+	// calls check their deadline at every epoch tick (10ms by default), so
+	// a shorter timeout could not be enforced as written, and one that
+	// rounds to zero would mean no timeout at all.
+	MinExecutionTimeout = 10 * time.Millisecond
+	// MaxExecutionTimeout is the longest execution_timeout_secs: a day.
+	MaxExecutionTimeout = 24 * time.Hour
+	// MaxLogRate is the largest log_rate (its burst, ten times it, must
+	// not overflow).
+	MaxLogRate = 1_000_000
+	// MaxCallsPerInstanceLimit is the largest max_calls_per_instance.
+	MaxCallsPerInstanceLimit = 1 << 31
+
 	// maxWasmMemory is the most a 32-bit linear memory can hold.
 	maxWasmMemory = 4 << 30
 
@@ -110,19 +123,23 @@ type Registry struct {
 // Limits are the effective limits of one plugin: the defaults, overridden
 // by [security], overridden by [plugins.NAME].
 type Limits struct {
-	MaxMemory           int64         // bytes one linear memory may grow to
-	FuelLimit           uint64        // fuel each call starts with
-	ExecutionTimeout    time.Duration // wall time each call may take
-	AllowWASI           bool          // whether Env and Dirs are granted
-	DebugEnabled        bool          // whether debug and trace logs are shown
-	MaxPluginSize       int64         // bytes of the plugin file
-	MaxInstances        int           // instances of the plugin alive at once
-	MaxCallsPerInstance int           // calls before an instance is recycled
-	LogRate             int           // log messages per second (bursts of 10x)
-	MaxStateKeySize     int           // bytes of one key of the plugin's state
-	MaxStateValueSize   int           // bytes of one value of the plugin's state
-	MaxStateBytes       int64         // bytes of all the plugin's state keys and values
-	MaxStateKeys        int64         // keys of the plugin's state
+	MaxMemory        int64         // bytes one linear memory may grow to
+	FuelLimit        uint64        // fuel each call starts with
+	ExecutionTimeout time.Duration // wall time each call may take
+	// TimeoutRaisedFrom is the configured execution timeout when the host
+	// raised it to its epoch tick (Options.EpochTick longer than the
+	// timeout: deadlines are only checked at each tick); else 0.
+	TimeoutRaisedFrom   time.Duration
+	AllowWASI           bool  // whether Env and Dirs are granted
+	DebugEnabled        bool  // whether debug and trace logs are shown
+	MaxPluginSize       int64 // bytes of the plugin file
+	MaxInstances        int   // instances of the plugin alive at once
+	MaxCallsPerInstance int   // calls before an instance is recycled
+	LogRate             int   // log messages per second (bursts of 10x)
+	MaxStateKeySize     int   // bytes of one key of the plugin's state
+	MaxStateValueSize   int   // bytes of one value of the plugin's state
+	MaxStateBytes       int64 // bytes of all the plugin's state keys and values
+	MaxStateKeys        int64 // keys of the plugin's state
 	Env                 map[string]string
 	Dirs                []DirConfig
 }
@@ -372,8 +389,12 @@ func (s *Security) validate(file, section string) error {
 	if s.FuelLimit != nil && *s.FuelLimit <= 0 {
 		return &ConfigError{File: file, Key: key("fuel_limit"), Err: fmt.Errorf("%d must be positive", *s.FuelLimit)}
 	}
-	if t := s.ExecutionTimeoutSecs; t != nil && (math.IsNaN(*t) || *t <= 0 || *t > 86400) {
+	if t := s.ExecutionTimeoutSecs; t != nil && (math.IsNaN(*t) || *t <= 0 || *t > MaxExecutionTimeout.Seconds()) {
 		return &ConfigError{File: file, Key: key("execution_timeout_secs"), Err: fmt.Errorf("%v is out of range: more than 0 and at most 86400", *t)}
+	}
+	if t := s.ExecutionTimeoutSecs; t != nil && *t < MinExecutionTimeout.Seconds() {
+		return &ConfigError{File: file, Key: key("execution_timeout_secs"), Err: fmt.Errorf(
+			"%v is below the minimum of %v seconds (running calls check their deadline every %s)", *t, MinExecutionTimeout.Seconds(), MinExecutionTimeout)}
 	}
 	if s.MaxPluginSize != nil && (*s.MaxPluginSize <= 0 || *s.MaxPluginSize > 1<<30) {
 		return &ConfigError{File: file, Key: key("max_plugin_size"), Err: fmt.Errorf("%d is out of range: between 1 and %d bytes", *s.MaxPluginSize, 1<<30)}
@@ -381,11 +402,11 @@ func (s *Security) validate(file, section string) error {
 	if s.MaxInstances != nil && (*s.MaxInstances < 1 || *s.MaxInstances > 1024) {
 		return &ConfigError{File: file, Key: key("max_instances"), Err: fmt.Errorf("%d is out of range: between 1 and 1024", *s.MaxInstances)}
 	}
-	if s.MaxCallsPerInstance != nil && *s.MaxCallsPerInstance < 1 {
-		return &ConfigError{File: file, Key: key("max_calls_per_instance"), Err: fmt.Errorf("%d must be at least 1", *s.MaxCallsPerInstance)}
+	if s.MaxCallsPerInstance != nil && (*s.MaxCallsPerInstance < 1 || *s.MaxCallsPerInstance > MaxCallsPerInstanceLimit) {
+		return &ConfigError{File: file, Key: key("max_calls_per_instance"), Err: fmt.Errorf("%d is out of range: between 1 and %d", *s.MaxCallsPerInstance, MaxCallsPerInstanceLimit)}
 	}
-	if s.LogRate != nil && *s.LogRate < 1 {
-		return &ConfigError{File: file, Key: key("log_rate"), Err: fmt.Errorf("%d must be at least 1", *s.LogRate)}
+	if s.LogRate != nil && (*s.LogRate < 1 || *s.LogRate > MaxLogRate) {
+		return &ConfigError{File: file, Key: key("log_rate"), Err: fmt.Errorf("%d is out of range: between 1 and %d messages per second", *s.LogRate, MaxLogRate)}
 	}
 	for _, r := range []struct {
 		name     string

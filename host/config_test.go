@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -55,8 +56,18 @@ func TestConfigErrors(t *testing.T) {
 		{"[security]\nexecution_timeout_secs = nan\n", "security.execution_timeout_secs: NaN is out of range: more than 0 and at most 86400"},
 		{"[security]\nmax_plugin_size = 0\n", "security.max_plugin_size: 0 is out of range: between 1 and 1073741824 bytes"},
 		{"[security]\nmax_instances = 0\n", "security.max_instances: 0 is out of range: between 1 and 1024"},
-		{"[security]\nmax_calls_per_instance = 0\n", "security.max_calls_per_instance: 0 must be at least 1"},
-		{"[security]\nlog_rate = 0\n", "security.log_rate: 0 must be at least 1"},
+		{"[security]\nmax_calls_per_instance = 0\n", "security.max_calls_per_instance: 0 is out of range: between 1 and 2147483648"},
+		{"[security]\nmax_calls_per_instance = 9223372036854775807\n", "security.max_calls_per_instance: 9223372036854775807 is out of range: between 1 and 2147483648"},
+		{"[security]\nlog_rate = 0\n", "security.log_rate: 0 is out of range: between 1 and 1000000 messages per second"},
+		// Its burst (ten times it) overflowed an int into a negative burst.
+		{"[security]\nlog_rate = 1844674407370955162\n", "security.log_rate: 1844674407370955162 is out of range: between 1 and 1000000 messages per second"},
+		// Timeouts that round to zero (no timeout at all) or fall between
+		// two checks of the deadline; infinities.
+		{"[security]\nexecution_timeout_secs = 1e-10\n", "security.execution_timeout_secs: 1e-10 is below the minimum of 0.01 seconds (running calls check their deadline every 10ms)"},
+		{"[plugins.x]\nexecution_timeout_secs = 0.009\n", "plugins.x.execution_timeout_secs: 0.009 is below the minimum of 0.01 seconds (running calls check their deadline every 10ms)"},
+		{"[security]\nexecution_timeout_secs = inf\n", "security.execution_timeout_secs: +Inf is out of range: more than 0 and at most 86400"},
+		{"[security]\nexecution_timeout_secs = -inf\n", "security.execution_timeout_secs: -Inf is out of range: more than 0 and at most 86400"},
+		{"[security]\nexecution_timeout_secs = 86400.5\n", "security.execution_timeout_secs: 86400.5 is out of range: more than 0 and at most 86400"},
 		{"[security]\nmax_state_key_size = 0\n", "security.max_state_key_size: 0 is out of range: between 1 and 65536"},
 		{"[security]\nmax_state_value_size = 16777217\n", "security.max_state_value_size: 16777217 is out of range: between 0 and 16777216"},
 		{"[plugins.x]\nmax_state_bytes = -1\n", "plugins.x.max_state_bytes: -1 is out of range: between 0 and 68719476736"},
@@ -261,5 +272,40 @@ func TestConfigTooDeep(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("took %s", d)
+	}
+}
+
+// The shortest timeout is accepted; a host whose epoch tick is longer than
+// a plugin's timeout raises the timeout to the tick (deadlines are only
+// checked then) and says so in the limits.
+func TestExecutionTimeoutMinimum(t *testing.T) {
+	c, err := ParseConfig("p.toml", []byte("[security]\nexecution_timeout_secs = 0.01\n[plugins.slow]\nexecution_timeout_secs = 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.LimitsFor("x").ExecutionTimeout; got != 10*time.Millisecond {
+		t.Fatalf("timeout %s", got)
+	}
+	h, err := New(Options{Home: t.TempDir(), Config: c, EpochTick: 50 * time.Millisecond, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if l := h.limitsFor("x"); l.ExecutionTimeout != 50*time.Millisecond || l.TimeoutRaisedFrom != 10*time.Millisecond {
+		t.Errorf("x: timeout %s, raised from %s", l.ExecutionTimeout, l.TimeoutRaisedFrom)
+	}
+	if l := h.limitsFor("slow"); l.ExecutionTimeout != 2*time.Second || l.TimeoutRaisedFrom != 0 {
+		t.Errorf("slow: timeout %s, raised from %s", l.ExecutionTimeout, l.TimeoutRaisedFrom)
+	}
+	p, _ := h.LoadBytes(context.Background(), "x", fixture{name: "x"}.wasm(t))
+	if l := p.Limits(); l.ExecutionTimeout != 50*time.Millisecond || l.TimeoutRaisedFrom != 10*time.Millisecond {
+		t.Errorf("plugin limits: %+v", l)
+	}
+
+	// A Config given in Options is checked as plugins.toml is.
+	zero := 1e-10
+	_, err = New(Options{Home: t.TempDir(), Config: &Config{Security: Security{ExecutionTimeoutSecs: &zero}}})
+	if err == nil || err.Error() != "config Options.Config: security.execution_timeout_secs: 1e-10 is below the minimum of 0.01 seconds (running calls check their deadline every 10ms)" {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -42,7 +42,8 @@ type Options struct {
 	// Home/plugins.toml, the compile cache Home/cache and the plugins'
 	// state Home/state/state.db.
 	Home string
-	// Config, if set, is used instead of reading Home/plugins.toml.
+	// Config, if set, is used instead of reading Home/plugins.toml. It is
+	// checked as plugins.toml is: New refuses impossible values.
 	Config *Config
 	// Logger receives plugin logs and host diagnostics; nil means
 	// slog.Default().
@@ -71,6 +72,7 @@ type Options struct {
 
 // Host loads and runs plugins. It is safe for concurrent use.
 type Host struct {
+	tick   time.Duration // Options.EpochTick
 	home   string
 	config *Config
 	logger *slog.Logger
@@ -115,6 +117,14 @@ func New(opts Options) (*Host, error) {
 		if cfg, err = LoadConfig(filepath.Join(home, "plugins.toml")); err != nil {
 			return nil, err
 		}
+	} else {
+		c := *cfg
+		if c.Path == "" {
+			c.Path = "Options.Config"
+		}
+		if err := c.validate(); err != nil {
+			return nil, err
+		}
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -125,6 +135,7 @@ func New(opts Options) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{
+		tick:      opts.EpochTick,
 		progress:  opts.Progress,
 		home:      home,
 		config:    cfg,
@@ -265,7 +276,7 @@ func (h *Host) LoadAll(ctx context.Context) ([]*Plugin, error) {
 // silently; it cannot be called anyway).
 func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
 	name := nameFromPath(path)
-	limits := h.config.LimitsFor(name)
+	limits := h.limitsFor(name)
 	if err := checkName(name); err != nil {
 		p := h.broken(name, path, limits, err)
 		return p, p.err
@@ -283,7 +294,7 @@ func (h *Host) LoadBytes(ctx context.Context, name string, wasm []byte) (*Plugin
 	if err := checkName(name); err != nil {
 		return nil, &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
 	}
-	limits := h.config.LimitsFor(name)
+	limits := h.limitsFor(name)
 	if int64(len(wasm)) > limits.MaxPluginSize {
 		p := h.broken(name, "", limits, &sizeError{size: int64(len(wasm)), max: limits.MaxPluginSize})
 		return p, p.err
@@ -312,7 +323,7 @@ func (h *Host) validate(ctx context.Context, path string, keep bool) (*Plugin, e
 	if err := checkName(name); err != nil {
 		return nil, &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
 	}
-	limits := h.config.LimitsFor(name)
+	limits := h.limitsFor(name)
 	wasm, err := readPlugin(path, limits.MaxPluginSize)
 	if err != nil {
 		return nil, loadError(name, err)
@@ -344,7 +355,7 @@ func (h *Host) broken(name, path string, limits Limits, err error) *Plugin {
 }
 
 func (h *Host) load(ctx context.Context, name, path string, wasm []byte) (*Plugin, error) {
-	p := h.newPlugin(name, path, h.config.LimitsFor(name))
+	p := h.newPlugin(name, path, h.limitsFor(name))
 	if err := p.init(ctx, h, wasm); err != nil {
 		p.close()
 		p.err = err
@@ -361,6 +372,17 @@ func (h *Host) register(p *Plugin) {
 	if old != nil {
 		old.close()
 	}
+}
+
+// limitsFor returns the limits of the named plugin: the configuration's,
+// with an execution timeout shorter than the host's epoch tick raised to
+// it (deadlines are checked at each tick; Limits.TimeoutRaisedFrom says so).
+func (h *Host) limitsFor(name string) Limits {
+	l := h.config.LimitsFor(name)
+	if h.tick > l.ExecutionTimeout {
+		l.TimeoutRaisedFrom, l.ExecutionTimeout = l.ExecutionTimeout, h.tick
+	}
+	return l
 }
 
 // Plugins returns the loaded plugins, broken ones included, by name.

@@ -155,3 +155,25 @@ func TestNestedAndOversizedInputs(t *testing.T) {
 		t.Errorf("plugins.toml: %s", e["message"])
 	}
 }
+
+// TestNumericLimits: a limit that would mean "no limit" (a timeout that
+// rounds to zero) or overflow is refused before anything runs.
+func TestNumericLimits(t *testing.T) {
+	home := fixtureHome(t)
+	for _, c := range []struct{ toml, want string }{
+		{"[security]\nexecution_timeout_secs = 1e-10\n", "security.execution_timeout_secs: 1e-10 is below the minimum of 0.01 seconds (running calls check their deadline every 10ms)"},
+		{"[plugins.fixture]\nexecution_timeout_secs = nan\n", "plugins.fixture.execution_timeout_secs: NaN is out of range: more than 0 and at most 86400"},
+		{"[security]\nlog_rate = 9223372036854775807\n", "security.log_rate: 9223372036854775807 is out of range: between 1 and 1000000 messages per second"},
+	} {
+		writeFile(t, home, "plugins.toml", c.toml)
+		for _, args := range [][]string{{"task", "run", "fixture.ok"}, {"plugins", "inspect", "fixture"}} {
+			r := runCLI(t, home, 2, args...)
+			if want := "error: config " + filepath.Join(home, "plugins.toml") + ": " + c.want + "\n"; r.stderr != want {
+				t.Errorf("%q: driftless %s:\n got  %s want %s", c.toml, strings.Join(args, " "), r.stderr, want)
+			}
+		}
+	}
+	writeFile(t, home, "plugins.toml", "[security]\nexecution_timeout_secs = 0.01\n")
+	r := runCLI(t, home, 0, "plugins", "inspect", "fixture")
+	contains(t, "inspect", r.stdout, "execution_timeout_secs  0.01\n")
+}

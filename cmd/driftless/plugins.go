@@ -196,6 +196,7 @@ type limitsJSON struct {
 	MaxMemory            int64             `json:"max_memory"`
 	FuelLimit            uint64            `json:"fuel_limit"`
 	ExecutionTimeoutSecs float64           `json:"execution_timeout_secs"`
+	TimeoutRaisedFrom    float64           `json:"execution_timeout_raised_from_secs,omitempty"`
 	AllowWASI            bool              `json:"allow_wasi"`
 	DebugEnabled         bool              `json:"debug_enabled"`
 	MaxPluginSize        int64             `json:"max_plugin_size"`
@@ -212,7 +213,7 @@ type limitsJSON struct {
 
 func limits(l host.Limits) limitsJSON {
 	return limitsJSON{
-		MaxMemory: l.MaxMemory, FuelLimit: l.FuelLimit, ExecutionTimeoutSecs: l.ExecutionTimeout.Seconds(),
+		MaxMemory: l.MaxMemory, FuelLimit: l.FuelLimit, ExecutionTimeoutSecs: l.ExecutionTimeout.Seconds(), TimeoutRaisedFrom: l.TimeoutRaisedFrom.Seconds(),
 		AllowWASI: l.AllowWASI, DebugEnabled: l.DebugEnabled, MaxPluginSize: l.MaxPluginSize,
 		MaxInstances: l.MaxInstances, MaxCallsPerInstance: l.MaxCallsPerInstance, LogRate: l.LogRate,
 		MaxStateKeySize: l.MaxStateKeySize, MaxStateValueSize: l.MaxStateValueSize,
@@ -340,7 +341,11 @@ func pluginsInspect(c *cli.Context) error {
 		l := doc.Limits
 		fmt.Fprintf(t, "  max_memory\t%s\n", bytesText(l.MaxMemory))
 		fmt.Fprintf(t, "  fuel_limit\t%d\n", l.FuelLimit)
-		fmt.Fprintf(t, "  execution_timeout_secs\t%g\n", l.ExecutionTimeoutSecs)
+		if l.TimeoutRaisedFrom > 0 {
+			fmt.Fprintf(t, "  execution_timeout_secs\t%g (raised from %g to the host's epoch tick)\n", l.ExecutionTimeoutSecs, l.TimeoutRaisedFrom)
+		} else {
+			fmt.Fprintf(t, "  execution_timeout_secs\t%g\n", l.ExecutionTimeoutSecs)
+		}
 		fmt.Fprintf(t, "  allow_wasi\t%t\n", l.AllowWASI)
 		fmt.Fprintf(t, "  debug_enabled\t%t\n", l.DebugEnabled)
 		fmt.Fprintf(t, "  max_plugin_size\t%s\n", bytesText(l.MaxPluginSize))
