@@ -177,3 +177,139 @@ func TestNumericLimits(t *testing.T) {
 	r := runCLI(t, home, 0, "plugins", "inspect", "fixture")
 	contains(t, "inspect", r.stdout, "execution_timeout_secs  0.01\n")
 }
+
+// installLeftovers lists the temporary directories of installs in home.
+func installLeftovers(t *testing.T, home string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(home, "plugins", ".install-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// startInstall starts `plugins install - --name NAME` reading from a pipe
+// the test writes to; it returns the command and the pipe.
+func startInstall(t *testing.T, home, name string) (*exec.Cmd, *os.File, *bytes.Buffer) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(installLeftovers(t, home))
+	cmd := exec.Command(binary, "plugins", "install", "-", "--name", name)
+	cmd.Env = append(os.Environ(), "DRIFTLESS_HOME="+home, "NO_COLOR=1")
+	cmd.Stdin = r
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	t.Cleanup(func() { w.Close(); cmd.Process.Kill(); cmd.Wait() })
+	// Some bytes, then nothing: the install waits in a read.
+	if _, err := w.Write(bytes.Repeat([]byte{0}, 300<<10)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(installLeftovers(t, home)) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the install made no temporary directory: %s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cmd, w, &errb
+}
+
+// TestInstallBounds: plugins install streams the plugin under
+// max_plugin_size (an endless input cannot fill the disk), stops on
+// SIGINT and SIGTERM even while waiting for input, removes its temporary
+// directory whatever happens, and removes those of installs that were
+// killed outright.
+func TestInstallBounds(t *testing.T) {
+	home := newHome(t)
+	writeFile(t, home, "plugins.toml", "[security]\nmax_plugin_size = 1048576\n")
+
+	// An endless input: refused at max_plugin_size.
+	zero, err := os.Open("/dev/zero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zero.Close()
+	cmd := exec.Command(binary, "-o", "json", "plugins", "install", "-", "--name", "zeros")
+	cmd.Env = append(os.Environ(), "DRIFTLESS_HOME="+home)
+	cmd.Stdin = zero
+	out, _ := cmd.Output()
+	if cmd.ProcessState.ExitCode() != 2 {
+		t.Fatalf("install from /dev/zero: exit %d: %s", cmd.ProcessState.ExitCode(), out)
+	}
+	var doc map[string]any
+	jsonDoc(t, result{stdout: string(out)}, &doc)
+	if e := errorOf(t, doc, "load"); e["message"] != "plugin zeros: install: standard input is more than max_plugin_size (1048576 bytes): nothing was installed" {
+		t.Errorf("got %v", e["message"])
+	}
+	// A file over the limit is refused before it is copied.
+	big := writeFile(t, t.TempDir(), "big.wasm", string(make([]byte, 1<<20+1)))
+	r := runCLI(t, home, 2, "plugins", "install", big)
+	if want := "error: plugin big: install: " + big + " is 1048577 bytes, more than max_plugin_size (1048576 bytes): nothing was installed\n"; r.stderr != want {
+		t.Errorf("got %q\nwant %q", r.stderr, want)
+	}
+	r = runCLI(t, home, 2, "plugins", "install", "-")
+	contains(t, "install - without --name", r.stderr, "give the plugin's name with --name")
+	if l := installLeftovers(t, home); len(l) != 0 {
+		t.Fatalf("leftovers: %v", l)
+	}
+
+	// SIGINT and SIGTERM stop an install waiting for input.
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		cmd, _, errb := startInstall(t, home, "waiting")
+		cmd.Process.Signal(sig)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%v did not stop the install", sig)
+		}
+		if code := cmd.ProcessState.ExitCode(); code != 1 || errb.String() != "error: plugin waiting: install: interrupted: nothing was installed\n" {
+			t.Errorf("%v: exit %d: %q", sig, code, errb.String())
+		}
+		if l := installLeftovers(t, home); len(l) != 0 {
+			t.Fatalf("%v left %v", sig, l)
+		}
+	}
+
+	// An install killed outright leaves its directory: plugins list warns
+	// about it, the next install removes it; not the directory of an
+	// install that is running.
+	running, w, _ := startInstall(t, home, "running")
+	runningDir := installLeftovers(t, home)
+	cmd, _, _ = startInstall(t, home, "killed")
+	cmd.Process.Kill()
+	cmd.Wait()
+	var left string
+	for _, l := range installLeftovers(t, home) {
+		if l != runningDir[0] {
+			left = l
+		}
+	}
+	if left == "" {
+		t.Fatalf("after SIGKILL: %v", installLeftovers(t, home))
+	}
+	r = runCLI(t, home, 0, "plugins", "list")
+	contains(t, "list", r.stderr, "leftovers of an interrupted plugin install (the next plugins install removes them)", left, "bytes=")
+	if strings.Contains(r.stderr, runningDir[0]) {
+		t.Errorf("list warned about a running install: %s", r.stderr)
+	}
+	src := writeFile(t, t.TempDir(), "fixture.wasm", string(fixtureBytes(t)))
+	r = runCLI(t, home, 0, "plugins", "install", src)
+	contains(t, "install", r.stderr, "removed the leftovers of an interrupted plugin install", left)
+	if l := installLeftovers(t, home); len(l) != 1 || l[0] != runningDir[0] {
+		t.Fatalf("after the install: %v (the running install's directory must stay, the killed one's go)", l)
+	}
+	w.Close() // EOF: the running install fails validation and cleans up
+	running.Wait()
+	if l := installLeftovers(t, home); len(l) != 0 {
+		t.Fatalf("leftovers: %v", l)
+	}
+}

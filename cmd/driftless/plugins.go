@@ -46,7 +46,7 @@ func pluginsCommand() *cli.Command {
 			},
 			{
 				Name:      "install",
-				Usage:     "validate a plugin file, then copy it into the plugin directory",
+				Usage:     "validate a plugin file (- for standard input, with --name), then copy it into the plugin directory",
 				ArgsUsage: "FILE",
 				Flags: []cli.Flag{
 					nameFlag("install under this name (default: the file name without .wasm)"),
@@ -155,6 +155,9 @@ func pluginsList(c *cli.Context) error {
 	plugins, err := a.loadAll(c.Context)
 	if err != nil {
 		return err
+	}
+	if h, err := a.host(); err == nil {
+		cleanInstallLeftovers(h.PluginDir(), a.logger, false)
 	}
 	docs := make([]pluginJSON, 0, len(plugins))
 	for _, p := range plugins {
@@ -526,109 +529,6 @@ func pluginsValidate(c *cli.Context) error {
 		fmt.Fprintf(w, "%s: valid: loads as plugin %s (%s, version %s)\n", file, p.Name(), p.ABI(), orDash(p.Info().Version))
 		fmt.Fprintf(w, "provides: %s\n", providesText(p))
 	})
-}
-
-type installJSON struct {
-	Installed bool         `json:"installed"`
-	Name      string       `json:"name"`
-	Path      string       `json:"path"`
-	Replaced  bool         `json:"replaced"`
-	ABI       string       `json:"abi"`
-	Version   string       `json:"version"`
-	Provides  providesJSON `json:"provides"`
-}
-
-func pluginsInstall(c *cli.Context) error {
-	if err := argCount(c, 1, 1); err != nil {
-		return err
-	}
-	a := appOf(c)
-	h, err := a.host()
-	if err != nil {
-		return err
-	}
-	file := c.Args().First()
-	name := c.String("name")
-	if name == "" {
-		name = strings.TrimSuffix(filepath.Base(file), ".wasm")
-	}
-	if err := host.CheckName(name); err != nil {
-		return usagef("%v (or give --name)", err)
-	}
-	dest := filepath.Join(h.PluginDir(), name+".wasm")
-	_, statErr := os.Stat(dest)
-	exists := statErr == nil
-	if exists && !c.Bool("force") {
-		return usagef("plugin %s is already installed (%s); use --force to replace it", name, dest)
-	}
-	if err := checkFile(file, "plugin file"); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(h.PluginDir(), 0o755); err != nil {
-		return err
-	}
-	// Copy first, then validate the copy: what is installed is exactly
-	// what was checked, and a partial copy is never visible as NAME.wasm.
-	tmpDir, err := os.MkdirTemp(h.PluginDir(), ".install-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmpDir)
-	tmp := filepath.Join(tmpDir, name+".wasm")
-	if err := copyFile(file, tmp); err != nil {
-		return err
-	}
-	p, err := h.Prepare(c.Context, tmp)
-	if err != nil {
-		return err
-	}
-	if exists && c.Bool("force") {
-		// The replaced plugin's compiled code is of no more use.
-		if _, err := h.ForgetCompiled(dest); err != nil {
-			a.logger.Warn("cannot remove the replaced plugin's compiled code", "plugin", name, "error", err)
-		}
-	}
-	if c.Bool("force") {
-		err = os.Rename(tmp, dest)
-	} else if err = os.Link(tmp, dest); errors.Is(err, fs.ErrExist) {
-		return usagef("plugin %s is already installed (%s); use --force to replace it", name, dest)
-	} else if err != nil {
-		err = os.Rename(tmp, dest) // no hard links here
-	}
-	if err != nil {
-		return err
-	}
-	doc := installJSON{Installed: true, Name: name, Path: dest, Replaced: exists, ABI: string(p.ABI()), Version: p.Info().Version, Provides: provides(p)}
-	return a.emit(doc, func(w io.Writer) {
-		verb := "installed"
-		if exists {
-			verb = "replaced"
-		}
-		fmt.Fprintf(w, "%s %s %s (%s) at %s\n", verb, name, orDash(p.Info().Version), p.ABI(), dest)
-		fmt.Fprintf(w, "provides: %s\n", providesText(p))
-	})
-}
-
-// copyFile copies src to dst (a new file) and syncs it.
-func copyFile(src, dst string) error {
-	in, err := safefile.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 type removeJSON struct {

@@ -160,40 +160,64 @@ func ReadAll(r io.Reader, what string, max int64) ([]byte, error) {
 	return data, nil
 }
 
-// copyChunk is how much Copy moves between two checks of its context.
+// copyChunk is the most one read of Copy asks for.
 const copyChunk = 256 << 10
 
 // Copy copies src to dst until src ends, and fails with a *TooLargeError
-// naming what as soon as more than max bytes came, or with ctx's error when
-// ctx ends (checked between chunks of 256 KiB, so a source that never ends,
-// such as a pipe from /dev/zero, stops at once on ctrl-C). It returns the
-// bytes written. On failure dst holds a partial copy: the caller removes it.
+// naming what as soon as more than max bytes came, or with ctx's error as
+// soon as ctx ends. Reads run on a goroutine of their own, so that ending
+// ctx stops the copy at once even while a read waits for input (a pipe or
+// a terminal that sends nothing: a read of one cannot be interrupted); that
+// read is abandoned. It returns the bytes written. On failure dst holds a
+// partial copy: the caller removes it.
 func Copy(ctx context.Context, dst io.Writer, src io.Reader, what string, max int64) (int64, error) {
-	buf := make([]byte, copyChunk)
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	chunks := make(chan chunk, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			buf := make([]byte, copyChunk)
+			n, err := src.Read(buf)
+			select {
+			case chunks <- chunk{buf[:n], err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	var n int64
 	for {
-		if err := ctx.Err(); err != nil {
-			return n, err
+		var c chunk
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case c = <-chunks:
 		}
-		m, rerr := src.Read(buf)
-		if m > 0 {
-			if n+int64(m) > max {
+		if len(c.b) > 0 {
+			if n+int64(len(c.b)) > max {
 				return n, &TooLargeError{Path: what, Size: -1, Max: max}
 			}
-			w, werr := dst.Write(buf[:m])
+			w, werr := dst.Write(c.b)
 			n += int64(w)
 			if werr != nil {
 				return n, werr
 			}
-			if w < m {
+			if w < len(c.b) {
 				return n, io.ErrShortWrite
 			}
 		}
-		if rerr == io.EOF {
+		if c.err == io.EOF {
 			return n, nil
 		}
-		if rerr != nil {
-			return n, rerr
+		if c.err != nil {
+			return n, c.err
 		}
 	}
 }

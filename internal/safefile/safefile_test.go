@@ -171,6 +171,31 @@ func TestCopyStopsWhenTheContextEnds(t *testing.T) {
 	}
 }
 
+// A read that waits for ever (a pipe nobody writes to) does not keep Copy
+// from ending with its context.
+func TestCopyStopsWhileAReadWaits(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	w.Write([]byte("some bytes, then nothing"))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	go func() { _, err := Copy(ctx, &out, r, "stdin", 1<<20); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Copy waited for the read after its context ended")
+	}
+}
+
 func TestCopyCopiesEverythingUnderTheLimit(t *testing.T) {
 	src := strings.Repeat("0123456789", 100_000)
 	var out bytes.Buffer
