@@ -685,7 +685,7 @@ func compileCached[T any](ctx context.Context, h *Host, p *Plugin, kind string,
 		}
 		v, err := load(data)
 		if err != nil {
-			h.logger.Warn("compile cache entry refused by wasmtime; recompiling", "key", key, "error", err)
+			h.logger.Warn("compile cache entry refused by wasmtime; recompiling", "key", key, "error", bindings.CoreError("deserialize", err))
 			h.cache.invalidate(key)
 			return zero, false
 		}

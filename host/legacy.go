@@ -8,11 +8,14 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/bytecodealliance/wasmtime-go/v44"
+
+	"github.com/driftless-dev/driftless/bindings"
 )
 
 // Limits particular to legacy plugins.
@@ -151,6 +154,18 @@ func newLegacy(ctx context.Context, h *Host, p *Plugin, wasm []byte) (*legacyRun
 	return rt, nil
 }
 
+// wasmtimeMessage is the message of an error of wasmtime-go, through
+// bindings.CoreError: bounded, and without the Rust backtrace wasmtime
+// appends when RUST_BACKTRACE or RUST_LIB_BACKTRACE is set in the
+// environment (errors must not depend on the caller's environment).
+func wasmtimeMessage(op string, err error) string {
+	var be *bindings.Error
+	if errors.As(bindings.CoreError(op, err), &be) {
+		return be.Message
+	}
+	return bindings.CoreError(op, err).Error()
+}
+
 // compileModule compiles plugin p's core module, or loads it from the
 // compile cache (compileCached; entries are verified as for components).
 func (h *Host) compileModule(ctx context.Context, p *Plugin, wasm []byte) (*wasmtime.Module, error) {
@@ -160,7 +175,7 @@ func (h *Host) compileModule(ctx context.Context, p *Plugin, wasm []byte) (*wasm
 		func() (*wasmtime.Module, error) {
 			m, err := wasmtime.NewModule(e, wasm)
 			if err != nil {
-				return nil, fmt.Errorf("not a valid WebAssembly module: %s", oneLine(err.Error()))
+				return nil, fmt.Errorf("not a valid WebAssembly module: %s", causeChain(wasmtimeMessage("compile", err)))
 			}
 			return m, nil
 		},

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -311,5 +312,58 @@ func TestInstallBounds(t *testing.T) {
 	running.Wait()
 	if l := installLeftovers(t, home); len(l) != 0 {
 		t.Fatalf("leftovers: %v", l)
+	}
+}
+
+// TestErrorKinds: invalid UTF-8 in a config is an invalid-config error
+// (exit 2) found before any plugin call; and errors do not depend on the
+// caller's environment (RUST_BACKTRACE=1 used to append an anyhow
+// backtrace to the load errors of core modules).
+func TestErrorKinds(t *testing.T) {
+	home := fixtureHome(t)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "config.json", "{\"message\": \"caf\xe9\"}")
+	for _, args := range [][]string{
+		{"task", "run", "fixture.ok", "--config", "@" + cfg},
+		{"facts", "collect", "fixture.info", "--config", "@" + cfg},
+	} {
+		doc := runJSON(t, home, 2, args...)
+		if e := errorOf(t, doc, "invalid-config"); e["message"] != "--config @"+cfg+": line 1: not valid UTF-8 (byte 0xe9)" {
+			t.Errorf("driftless %s: %v", strings.Join(args, " "), e["message"])
+		}
+	}
+	doc := runJSON(t, home, 2, "task", "run", "fixture.ok", "--config", "{\"a\": \"\xff\"}")
+	if e := errorOf(t, doc, "invalid-config"); e["message"] != "--config: line 1: not valid UTF-8 (byte 0xff)" {
+		t.Errorf("inline --config: %v", e["message"])
+	}
+
+	core := writeFile(t, dir, "badcore.wasm", "\x00asm\x01\x00\x00\x00\xff\xff\xff")
+	put(t, home, "badcore", []byte("\x00asm\x01\x00\x00\x00\xff\xff\xff"))
+	run := func(env []string, args ...string) result {
+		t.Helper()
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(env, "DRIFTLESS_HOME="+home, "NO_COLOR=1", "PATH="+os.Getenv("PATH"), "HOME="+os.Getenv("HOME"))
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		cmd.Run()
+		// Log lines differ by their time only.
+		stderr := regexp.MustCompile(`time=\S+ `).ReplaceAllString(errb.String(), "")
+		return result{stdout: out.String(), stderr: stderr, code: cmd.ProcessState.ExitCode()}
+	}
+	for _, args := range [][]string{{"plugins", "validate", core}, {"plugins", "list"}, {"-o", "json", "plugins", "list"}} {
+		plain := run(nil, args...)
+		for _, env := range [][]string{{"RUST_BACKTRACE=1"}, {"RUST_BACKTRACE=full", "RUST_LIB_BACKTRACE=1"}} {
+			got := run(env, args...)
+			if got.String() != plain.String() {
+				t.Errorf("driftless %s with %v differs:\n%s\nwithout:\n%s", strings.Join(args, " "), env, got, plain)
+			}
+		}
+		if strings.Contains(plain.stderr+plain.stdout, "backtrace") {
+			t.Errorf("driftless %s: %s", strings.Join(args, " "), plain)
+		}
+	}
+	r := run([]string{"RUST_BACKTRACE=1"}, "plugins", "validate", core)
+	if r.code != 2 || r.stderr != "error: plugin badcore: load: not a valid WebAssembly module: failed to parse WebAssembly module: malformed section id (at offset 0x8)\n" {
+		t.Errorf("validate: %s", r)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -60,6 +61,26 @@ func sizeError(file string, n int) *Error {
 	return &Error{File: file, Msg: fmt.Sprintf("is %d bytes, more than the limit of %d bytes", n, MaxSize)}
 }
 
+// checkUTF8 fails at the first byte that is not UTF-8: the decoders would
+// replace it (JSON) or plugins would refuse the text later, after running.
+func checkUTF8(file string, data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	line, bol := 1, 0
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return &Error{File: file, Line: line, Column: i - bol + 1, Msg: fmt.Sprintf("not valid UTF-8 (byte 0x%02x)", data[i])}
+		}
+		if r == '\n' {
+			line, bol = line+1, i+1
+		}
+		i += n
+	}
+	return nil
+}
+
 func depthMsg() string {
 	return fmt.Sprintf("nested more than %d levels deep (tables, arrays and dotted keys count; the limit is %d)", MaxDepth, MaxDepth)
 }
@@ -84,11 +105,15 @@ func JSON(file string, data []byte, v any) error {
 	return d.Decode(v)
 }
 
-// CheckJSON fails with an *Error when data is over MaxSize or nests deeper
-// than MaxDepth. It does not validate the JSON: decoding does.
+// CheckJSON fails with an *Error when data is over MaxSize, is not UTF-8
+// or nests deeper than MaxDepth. It does not validate the JSON: decoding
+// does.
 func CheckJSON(file string, data []byte) error {
 	if len(data) > MaxSize {
 		return sizeError(file, len(data))
+	}
+	if err := checkUTF8(file, data); err != nil {
+		return err
 	}
 	depth, line, col := 0, 1, 1
 	for i := 0; i < len(data); i++ {

@@ -173,3 +173,13 @@ func FuzzCheckJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestUTF8(t *testing.T) {
+	doc := []byte("a = \"ok\"\nb = \"caf\xe9\"\n")
+	if err := CheckTOML("f.toml", doc); err == nil || err.Error() != "f.toml:2:9: not valid UTF-8 (byte 0xe9)" {
+		t.Errorf("TOML: got %v", err)
+	}
+	if err := CheckJSON("f.json", []byte("{\"a\": \"\xff\"}")); err == nil || err.Error() != "f.json:1:8: not valid UTF-8 (byte 0xff)" {
+		t.Errorf("JSON: got %v", err)
+	}
+}

@@ -14,11 +14,15 @@ type tomlScanner struct {
 	tableDepth int // depth of the values of the current [table]
 }
 
-// CheckTOML fails with an *Error when data is over MaxSize or nests deeper
-// than MaxDepth. It does not validate the TOML: decoding does.
+// CheckTOML fails with an *Error when data is over MaxSize, is not UTF-8
+// or nests deeper than MaxDepth. It does not validate the TOML: decoding
+// does.
 func CheckTOML(file string, data []byte) error {
 	if len(data) > MaxSize {
 		return sizeError(file, len(data))
+	}
+	if err := checkUTF8(file, data); err != nil {
+		return err
 	}
 	sc := &tomlScanner{file: file, data: data, line: 1}
 	sc.document()
