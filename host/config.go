@@ -68,6 +68,9 @@ type Config struct {
 	// Registries are kept for plugin installation from registries; the
 	// host itself does not use them yet.
 	Registries []Registry `toml:"registries"`
+	// Templates bounds template rendering (package templating reads it;
+	// the host renders no templates).
+	Templates Templates `toml:"templates"`
 
 	// Path is the file the configuration was read from; "" for defaults.
 	Path string `toml:"-"`
@@ -104,6 +107,34 @@ type PluginConfig struct {
 	// extension with it (as JSON), checked against its config-schema when
 	// the plugin loads. Extensions without one get {}.
 	Extensions map[string]map[string]any `toml:"extensions"`
+}
+
+// Templates is the [templates] section: the limits of one template
+// render (templating.Limits). Unset fields take templating's defaults.
+type Templates struct {
+	MaxDepth    *int64   `toml:"max_depth"`    // nesting of blocks, expressions, macro calls, includes
+	MaxOutput   *int64   `toml:"max_output"`   // bytes of the output and of any string built
+	TimeoutSecs *float64 `toml:"timeout_secs"` // wall time of one render
+}
+
+// Bounds of the [templates] keys.
+const (
+	MaxTemplateDepth  = 10_000
+	MaxTemplateOutput = 1 << 30
+)
+
+func (t *Templates) validate(file string) error {
+	key := func(k string) string { return "templates." + k }
+	if d := t.MaxDepth; d != nil && (*d < 1 || *d > MaxTemplateDepth) {
+		return &ConfigError{File: file, Key: key("max_depth"), Err: fmt.Errorf("%d is out of range: between 1 and %d", *d, MaxTemplateDepth)}
+	}
+	if o := t.MaxOutput; o != nil && (*o < 1 || *o > MaxTemplateOutput) {
+		return &ConfigError{File: file, Key: key("max_output"), Err: fmt.Errorf("%d is out of range: between 1 and %d bytes", *o, MaxTemplateOutput)}
+	}
+	if s := t.TimeoutSecs; s != nil && (math.IsNaN(*s) || *s < 0.001 || *s > MaxExecutionTimeout.Seconds()) {
+		return &ConfigError{File: file, Key: key("timeout_secs"), Err: fmt.Errorf("%v is out of range: between 0.001 and 86400", *s)}
+	}
+	return nil
 }
 
 // DirConfig grants a plugin access to a host directory.
@@ -299,13 +330,15 @@ func unknownKeys(file string, und []toml.Key) error {
 	var known []string
 	switch {
 	case len(k) == 1:
-		where, known = "the top level", []string{"[security]", "[plugins.NAME]", "[[registries]]"}
+		where, known = "the top level", []string{"[security]", "[plugins.NAME]", "[[registries]]", "[templates]"}
 	case k[0] == "security":
 		where, known = "[security]", securityKeys()
 	case k[0] == "plugins" && len(k) == 3:
 		where, known = "[plugins."+k[1]+"]", append(securityKeys(), "env", "dirs", "extensions")
 	case k[0] == "plugins" && len(k) == 4 && k[2] == "dirs":
 		where, known = "an entry of plugins."+k[1]+".dirs", []string{"host", "guest", "readonly"}
+	case k[0] == "templates":
+		where, known = "[templates]", []string{"max_depth", "max_output", "timeout_secs"}
 	case k[0] == "registries":
 		where, known = "[[registries]]", []string{"name", "url", "enabled"}
 	}
@@ -331,6 +364,9 @@ func securityKeys() []string {
 
 func (c *Config) validate() error {
 	if err := c.Security.validate(c.Path, "security"); err != nil {
+		return err
+	}
+	if err := c.Templates.validate(c.Path); err != nil {
 		return err
 	}
 	for _, name := range sortedNames(c.Plugins) {

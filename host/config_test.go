@@ -18,8 +18,8 @@ func TestConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct{ toml, want string }{
 		// Unknown keys, each section naming its own keys.
-		{"bogus = 1\n", "bogus: unknown key (the top level has: [security], [plugins.NAME], [[registries]])"},
-		{"[sandbox]\nmax_memory = 1\n", "sandbox: unknown key (the top level has: [security], [plugins.NAME], [[registries]])"},
+		{"bogus = 1\n", "bogus: unknown key (the top level has: [security], [plugins.NAME], [[registries]], [templates])"},
+		{"[sandbox]\nmax_memory = 1\n", "sandbox: unknown key (the top level has: [security], [plugins.NAME], [[registries]], [templates])"},
 		{"[security]\nmax_memroy = 1\n", "security.max_memroy: unknown key ([security] has: max_memory, fuel_limit, " +
 			"execution_timeout_secs, allow_wasi, debug_enabled, max_plugin_size, max_instances, max_calls_per_instance, log_rate, " +
 			"max_state_key_size, max_state_value_size, max_state_bytes, max_state_keys)"},
@@ -33,6 +33,11 @@ func TestConfigErrors(t *testing.T) {
 		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = '/tmp', guest = '/t', mode = 'rw'}]\n",
 			"plugins.x.dirs.mode: unknown key (an entry of plugins.x.dirs has: host, guest, readonly)"},
 		{"[[registries]]\nname = 'a'\nurl = 'https://r.example'\ntoken = 's'\n", "registries.token: unknown key ([[registries]] has: name, url, enabled)"},
+		{"[templates]\nmax_dept = 3\n", "templates.max_dept: unknown key ([templates] has: max_depth, max_output, timeout_secs)"},
+		{"[templates]\nmax_depth = 0\n", "templates.max_depth: 0 is out of range: between 1 and 10000"},
+		{"[templates]\nmax_output = 2147483648\n", "templates.max_output: 2147483648 is out of range: between 1 and 1073741824 bytes"},
+		{"[templates]\ntimeout_secs = nan\n", "templates.timeout_secs: NaN is out of range: between 0.001 and 86400"},
+		{"[templates]\ntimeout_secs = 1e-9\n", "templates.timeout_secs: 1e-09 is out of range: between 0.001 and 86400"},
 		// Wrong types.
 		{"[security]\nmax_memory = '64M'\n", "security.max_memory: line 2: must be an integer, not a string"},
 		{"[security]\nmax_memory = 1.5e6\n", "security.max_memory: line 2: must be an integer, not a number"},

@@ -362,3 +362,22 @@ func TestParseBounds(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Templates in a playbook include files relative to the playbook, not to
+// the directory driftless runs in (as Ansible resolves a playbook's files).
+func TestRunIncludesRelativeToThePlaybook(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "site")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "part.j2"), []byte("from part"), 0o644)
+	path := filepath.Join(dir, "play.toml")
+	os.WriteFile(path, []byte("[[tasks]]\nuses = \"p.ok\"\nconfig = { a = \"{% include 'part.j2' %}\" }\n"), 0o644)
+	pb, err := ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake()
+	rep := Run(context.Background(), pb, Options{Runner: f})
+	if rep.Err != nil || len(f.calls) != 1 || f.calls[0] != `p.ok {"a":"from part"} check=false` {
+		t.Fatalf("err %v calls %v", rep.Err, f.calls)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -144,6 +145,11 @@ func Run(ctx context.Context, pb *Playbook, opts Options) Report {
 	env := opts.Templates
 	if env == nil {
 		env = templating.New(nil)
+	}
+	// Templates in the playbook include files relative to it, as Ansible
+	// resolves a playbook's files.
+	if dir, err := filepath.Abs(filepath.Dir(pb.File)); err == nil {
+		env = env.WithDir(dir)
 	}
 	vars := make(map[string]any, len(pb.Vars)+len(opts.Vars))
 	for k, v := range pb.Vars {

@@ -25,6 +25,9 @@ type loader struct {
 	dir     string
 	rootID  string
 	rootSrc []byte
+	// check, when set, checks every template read before gonja parses it
+	// (call.prescan: its nesting).
+	check func(name, src string) error
 }
 
 func (l *loader) Resolve(name string) (string, error) {
@@ -48,6 +51,11 @@ func (l *loader) Inherit(from string) (loaders.Loader, error) {
 
 func (l *loader) Read(name string) (io.Reader, error) {
 	if name == l.rootID {
+		if l.check != nil {
+			if err := l.check(name, string(l.rootSrc)); err != nil {
+				return nil, err
+			}
+		}
 		return bytes.NewReader(l.rootSrc), nil
 	}
 	p, err := l.Resolve(name)
@@ -57,6 +65,11 @@ func (l *loader) Read(name string) (io.Reader, error) {
 	data, err := safefile.ReadFile(p, MaxTemplateSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", name, safefile.Reason(err))
+	}
+	if l.check != nil {
+		if err := l.check(p, string(data)); err != nil {
+			return nil, err
+		}
 	}
 	return bytes.NewReader(data), nil
 }

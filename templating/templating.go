@@ -42,7 +42,6 @@
 package templating
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,6 +55,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -106,6 +106,8 @@ func (b Binding) Ambiguous() bool { return len(b.Extensions) > 1 }
 type Env struct {
 	filters   []Binding
 	functions []Binding
+	limits    Limits
+	dir       string // where RenderString resolves includes; "" for the working directory
 }
 
 // New returns an environment with the filters and functions of plugins;
@@ -203,7 +205,12 @@ type Error struct {
 	Line   int    // 1-based; 0 when gonja does not tell
 	Column int    // 1-based; 0 when unknown
 	Msg    string // the cause, for people
-	Err    error  // a plugin's *host.Error when a plugin call failed; else nil
+	// Limit is the limit the template reached (LimitDepth, LimitOutput,
+	// LimitTimeout, LimitRange); "" for other errors.
+	Limit string
+	// Err is a plugin's *host.Error when a plugin call failed, or
+	// context.Canceled when the render was interrupted; else nil.
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -235,11 +242,16 @@ func (e *Env) RenderFile(ctx context.Context, path string, data map[string]any) 
 	return e.render(ctx, path, src, dir, data)
 }
 
-// RenderString renders src; name identifies it in errors.
+// RenderString renders src; name identifies it in errors. Includes
+// resolve relative to the directory WithDir set, else the working
+// directory.
 func (e *Env) RenderString(ctx context.Context, name, src string, data map[string]any) (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		dir = "/"
+	dir := e.dir
+	if dir == "" {
+		var err error
+		if dir, err = os.Getwd(); err != nil {
+			dir = "/"
+		}
 	}
 	return e.render(ctx, name, []byte(src), dir, data)
 }
@@ -250,6 +262,7 @@ type call struct {
 	ctx    context.Context
 	mu     sync.Mutex
 	failed *extensionError
+	bounds
 }
 
 func (c *call) fail(err *extensionError) *exec.Value {
@@ -280,54 +293,117 @@ func newConfig() *config.Config {
 	return c
 }
 
-func (e *Env) render(ctx context.Context, name string, src []byte, dir string, data map[string]any) (out string, err error) {
-	c := &call{ctx: ctx}
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = "", &Error{File: name, Msg: fmt.Sprintf("the template engine failed: %v", r)}
-		}
-	}()
+func (e *Env) render(ctx context.Context, name string, src []byte, dir string, data map[string]any) (string, error) {
+	lim := e.Limits()
+	if int64(len(src)) > MaxTemplateSize {
+		return "", &Error{File: name, Msg: fmt.Sprintf("the template is %d bytes, more than the limit of %d bytes", len(src), MaxTemplateSize)}
+	}
+	// The render runs on a goroutine of its own, so that the caller gets
+	// the time limit's error (or ctrl-C's) when it comes, even while the
+	// render finishes a step that does not check the time; the render
+	// stops at its next check.
+	rctx, cancel := context.WithTimeoutCause(ctx, lim.Timeout, errTimeLimit)
+	defer cancel()
 	const rootID = "driftless-template-root"
-	tpl, err := exec.NewTemplate(rootID, newConfig(), &loader{dir: dir, rootID: rootID, rootSrc: src}, e.environment(c))
-	if err != nil {
-		return "", parseError(name, err)
+	c := &call{ctx: rctx, bounds: bounds{lim: lim, rootID: rootID, name: name, seen: map[any]bool{}}}
+	type result struct {
+		out string
+		err error
 	}
-	var buf bytes.Buffer
-	if err := tpl.Execute(&buf, exec.NewContext(data)); err != nil {
-		return "", c.renderError(name, err)
+	done := make(chan result, 1)
+	go func() {
+		var res result
+		defer func() {
+			if r := recover(); r != nil {
+				res = result{"", &Error{File: name, Msg: fmt.Sprintf("the template engine failed: %v", r)}}
+			}
+			done <- res
+		}()
+		res.out, res.err = e.execute(c, name, src, dir, data)
+	}()
+	select {
+	case res := <-done:
+		return res.out, res.err
+	case <-rctx.Done():
+		// The render stops at its next check (plugin calls end with the
+		// context), with an error naming the line it was at: wait for it
+		// a little, also so that it is not still using plugins when the
+		// caller goes on, e.g. to close them.
+		select {
+		case res := <-done:
+			return res.out, res.err
+		case <-time.After(stopGrace):
+		}
+		return "", c.limitErr(c.stopped(rootID, 0))
 	}
-	return buf.String(), nil
 }
 
-// environment builds gonja's environment for one render: builtins, their
-// builtin__ aliases, and the plugin extensions bound to c.
+// stopGrace is how long a render whose time ran out gets to stop.
+const stopGrace = 2 * time.Second
+
+func (e *Env) execute(c *call, name string, src []byte, dir string, data map[string]any) (string, error) {
+	l := &loader{dir: dir, rootID: c.rootID, rootSrc: src, check: c.prescan}
+	tpl, err := exec.NewTemplate(c.rootID, newConfig(), l, e.environment(c))
+	if err != nil {
+		if lerr := c.reached(); lerr != nil {
+			return "", c.limitErr(lerr)
+		}
+		return "", parseError(name, err)
+	}
+	c.rewrite(tpl.Root(), c.rootID)
+	out := &boundedWriter{c: c}
+	if err := tpl.Execute(out, exec.NewContext(data)); err != nil {
+		return "", c.renderError(name, err)
+	}
+	return out.buf.String(), nil
+}
+
+// limitErr turns a limit reached into the *Error the caller gets.
+func (c *call) limitErr(l *limitError) *Error {
+	file := l.file
+	if file == "" || file == c.rootID {
+		file = c.name
+	}
+	return &Error{File: file, Line: l.line, Msg: l.msg, Limit: l.limit, Err: l.err}
+}
+
+// environment builds gonja's environment for one render: builtins under
+// the limits, their builtin__ aliases, the plugin extensions bound to c,
+// and the functions the rewritten operators call.
 func (e *Env) environment(c *call) *exec.Environment {
 	b := gonjaBuiltins()
 	filters := make(map[string]exec.FilterFunction, 2*len(b.filters)+len(e.filters))
 	for n, f := range b.filters {
+		f = c.boundedFilter(n, f)
 		filters[n] = f
 		filters[BuiltinPrefix+n] = f
 	}
 	for _, x := range e.filters {
 		filters[x.Name] = c.filter(x)
 	}
-	vars := make(map[string]any, len(b.globals)+len(b.functions)+len(e.functions))
+	vars := make(map[string]any, len(b.globals)+len(b.functions)+len(e.functions)+2)
 	for n, v := range b.globals {
 		vars[n] = v
 	}
 	for n, f := range b.functions {
+		f = c.boundedFunction(n, f)
+		if n == "range" {
+			f = c.rangeFunction
+		}
 		vars[n] = f
 		vars[BuiltinPrefix+n] = f
 	}
 	for _, x := range e.functions {
 		vars[x.Name] = c.function(x)
 	}
+	vars[opFunc] = c.operator
+	vars[lastFunc] = func(*exec.VarArgs) *exec.Value { return c.last }
 	return &exec.Environment{
 		Context:           exec.NewContext(vars),
 		Filters:           exec.NewFilterSet(filters),
 		Tests:             builtins.Tests,
-		ControlStructures: builtins.ControlStructures,
-		Methods:           builtins.Methods,
+		ControlStructures: c.controlStructures(),
+		Methods:           c.methods(),
 	}
 }
 
@@ -350,6 +426,9 @@ var gonjaBuiltins = sync.OnceValue(func() (b struct {
 
 func (c *call) filter(b Binding) exec.FilterFunction {
 	return func(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		if err := c.tick(c.rootID, 0); err != nil {
+			return exec.AsValue(err)
+		}
 		if b.Ambiguous() {
 			return c.fail(ambiguous(b))
 		}
@@ -372,6 +451,9 @@ func (c *call) filter(b Binding) exec.FilterFunction {
 
 func (c *call) function(b Binding) func(*exec.VarArgs) *exec.Value {
 	return func(params *exec.VarArgs) *exec.Value {
+		if err := c.tick(c.rootID, 0); err != nil {
+			return exec.AsValue(err)
+		}
 		if b.Ambiguous() {
 			return c.fail(ambiguous(b))
 		}
@@ -603,6 +685,13 @@ func parseError(name string, err error) *Error {
 }
 
 func (c *call) renderError(name string, err error) *Error {
+	if l := c.reached(); l != nil {
+		e := c.limitErr(l)
+		if e.Line == 0 { // reached in a filter or operator: gonja's message has the line
+			e.Line = lastLine(err.Error())
+		}
+		return e
+	}
 	msg := err.Error()
 	e := &Error{File: name, Line: lastLine(msg)}
 	c.mu.Lock()

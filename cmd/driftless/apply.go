@@ -79,7 +79,7 @@ func apply(c *cli.Context) error {
 	check := c.Bool("check")
 	opts := playbook.Options{
 		Runner:    runner,
-		Templates: templating.New(plugins),
+		Templates: templating.New(plugins).WithLimits(templating.LimitsOf(h.Config())),
 		Facts:     facts,
 		Vars:      vars,
 		Check:     check,

@@ -367,3 +367,89 @@ func TestErrorKinds(t *testing.T) {
 		t.Errorf("validate: %s", r)
 	}
 }
+
+// TestTemplateLimits: templates that recurse, grow or loop for ever end
+// with a template error naming the file, line and limit (they killed the
+// process with a Go stack overflow or ran for ever); apply keeps its recap
+// and JSON document; [templates] in plugins.toml sets the limits; ctrl-C
+// stops a render.
+func TestTemplateLimits(t *testing.T) {
+	home := fixtureHome(t)
+	dir := t.TempDir()
+	recursive := writeFile(t, dir, "recursive.j2", "a\n{% macro f(n) %}{{ f(n) }}{% endmacro %}\n{{ f(1) }}\n")
+	r := runCLI(t, home, 2, "template", "render", recursive, "--gather-facts=false")
+	if want := "error: " + recursive + ":2: template limit max_depth (200) reached: macro calls, includes, blocks and loops nested more than 200 deep " +
+		"(a macro that calls itself, or a template that includes itself?)\n"; r.stderr != want {
+		t.Errorf("recursive:\n got  %q\n want %q", r.stderr, want)
+	}
+	e := errorOf(t, runJSON(t, home, 2, "template", "render", recursive), "template")
+	if e["limit"] != "max_depth" || e["file"] != recursive || e["line"] != float64(2) {
+		t.Errorf("recursive JSON: %v", e)
+	}
+	self := writeFile(t, dir, "self.j2", "{% include 'self.j2' %}")
+	e = errorOf(t, runJSON(t, home, 2, "template", "render", self), "template")
+	if e["limit"] != "max_depth" {
+		t.Errorf("self-include: %v", e)
+	}
+	huge := writeFile(t, dir, "huge.j2", "{{ 'x' * 1000000000000 }}")
+	e = errorOf(t, runJSON(t, home, 2, "template", "render", huge), "template")
+	if e["limit"] != "max_output" || e["message"] != huge+":1: template limit max_output (16777216 bytes) reached: a string of 1 bytes repeated 1000000000000 times would be more than 16777216 bytes" {
+		t.Errorf("huge: %v", e)
+	}
+
+	// [templates] sets the limits.
+	loops := writeFile(t, dir, "loops.j2", "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+	writeFile(t, home, "plugins.toml", "[templates]\ntimeout_secs = 0.5\nmax_depth = 10\n")
+	start := time.Now()
+	e = errorOf(t, runJSON(t, home, 2, "template", "render", loops), "template")
+	if e["limit"] != "timeout_secs" || e["message"] != loops+":1: template limit timeout_secs (0.5) reached: rendering took longer than 500ms" {
+		t.Errorf("timeout: %v", e)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %s", d)
+	}
+	e = errorOf(t, runJSON(t, home, 2, "template", "render", recursive), "template")
+	contains(t, "max_depth = 10", e["message"].(string), "template limit max_depth (10) reached")
+	writeFile(t, home, "plugins.toml", "[templates]\nmax_output = 0\n")
+	r = runCLI(t, home, 2, "template", "render", loops)
+	contains(t, "bad [templates]", r.stderr, "templates.max_output: 0 is out of range: between 1 and 1073741824 bytes")
+	os.Remove(filepath.Join(home, "plugins.toml"))
+
+	// ctrl-C stops a render: exit 1, cancelled.
+	cmd := exec.Command(binary, "-o", "json", "template", "render", loops)
+	cmd.Env = append(os.Environ(), "DRIFTLESS_HOME="+home)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	start = time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s to stop after SIGINT", d)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(out.String(), `"kind": "cancelled"`) ||
+		!strings.Contains(out.String(), "rendering interrupted") {
+		t.Errorf("SIGINT: exit %d: %s", code, out.String())
+	}
+
+	// apply: the failing task is reported, the recap printed, the JSON
+	// document complete.
+	play := writeFile(t, dir, "play.toml", "[[tasks]]\nuses = \"fixture.ok\"\n\n[[tasks]]\nname = \"recursive\"\nuses = \"fixture.echo\"\n"+
+		"config = { a = \"{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}\" }\n\n[[tasks]]\nuses = \"fixture.ok\"\n")
+	r = runCLI(t, home, 2, "apply", play)
+	contains(t, "apply text", r.stdout, "TASK [recursive] (fixture.echo)",
+		"failed (template): "+play+":7: tasks[2].config.a: template: template limit max_depth (200) reached", "PLAY RECAP",
+		"ok=1  changed=0  failed=1  skipped=0  ignored=0")
+	doc := runJSON(t, home, 2, "apply", play)
+	tasks, _ := doc["tasks"].([]any)
+	recap, _ := doc["recap"].(map[string]any)
+	if len(tasks) != 2 || recap["failed"] != float64(1) || recap["ok"] != float64(1) {
+		t.Fatalf("apply JSON: %v", doc)
+	}
+	if e := errorOf(t, doc, "template"); e["limit"] != "max_depth" {
+		t.Errorf("apply JSON error: %v", e)
+	}
+}

@@ -81,8 +81,11 @@ func classify(err error) (string, int) {
 		kind = "config"
 	} else if ce, ok := errorsAs[*cliError](err); ok {
 		kind = ce.kind
-	} else if _, ok := errorsAs[*templating.Error](err); ok {
+	} else if te, ok := errorsAs[*templating.Error](err); ok {
 		kind = "template"
+		if errors.Is(te, context.Canceled) {
+			kind = string(host.KindCancelled) // ctrl-C while rendering
+		}
 	} else if _, ok := errorsAs[*playbook.Error](err); ok {
 		kind = "playbook"
 	} else if _, ok := errorsAs[playbook.Errors](err); ok {
@@ -116,6 +119,7 @@ type errorJSON struct {
 	Line       int             `json:"line,omitempty"`
 	Column     int             `json:"column,omitempty"`
 	Key        string          `json:"key,omitempty"`
+	Limit      string          `json:"limit,omitempty"` // the template limit reached
 	Violations []violationJSON `json:"violations,omitempty"`
 	Problems   []string        `json:"problems,omitempty"`
 }
@@ -156,6 +160,9 @@ func errorDoc(err error) *errorJSON {
 		e.File, e.Line, e.Column, e.Key = pe.File, pe.Line, pe.Column, pe.Key
 	} else if te, ok := errorsAs[*templating.Error](err); ok {
 		e.File, e.Line, e.Column = te.File, te.Line, te.Column
+	}
+	if te, ok := errorsAs[*templating.Error](err); ok {
+		e.Limit = te.Limit
 	}
 	if pes, ok := errorsAs[playbook.Errors](err); ok {
 		if len(pes) == 1 {

@@ -143,7 +143,11 @@ func templateRender(c *cli.Context) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	env := templating.New(plugins)
+	h, err := a.host()
+	if err != nil {
+		return err
+	}
+	env := templating.New(plugins).WithLimits(templating.LimitsOf(h.Config()))
 	var out string
 	if file == "-" {
 		out, err = env.RenderString(c.Context, "<stdin>", string(src), scope)
