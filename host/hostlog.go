@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/time/rate"
+
+	"github.com/driftless-dev/driftless/internal/safetext"
 )
 
 // Log levels plugins log at, as in the WIT contract's `level` enum.
@@ -122,9 +124,10 @@ func (p *pluginLog) Suppressed() int {
 }
 
 // sanitize makes a plugin's text safe to log: valid UTF-8, no control
-// characters but tab (line breaks and the others are shown escaped, so a
-// plugin cannot forge log lines or terminal sequences), at most max bytes
-// once escaped, then a truncation note.
+// characters but tab (line breaks and the others are shown escaped, by the
+// rules of package safetext that the CLI's output follows too, so a plugin
+// cannot forge log lines or terminal sequences), at most max bytes once
+// escaped, then a truncation note.
 func sanitize(s string, max int) string {
 	cut := false
 	if len(s) > max {
@@ -138,17 +141,7 @@ func sanitize(s string, max int) string {
 	b.Grow(len(s))
 	var esc [8]byte
 	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		piece := esc[:0]
-		switch {
-		case r == '\n':
-			piece = append(piece, `\n`...)
-		case r == '\r':
-			piece = append(piece, `\r`...)
-		case r < 0x20 && r != '\t', r == 0x7f:
-			piece = fmt.Appendf(piece, `\x%02x`, r)
-		default:
-			piece = utf8.AppendRune(piece, r)
-		}
+		piece := safetext.AppendRune(esc[:0], r, safetext.KeepTab)
 		if b.Len()+len(piece) > max {
 			cut = true
 			break

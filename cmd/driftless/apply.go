@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/driftless-dev/driftless/internal/safetext"
 	"github.com/driftless-dev/driftless/playbook"
 	"github.com/driftless-dev/driftless/templating"
 )
@@ -136,7 +137,7 @@ func apply(c *cli.Context) error {
 			if !stoppedByTask(rep) {
 				// The run stopped for another reason (the context ended):
 				// say it, since no task result did.
-				fmt.Fprintf(a.stderr, "error: %v\n", rep.Err)
+				fmt.Fprintf(a.stderr, "error: %s\n", safetext.Block(rep.Err.Error()))
 			}
 		}
 		return &reported{rep.Err}
@@ -152,6 +153,7 @@ func stoppedByTask(rep playbook.Report) bool {
 }
 
 func banner(w io.Writer, title string) {
+	title = safetext.Line(title) // names from the playbook
 	pad := 72 - len(title) - 1
 	if pad < 3 {
 		pad = 3
@@ -164,7 +166,7 @@ func (a *app) writePlayResult(w io.Writer, r *playbook.Result) {
 	if r.Status == playbook.StatusSkipped {
 		word = "skipping"
 	}
-	msg := oneLine(r.Message)
+	msg := safetext.Line(oneLine(r.Message))
 	if r.Status == playbook.StatusFailed {
 		if kind, _ := classify(r.Err); kind != string(playbook.StatusFailed) {
 			word += " (" + kind + ")"
@@ -172,7 +174,7 @@ func (a *app) writePlayResult(w io.Writer, r *playbook.Result) {
 	}
 	fmt.Fprintf(w, "%s: %s\n", a.paint(word, string(r.Status)), msg)
 	if r.Diff != nil && *r.Diff != "" {
-		fmt.Fprintln(w, indent(*r.Diff, "  "))
+		fmt.Fprintln(w, safetext.Block(indent(*r.Diff, "  ")))
 	}
 	if r.Ignored {
 		fmt.Fprintln(w, "...ignoring")

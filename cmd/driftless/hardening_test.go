@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/testplugin"
 )
 
 // cliWithin runs the CLI like cliIn, but fails the test when it does not
@@ -452,4 +455,74 @@ func TestTemplateLimits(t *testing.T) {
 	if e := errorOf(t, doc, "template"); e["limit"] != "max_depth" {
 		t.Errorf("apply JSON error: %v", e)
 	}
+}
+
+// evil's definitions and results carry terminal control sequences: ESC
+// (cursor moves, screen clears, window titles), BEL, CR, DEL, the C1 CSI
+// and a bidirectional override.
+var evil = testplugin.Plugin{
+	Name: "evil", Version: "1.0\x1b[31m", Description: "desc \x1b]0;owned\x07",
+	Tasks: []testplugin.Task{
+		{Name: "inject", Description: "clears \x1b[2J the screen", CheckMode: true,
+			Do: testplugin.Result(true, "msg \x1b[31mred\x07\rover", `{"k":"a`+"\u009b"+`b`+"\x7f"+`","long":"`+strings.Repeat("x", 100)+"\u202e"+`"}`, "-a\x1b[1m\n+b\x07")},
+		{Name: "boom", Description: "Fails.", Do: testplugin.Fail("failed", "boom \x1b[2J\x07")},
+	},
+}
+
+// rawControls reports the raw control characters in s that a terminal
+// would obey (line breaks and tabs aside).
+func rawControls(s string) []string {
+	var out []string
+	for _, r := range s {
+		if r != '\n' && r != '\t' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x202e) {
+			out = append(out, fmt.Sprintf("%U", r))
+		}
+	}
+	return out
+}
+
+// TestTerminalInjection: text output escapes the control characters of
+// what plugins and files say (messages, diffs, outputs, names,
+// descriptions, errors); JSON output stays JSON, faithful to them.
+func TestTerminalInjection(t *testing.T) {
+	home := newHome(t)
+	wasm, err := evil.Wasm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, home, "evil", wasm)
+	play := writeFile(t, t.TempDir(), "play.toml", "name = \"play \\u001b[5m\"\n[[tasks]]\nname = \"t \\u0007\"\nuses = \"evil.inject\"\n[[tasks]]\nuses = \"evil.boom\"\n")
+	for _, c := range []struct {
+		args []string
+		code int
+		want []string // escaped forms that must be printed
+	}{
+		{[]string{"task", "run", "evil.inject"}, 0, []string{`msg \x1b[31mred\x07 over`, `  -a\x1b[1m`, `+b\x07`, `"a\u009bb\x7f"`, `\u202e`}},
+		{[]string{"task", "run", "evil.boom"}, 1, []string{`boom \x1b[2J\x07`}},
+		{[]string{"plugins", "list"}, 0, []string{`1.0\x1b[31m`}},
+		{[]string{"plugins", "inspect", "evil"}, 0, []string{`1.0\x1b[31m`, `desc \x1b]0;owned\x07`, `clears \x1b[2J the screen`}},
+		{[]string{"plugins", "doc", "evil"}, 0, []string{`clears \x1b[2J the screen`}},
+		{[]string{"apply", play}, 1, []string{`PLAY [play \x1b[5m]`, `TASK [t \x07]`, `msg \x1b[31mred\x07 over`, `boom \x1b[2J\x07`}},
+	} {
+		r := runCLI(t, home, c.code, c.args...)
+		if raw := rawControls(r.stdout + r.stderr); len(raw) > 0 {
+			t.Errorf("driftless %s printed raw %v:\n%s", strings.Join(c.args, " "), raw, r)
+		}
+		contains(t, strings.Join(c.args, " "), r.stdout+r.stderr, c.want...)
+	}
+	// JSON: valid, no raw controls, and the values are what the plugin said.
+	r := runCLI(t, home, 0, "-o", "json", "task", "run", "evil.inject")
+	if raw := rawControls(r.stdout); len(raw) > 0 {
+		t.Errorf("JSON output has raw %v", raw)
+	}
+	var doc map[string]any
+	jsonDoc(t, r, &doc)
+	if doc["message"] != "msg \x1b[31mred\x07\rover" || doc["output"].(map[string]any)["k"] != "a\u009bb\x7f" || *strPtr(doc["diff"]) != "-a\x1b[1m\n+b\x07" {
+		t.Errorf("JSON values changed: %v", doc)
+	}
+}
+
+func strPtr(v any) *string {
+	s, _ := v.(string)
+	return &s
 }

@@ -12,12 +12,14 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safetext"
 	"github.com/driftless-dev/driftless/pipeline"
 )
 
@@ -154,6 +156,13 @@ func logsRun(c *cli.Context) error {
 
 	showStats := c.Bool("stats")
 	opts := pipeline.Options{Stdout: a.stdout, Stderr: a.stderr, Abort: abort}
+	if isTerminal(a.stdout) {
+		// Records shown on a terminal: escaped, as the terminal would obey
+		// the control characters of a log line.
+		w := &terminalWriter{w: safetext.Writer{W: a.stdout}}
+		opts.Stdout = w
+		defer w.flush()
+	}
 	var progress *progressLine
 	if showStats && isTerminal(a.stderr) {
 		progress = &progressLine{w: a.stderr}
@@ -262,6 +271,24 @@ func (p *progressLine) clear() {
 	if !p.last.IsZero() {
 		io.WriteString(p.w, "\r\x1b[K")
 	}
+}
+
+// terminalWriter escapes what the pipeline's outputs write to a terminal.
+type terminalWriter struct {
+	mu sync.Mutex
+	w  safetext.Writer
+}
+
+func (t *terminalWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.w.Write(p)
+}
+
+func (t *terminalWriter) flush() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.w.Flush()
 }
 
 // isTerminal reports whether w is a terminal.

@@ -10,15 +10,30 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safetext"
 	"github.com/driftless-dev/driftless/playbook"
 	"github.com/driftless-dev/driftless/templating"
 )
 
 // emit prints a command's result: doc as one JSON document with --output
-// json, else what text writes.
+// json, else what text writes, with control characters escaped (names,
+// descriptions, schemas and messages come from plugins and files: a
+// terminal would obey an ESC or BEL in them).
 func (a *app) emit(doc any, text func(w io.Writer)) error {
+	if a.json {
+		return writeJSON(a.stdout, doc)
+	}
+	w := &safetext.Writer{W: a.stdout}
+	text(w)
+	return w.Flush()
+}
+
+// emitRaw is emit for text that escapes what it prints itself (to colour
+// the rest).
+func (a *app) emitRaw(doc any, text func(w io.Writer)) error {
 	if a.json {
 		return writeJSON(a.stdout, doc)
 	}
@@ -26,11 +41,32 @@ func (a *app) emit(doc any, text func(w io.Writer)) error {
 	return nil
 }
 
+// writeJSON writes v as indented JSON. encoding/json escapes C0 controls
+// in strings but not DEL, the C1 controls or the bidirectional overrides:
+// they are written as \u escapes too (still JSON), so no string in the
+// document can drive a terminal it is shown on.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	out := b.Bytes()
+	if bytes.ContainsFunc(out, safetext.Unsafe) {
+		var e []byte
+		for _, r := range string(out) {
+			if r != '\n' && safetext.Unsafe(r) {
+				e = fmt.Appendf(e, `\u%04x`, r)
+			} else {
+				e = utf8.AppendRune(e, r)
+			}
+		}
+		out = e
+	}
+	_, err := w.Write(out)
+	return err
 }
 
 // table returns a tabwriter for aligned columns; Flush it.
@@ -207,7 +243,8 @@ func (a *app) report(err error) int {
 	for _, p := range doc.Problems {
 		b.WriteString("  - " + strings.ReplaceAll(p, "\n", "\n    ") + "\n")
 	}
-	a.stderr.Write(b.Bytes())
+	// Messages quote plugins and files: escaped for the terminal.
+	io.WriteString(a.stderr, safetext.Block(b.String()))
 	return code
 }
 

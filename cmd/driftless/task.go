@@ -12,6 +12,7 @@ import (
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
 	"github.com/driftless-dev/driftless/internal/boundeddecode"
 	"github.com/driftless-dev/driftless/internal/safefile"
+	"github.com/driftless-dev/driftless/internal/safetext"
 )
 
 func taskCommand() *cli.Command {
@@ -125,13 +126,13 @@ func taskRun(c *cli.Context) error {
 			return err // nothing ran: a usage or validation error
 		}
 		doc.Status, doc.Message, doc.Error = "failed", err.Error(), errorDoc(err)
-		if werr := a.emit(doc, func(w io.Writer) { a.writeTaskResult(w, doc) }); werr != nil {
+		if werr := a.emitRaw(doc, func(w io.Writer) { a.writeTaskResult(w, doc) }); werr != nil {
 			return werr
 		}
 		return &reported{err}
 	}
 	doc.fill(res)
-	return a.emit(doc, func(w io.Writer) { a.writeTaskResult(w, doc) })
+	return a.emitRaw(doc, func(w io.Writer) { a.writeTaskResult(w, doc) })
 }
 
 func (d *taskResultJSON) fill(res tasks.TaskResult) {
@@ -142,9 +143,11 @@ func (d *taskResultJSON) fill(res tasks.TaskResult) {
 	d.Output = jsonValue(res.Output)
 }
 
+// writeTaskResult prints a task result for people; what the plugin said is
+// escaped (its status word is coloured).
 func (a *app) writeTaskResult(w io.Writer, d taskResultJSON) {
 	t := table(w)
-	ref := d.Plugin + "." + d.Task
+	ref := safetext.Line(d.Plugin + "." + d.Task)
 	if d.CheckMode {
 		ref += " (check mode)"
 	}
@@ -154,18 +157,18 @@ func (a *app) writeTaskResult(w io.Writer, d taskResultJSON) {
 		fmt.Fprintf(t, "error\t%s\n", d.Error.Kind)
 	}
 	if d.Message != "" {
-		fmt.Fprintf(t, "message\t%s\n", oneLine(d.Message))
+		fmt.Fprintf(t, "message\t%s\n", safetext.Line(oneLine(d.Message)))
 	}
 	t.Flush()
 	if d.Output != nil {
 		b, _ := json.Marshal(d.Output)
 		if text := string(b); len(text) <= 100 {
-			fmt.Fprintf(w, "output   %s\n", text)
+			fmt.Fprintf(w, "output   %s\n", safetext.Line(text))
 		} else {
-			fmt.Fprintf(w, "output\n%s\n", prettyJSON(text, "  "))
+			fmt.Fprintf(w, "output\n%s\n", safetext.Block(prettyJSON(text, "  ")))
 		}
 	}
 	if d.Diff != nil && *d.Diff != "" {
-		fmt.Fprintf(w, "diff\n%s\n", indent(*d.Diff, "  "))
+		fmt.Fprintf(w, "diff\n%s\n", safetext.Block(indent(*d.Diff, "  ")))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/driftless-dev/driftless/host"
 	"github.com/driftless-dev/driftless/internal/boundeddecode"
 	"github.com/driftless-dev/driftless/internal/safefile"
+	"github.com/driftless-dev/driftless/internal/safetext"
 	"github.com/driftless-dev/driftless/templating"
 )
 
@@ -159,6 +160,12 @@ func templateRender(c *cli.Context) error {
 	}
 	if a.json {
 		return writeJSON(a.stdout, renderJSON{File: file, Output: out})
+	}
+	// The rendered text is the command's product (often redirected to a
+	// file): it is written as it is, unless it goes to a terminal, which
+	// would obey the control characters a plugin or a file put in it.
+	if isTerminal(a.stdout) {
+		out = safetext.Block(out)
 	}
 	_, err = io.WriteString(a.stdout, out)
 	return err
