@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/driftless-dev/driftless/bindings"
+
+	"github.com/driftless-dev/driftless/internal/safetext"
 )
 
 // ErrorKind classifies a failure for people and programs (the CLI prints it
@@ -47,7 +49,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := "plugin " + e.Plugin
+	s := "plugin " + safetext.Truncate(e.Plugin, maxNameEcho)
 	if e.Func != "" {
 		s += ": " + e.Func
 	}

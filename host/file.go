@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/driftless-dev/driftless/internal/safefile"
+
+	"github.com/driftless-dev/driftless/internal/safetext"
 )
 
 // ABI says how a plugin talks to the host.
@@ -82,6 +84,10 @@ func (e *sizeError) Error() string {
 	return fmt.Sprintf("file is %d bytes, over max_plugin_size of %d bytes", e.size, e.max)
 }
 
+// maxNameEcho bounds the names messages repeat (a valid one is at most
+// 128 bytes).
+const maxNameEcho = 128
+
 // Plugin names appear in "PLUGIN.TASK" references, so they have no dots.
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 
@@ -94,7 +100,7 @@ func nameFromPath(path string) string {
 // checkName reports why name cannot be a plugin name.
 func checkName(name string) error {
 	if !validName.MatchString(name) {
-		return fmt.Errorf("invalid plugin name %q: use letters, digits, '-' and '_', starting with a letter or digit, at most 128 characters", name)
+		return fmt.Errorf("invalid plugin name %s: use letters, digits, '-' and '_', starting with a letter or digit, at most 128 characters", safetext.Quote(name, maxNameEcho))
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/templates"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+
+	"github.com/driftless-dev/driftless/internal/safetext"
 )
 
 // maxResultSize bounds what the host accepts from one plugin call (a task
@@ -374,7 +376,7 @@ func taskNames(defs []tasks.TaskDefinition) []string {
 }
 
 func (p *Plugin) notFound(fn, what, name string, known []string) error {
-	msg := fmt.Sprintf("no %s named %q", what, name)
+	msg := fmt.Sprintf("no %s named %s", what, safetext.Quote(name, maxNameEcho))
 	if len(known) > 0 {
 		sort.Strings(known)
 		msg += " (available: " + joinNames(known) + ")"

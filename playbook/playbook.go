@@ -35,6 +35,8 @@ import (
 	"github.com/driftless-dev/driftless/internal/boundeddecode"
 	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/templating"
+
+	"github.com/driftless-dev/driftless/internal/safetext"
 )
 
 // Playbook is a parsed playbook.
@@ -241,11 +243,11 @@ func (p *parser) task(t *Task, m map[string]any) {
 			plugin, task, found := strings.Cut(t.Uses, ".")
 			switch {
 			case !found || task == "":
-				p.fail(line("uses"), key+".uses", "%q is not PLUGIN.TASK (e.g. \"js-plugin.echo\")", t.Uses)
+				p.fail(line("uses"), key+".uses", "%s is not PLUGIN.TASK (e.g. \"js-plugin.echo\")", safetext.Quote(t.Uses, 128))
 			case host.CheckName(plugin) != nil:
-				p.fail(line("uses"), key+".uses", "%q is not a plugin name (letters, digits, '-' and '_')", plugin)
+				p.fail(line("uses"), key+".uses", "%s is not a plugin name (letters, digits, '-' and '_')", safetext.Quote(plugin, 128))
 			case strings.ContainsAny(task, " \t./"):
-				p.fail(line("uses"), key+".uses", "%q is not a task name (no spaces, dots or slashes)", task)
+				p.fail(line("uses"), key+".uses", "%s is not a task name (no spaces, dots or slashes)", safetext.Quote(task, 128))
 			default:
 				t.Plugin, t.Task = plugin, task
 			}
@@ -280,7 +282,7 @@ func (p *parser) task(t *Task, m map[string]any) {
 		case r == templating.FactsVar || r == templating.VarsVar:
 			p.fail(line("register"), key+".register", "the variable name %q is reserved", r)
 		case r != "" && !identifier.MatchString(r):
-			p.fail(line("register"), key+".register", "%q is not a variable name (letters, digits and '_', not starting with a digit)", r)
+			p.fail(line("register"), key+".register", "%s is not a variable name (letters, digits and '_', not starting with a digit)", safetext.Quote(r, 128))
 		default:
 			t.Register = r
 		}

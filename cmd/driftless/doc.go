@@ -11,6 +11,8 @@ import (
 
 	"github.com/driftless-dev/driftless/host"
 	"github.com/driftless-dev/driftless/templating"
+
+	"github.com/driftless-dev/driftless/internal/safetext"
 )
 
 // docJSON is the documentation `plugins doc` prints, generated from a
@@ -54,7 +56,12 @@ func pluginsDoc(c *cli.Context) error {
 		return err
 	}
 	a := appOf(c)
-	name, item, hasItem := strings.Cut(c.Args().First(), ".")
+	ref := c.Args().First()
+	name, item, hasItem := strings.Cut(ref, ".")
+	if err := host.CheckName(name); err != nil || (hasItem && item == "") {
+		return usagef("plugins doc: %s is not NAME or NAME.ITEM of an installed plugin "+
+			"(plugins list shows them; plugins validate FILE checks a plugin file)", safetext.Quote(ref, 128))
+	}
 	p, err := a.plugin(c.Context, name)
 	if err != nil {
 		return err
@@ -70,7 +77,7 @@ func pluginsDoc(c *cli.Context) error {
 			}
 		}
 		if len(kept) == 0 {
-			msg := fmt.Sprintf("no task, collector, template extension or log component named %q", item)
+			msg := fmt.Sprintf("no task, collector, template extension or log component named %s", safetext.Quote(item, 128))
 			if len(known) > 0 {
 				msg += " (documented: " + strings.Join(known, ", ") + ")"
 			}

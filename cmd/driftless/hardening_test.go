@@ -526,3 +526,57 @@ func strPtr(v any) *string {
 	s, _ := v.(string)
 	return &s
 }
+
+// TestRelativePaths: a pipeline's (and a playbook's) relative paths
+// resolve against its own directory, whatever directory driftless runs in;
+// a run stopped by an error prints the error, not a stats line.
+func TestRelativePaths(t *testing.T) {
+	home := newHome(t)
+	root := t.TempDir()
+	site := filepath.Join(root, "site")
+	os.MkdirAll(site, 0o755)
+	writeFile(t, site, "in.log", "one\ntwo\n")
+	writeFile(t, site, "p.toml", "[[sources]]\ntype = \"file\"\npath = \"in.log\"\n[[outputs]]\ntype = \"file\"\npath = \"out.log\"\n")
+	r := cliIn(t, home, root, "", "logs", "run", "site/p.toml", "--stats")
+	expect(t, r, 0, "logs run site/p.toml")
+	if out, err := os.ReadFile(filepath.Join(site, "out.log")); err != nil || string(out) != "one\ntwo\n" {
+		t.Errorf("out.log: %q %v", out, err)
+	}
+	expect(t, cliIn(t, home, root, "", "logs", "validate", "site/p.toml"), 0, "logs validate site/p.toml")
+
+	writeFile(t, site, "bad.toml", "[[sources]]\ntype = \"file\"\npath = \"missing.log\"\n[[outputs]]\ntype = \"stdout\"\n")
+	r = cliIn(t, home, root, "", "logs", "run", "site/bad.toml", "--stats")
+	expect(t, r, 1, "logs run site/bad.toml")
+	if strings.Contains(r.stderr, "stats:") || !strings.HasPrefix(r.stderr, "error: sources[0] (file source missing.log): ") {
+		t.Errorf("a failed run: %q", r.stderr)
+	}
+}
+
+// TestMessages: what the CLI says about odd names and arguments.
+func TestMessages(t *testing.T) {
+	home := fixtureHome(t)
+	long := strings.Repeat("a", 5000)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plugins", "doc", "../plugins"}, `error: plugins doc: "../plugins" is not NAME or NAME.ITEM of an installed plugin (plugins list shows them; plugins validate FILE checks a plugin file)`},
+		{[]string{"plugins", "inspect", long}, `error: no such plugin: invalid plugin name "` + strings.Repeat("a", 128) + `... (5000 bytes in all)": use letters, digits, '-' and '_', starting with a letter or digit, at most 128 characters`},
+		{[]string{"task", "run", "fixture." + long}, `error: plugin fixture: tasks.execute: no task named "` + strings.Repeat("a", 128) + `... (5000 bytes in all)" (available: change, echo, fail, garbage, grow, ok, spin)`},
+	} {
+		r := runCLI(t, home, 2, c.args...)
+		if got := strings.TrimSpace(r.stderr); got != c.want {
+			t.Errorf("driftless %.40s:\n got  %s\n want %s", strings.Join(c.args, " "), got, c.want)
+		}
+	}
+	play := writeFile(t, t.TempDir(), "play.toml", "[[tasks]]\nuses = \"nosuch.x\"\n[[tasks]]\nuses = \"other.y\"\n")
+	r := runCLI(t, home, 2, "apply", play)
+	if !strings.HasPrefix(r.stderr, "error: "+play+": 2 problems:\n  - "+play+":2: tasks[1].uses: plugin nosuch: no such plugin") {
+		t.Errorf("unknown plugins in a playbook:\n%s", r.stderr)
+	}
+	r = runCLI(t, home, 0, "--help")
+	if strings.Contains(r.stdout, "(default: false)") && strings.Contains(r.stdout, "print the version (default") {
+		t.Errorf("--help: %s", r.stdout)
+	}
+	contains(t, "--help", r.stdout, "--version                   print the version\n")
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -84,6 +85,17 @@ func loadPipeline(c *cli.Context) (*pipeline.Config, *host.Host, error) {
 	return cfg, h, nil
 }
 
+// pipelineDir is where the relative paths of a pipeline file resolve: its
+// own directory, as Vector and Ansible resolve a config's paths, so that
+// it runs the same from anywhere.
+func pipelineDir(cfg *pipeline.Config) string {
+	dir, err := filepath.Abs(filepath.Dir(cfg.File))
+	if err != nil {
+		return ""
+	}
+	return dir
+}
+
 // pipelineError gives the errors of package pipeline their exit codes: a
 // *pipeline.ConfigError is a configuration error (2); a *StageError is a
 // failure (1), whatever kind of plugin error it wraps (a plugin reporting
@@ -155,7 +167,7 @@ func logsRun(c *cli.Context) error {
 	}()
 
 	showStats := c.Bool("stats")
-	opts := pipeline.Options{Stdout: a.stdout, Stderr: a.stderr, Abort: abort}
+	opts := pipeline.Options{Stdout: a.stdout, Stderr: a.stderr, Abort: abort, Dir: pipelineDir(cfg)}
 	if isTerminal(a.stdout) {
 		// Records shown on a terminal: escaped, as the terminal would obey
 		// the control characters of a log line.
@@ -185,9 +197,7 @@ func logsRun(c *cli.Context) error {
 		runErr = &reported{err: interruptedError{}}
 	}
 	if runErr != nil && !st.Interrupted {
-		if showStats && !a.json {
-			fmt.Fprintln(a.stderr, "stats: "+st.Summary())
-		}
+		// No stats line: the error that stopped the run is what to read.
 		err := pipelineError(runErr)
 		if a.json && cfg.WritesStdout() && st.Duration > 0 {
 			// The pipeline ran (its stages opened) and stdout holds
@@ -307,7 +317,7 @@ func logsValidate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := pipeline.Validate(c.Context, h, cfg, pipeline.Options{}); err != nil {
+	if err := pipeline.Validate(c.Context, h, cfg, pipeline.Options{Dir: pipelineDir(cfg)}); err != nil {
 		return pipelineError(err)
 	}
 	parser := "plain (default)"

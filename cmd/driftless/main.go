@@ -137,7 +137,7 @@ func (a *app) installedPath(name string) (string, error) {
 		return "", err
 	}
 	if err := host.CheckName(name); err != nil {
-		return "", &host.Error{Plugin: name, Kind: host.KindNotFound, Msg: "no such plugin: " + err.Error()}
+		return "", &cliError{kind: string(host.KindNotFound), msg: "no such plugin: " + err.Error(), err: err}
 	}
 	path := filepath.Join(h.PluginDir(), name+".wasm")
 	if _, err := os.Stat(path); err == nil {
@@ -218,7 +218,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 }
 
 func newApp(a *app) *cli.App {
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true}
 	cmds := make([]*cli.Command, 0, len(commands))
 	for _, mk := range commands {
 		cmds = append(cmds, mk())

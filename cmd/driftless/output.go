@@ -230,7 +230,9 @@ func (a *app) report(err error) int {
 	}
 	var b bytes.Buffer
 	msg := doc.Message
-	if he, ok := errorsAs[*host.Error](err); ok && len(doc.Problems) > 1 {
+	if _, many := errorsAs[playbook.Errors](err); many && len(doc.Problems) > 1 {
+		msg += ":"
+	} else if he, ok := errorsAs[*host.Error](err); ok && len(doc.Problems) > 1 {
 		// The message joins the problems; they follow one per line.
 		msg = fmt.Sprintf("plugin %s: %s: %d problems:", he.Plugin, he.Func, len(doc.Problems))
 	}

@@ -83,7 +83,7 @@ func readConfig(c *cli.Context) (string, error) {
 func splitRef(ref, what string) (string, string, error) {
 	plugin, item, ok := strings.Cut(ref, ".")
 	if !ok || plugin == "" || item == "" {
-		return "", "", usagef("%q is not PLUGIN.%s (e.g. js-plugin.echo)", ref, what)
+		return "", "", usagef("%s is not PLUGIN.%s (e.g. js-plugin.echo)", safetext.Quote(ref, 128), what)
 	}
 	return plugin, item, nil
 }

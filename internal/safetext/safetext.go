@@ -11,6 +11,7 @@ package safetext
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -95,6 +96,11 @@ func Truncate(s string, n int) string {
 	}
 	return fmt.Sprintf("%s... (%d bytes in all)", s[:cut], len(s))
 }
+
+// Quote quotes a name or value given by a user or a plugin for a message,
+// cut to at most n bytes first (a 5,000-character name is not echoed in
+// full).
+func Quote(s string, n int) string { return strconv.Quote(Truncate(s, n)) }
 
 // Writer escapes what is written to W as Block does. A character split
 // between two writes is held until the next one; Flush writes what is
