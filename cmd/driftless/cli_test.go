@@ -329,9 +329,12 @@ func TestTaskRun(t *testing.T) {
 func TestLimits(t *testing.T) {
 	home := fixtureHome(t)
 	put(t, home, "fuelly", fixtureBytes(t))
+	// Fuel enough that the spin outlasts the timeout however fast the
+	// machine (10⁹, the default, lasts well under a second with wasmtime 44).
 	writeFile(t, home, "plugins.toml", `[security]
 execution_timeout_secs = 0.5
 max_memory = 4194304
+fuel_limit = 1_000_000_000_000
 
 [plugins.fuelly]
 fuel_limit = 100000
