@@ -187,7 +187,7 @@ func logsRun(c *cli.Context) error {
 		if progress != nil {
 			erase = "\r\x1b[K"
 		}
-		fmt.Fprintf(a.stderr, "%swarning: %v\n", erase, err)
+		fmt.Fprintf(a.stderr, "%swarning: %s\n", erase, safetext.Block(err.Error())) // quotes plugins
 	}
 	st, runErr := pipeline.Run(c.Context, h, cfg, opts)
 	if progress != nil {
