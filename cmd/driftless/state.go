@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/pluginstate"
 )
 
@@ -507,14 +508,8 @@ func readStateDoc(src string, lim pluginstate.Limits) (*stateDoc, error) {
 	max := lim.MaxBytes/3*4 + lim.MaxKeys*(int64(lim.MaxKeySize)*6+64) + 4096
 	var r io.Reader = os.Stdin
 	if src != "" && src != "-" {
-		st, err := os.Stat(src)
-		if err != nil {
-			return nil, &cliError{kind: "usage", msg: err.Error(), err: err}
-		}
-		if !st.Mode().IsRegular() {
-			return nil, usagef("%s is not a regular file", src)
-		}
-		f, err := os.Open(src)
+		// The type is checked on the open file, without blocking on a FIFO.
+		f, err := safefile.Open(src)
 		if err != nil {
 			return nil, &cliError{kind: "usage", msg: err.Error(), err: err}
 		}

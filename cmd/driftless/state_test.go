@@ -105,6 +105,7 @@ func TestStateCommands(t *testing.T) {
 func TestStateCommandErrors(t *testing.T) {
 	home := newHome(t)
 	writeFile(t, home, "plugins.toml", "[plugins.small]\nmax_state_value_size = 4\nmax_state_keys = 2\nmax_state_bytes = 1000\n")
+	fifo := mkfifo(t, filepath.Join(t.TempDir(), "state.json"))
 	for _, c := range []struct {
 		name  string
 		stdin string
@@ -125,7 +126,8 @@ func TestStateCommandErrors(t *testing.T) {
 		{"over the key limit", stateDocText(t, "a", "a", "1", "b", "2", "c", "3"), []string{"state", "import", "small"}, 2,
 			"the import would make 3 keys, over the limit of 2 (max_state_keys)"},
 		{"too large to read", strings.Repeat(" ", 1<<20), []string{"state", "import", "small"}, 2, "more than the plugin's state limits allow"},
-		{"not a file", "", []string{"state", "import", "alpha", home}, 2, "is not a regular file"},
+		{"not a file", "", []string{"state", "import", "alpha", home}, 2, home + " is a directory, not a regular file"},
+		{"a FIFO", "", []string{"state", "import", "alpha", fifo}, 2, fifo + " is a named pipe (FIFO), not a regular file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := cliIn(t, home, "", c.stdin, c.args...)
