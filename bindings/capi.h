@@ -436,8 +436,13 @@ extern bool wasmtime_component_func_type_param_nth(const wasmtime_component_func
 extern bool wasmtime_component_func_type_result(const wasmtime_component_func_type_t *t,
                                                 dl_valtype_t *out);
 extern void wasmtime_component_valtype_delete(dl_valtype_t *t);
-extern void wasmtime_component_valtype_clone(const dl_valtype_t *t, dl_valtype_t *out);
-extern bool wasmtime_component_valtype_equal(const dl_valtype_t *a, const dl_valtype_t *b);
+// Not declared, so that nothing here can call them: wasmtime_component_valtype_equal
+// and the per-kind *_type_equal functions compare structurally, and reaching a
+// resource handle inside a record, variant, list, ... of an uninstantiated
+// component's types they index an empty resource table and panic (wasmtime
+// 39 and 44: types.rs TypeChecker::resources_equal), aborting the process. Reflection
+// compares nothing through the C API but resource types, by identity
+// (wasmtime_component_resource_type_equal, which cannot panic).
 
 #ifndef DL_CAPI_CHECK
 typedef struct wasmtime_component_list_type wasmtime_component_list_type_t;

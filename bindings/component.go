@@ -10,6 +10,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/driftless-dev/driftless/bindings/internal/typenames"
 	"github.com/driftless-dev/driftless/internal/safefile"
 )
 
@@ -20,8 +21,7 @@ type Component struct {
 	engine *Engine
 	ptr    *C.wasmtime_component_t
 
-	typeOnce sync.Once
-	typ      *ComponentType
+	typ *ComponentType // reflected at construction
 
 	mu      sync.Mutex
 	exports map[string]*C.wasmtime_component_export_index_t
@@ -40,7 +40,7 @@ func NewComponent(e *Engine, wasm []byte) (*Component, error) {
 	if err := takeError("compile", cerr); err != nil {
 		return nil, err
 	}
-	return newComponent(e, p), nil
+	return newComponent(e, p, wasm)
 }
 
 // maxComponentFile bounds what NewComponentFromFile reads.
@@ -61,7 +61,21 @@ func NewComponentFromFile(e *Engine, path string) (*Component, error) {
 // and the engine settings, and refuses mismatches; it cannot detect a
 // tampered artifact, so only pass bytes this process or a trusted cache
 // wrote (the host's compile cache verifies a checksum first).
+//
+// The compiled form does not keep the names of the component's types:
+// Type renders records, variants, aliases, ... as their structure. Use
+// DeserializeComponentWithSource to keep them.
 func DeserializeComponent(e *Engine, data []byte) (*Component, error) {
+	return DeserializeComponentWithSource(e, data, nil)
+}
+
+// DeserializeComponentWithSource is DeserializeComponent for a caller that
+// also has the component binary data was compiled from: Type then names
+// types as that binary does, like a component from NewComponent. source is
+// read, not kept. Names are laid only over types whose structure the binary
+// agrees with, so a wrong binary mostly costs names; it can lend its own
+// names to types of the same shape, so pass the right one.
+func DeserializeComponentWithSource(e *Engine, data, source []byte) (*Component, error) {
 	if len(data) == 0 {
 		return nil, &Error{Op: "deserialize", Message: "empty input"}
 	}
@@ -71,7 +85,7 @@ func DeserializeComponent(e *Engine, data []byte) (*Component, error) {
 	if err := takeError("deserialize", cerr); err != nil {
 		return nil, err
 	}
-	return newComponent(e, p), nil
+	return newComponent(e, p, source)
 }
 
 // DeserializeComponentFile is DeserializeComponent reading from a file,
@@ -92,13 +106,29 @@ func DeserializeComponentFile(e *Engine, path string) (*Component, error) {
 	if err := takeError("deserialize", C.wasmtime_component_deserialize_file(e.ptr, cp, &p)); err != nil {
 		return nil, err
 	}
-	return newComponent(e, p), nil
+	return newComponent(e, p, nil)
 }
 
-func newComponent(e *Engine, p *C.wasmtime_component_t) *Component {
+// newComponent wraps p and reflects its type, naming types after source
+// (the component's binary) when given. Reflection can refuse a component
+// whose types are too large (*TypeLimitError).
+func newComponent(e *Engine, p *C.wasmtime_component_t, source []byte) (*Component, error) {
 	c := &Component{engine: e, ptr: p, exports: map[string]*C.wasmtime_component_export_index_t{}}
 	runtime.SetFinalizer(c, (*Component).Close)
-	return c
+	var names *typenames.Names
+	if len(source) > 0 {
+		// An error leaves the types unnamed: wasmtime has accepted the
+		// binary, so it is one this decoder cannot follow.
+		names, _ = typenames.Decode(source)
+	}
+	typ, err := c.reflect(names)
+	runtime.KeepAlive(c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.typ = typ
+	return c, nil
 }
 
 // Serialize returns the compiled form of c, for DeserializeComponent.
@@ -118,14 +148,12 @@ func (c *Component) Serialize() ([]byte, error) {
 // Engine returns the engine c was compiled for.
 func (c *Component) Engine() *Engine { return c.engine }
 
-// Type returns what c imports and exports. It is computed once.
-func (c *Component) Type() *ComponentType {
-	c.typeOnce.Do(func() {
-		c.typ = c.reflect()
-		runtime.KeepAlive(c)
-	})
-	return c.typ
-}
+// Type returns what c imports and exports, reflected when c was made.
+// Types are named as the component's binary names them (a record by its
+// name, an alias by the type it aliases); a component deserialized without
+// its binary shows records, variants, enums, flags and aliases as their
+// structure.
+func (c *Component) Type() *ComponentType { return c.typ }
 
 func (c *Component) usable() error {
 	if c.closed {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"unsafe"
+
+	"github.com/driftless-dev/driftless/bindings/internal/typenames"
 )
 
 // Type is a component-model value type, as reflected from a compiled
@@ -318,6 +320,11 @@ func writeItem(b *strings.Builder, verb string, d ItemDef, indent string) {
 		fmt.Fprintf(b, "%s%s%s: %s;\n", indent, verb, d.Name, d.Item.Func)
 	case ItemType:
 		t := *d.Item.Type
+		if t.Name != "" && t.Name != d.Name {
+			// An alias: `type list-in-alias = list-in-record4`.
+			fmt.Fprintf(b, "%s%stype %s = %s;\n", indent, verb, d.Name, t.String())
+			break
+		}
 		t.Name = d.Name
 		fmt.Fprintf(b, "%s%s%s;\n", indent, verb, t.Definition())
 	case ItemResource:
@@ -327,19 +334,26 @@ func writeItem(b *strings.Builder, verb string, d ItemDef, indent string) {
 	}
 }
 
-// reflector converts wasmtime's type objects into Types. It remembers the
-// named types and resources it has seen so that later references to them
-// are rendered by name.
+// maxTypeNodes bounds the types reflection builds for one component. Types
+// are trees in Go but DAGs in wasmtime, so a small component can describe
+// exponentially large types (a tuple of two of the previous tuple, thirty
+// times over); wasmtime's own limit on a type's size applies to each type,
+// not to their sum. A component past the bound is refused at compile time.
+const maxTypeNodes = 1 << 18
+
+// reflector converts wasmtime's type objects into Types, and names the
+// types after the component's binary (see applyNames).
+//
+// It never asks wasmtime whether two value types are equal:
+// wasmtime_component_valtype_equal (and the per-kind _equal functions)
+// compares structurally, and for a resource handle inside a record,
+// variant, list, ... of an uninstantiated component it indexes an empty
+// table of resources and panics, which aborts the process. Resource types
+// themselves compare by identity, safely.
 type reflector struct {
 	engine    *C.wasm_engine_t
-	named     []namedType
 	resources []namedResource
-}
-
-type namedType struct {
-	name string
-	ty   C.dl_valtype_t // owned clone
-	t    *Type
+	nodes     int
 }
 
 type namedResource struct {
@@ -348,16 +362,24 @@ type namedResource struct {
 	id   int                                   // Item.resource
 }
 
+// TypeLimitError says that a component's types are too large to reflect.
+type TypeLimitError struct {
+	Nodes int // the bound, in type nodes
+}
+
+func (e *TypeLimitError) Error() string {
+	return fmt.Sprintf("component types too large: its imports and exports expand to more than %d type nodes", e.Nodes)
+}
+
 func (r *reflector) close() {
-	for i := range r.named {
-		C.wasmtime_component_valtype_delete(&r.named[i].ty)
-	}
 	for _, n := range r.resources {
 		C.wasmtime_component_resource_type_delete(n.ty)
 	}
 }
 
-func (c *Component) reflect() *ComponentType {
+// reflect reads c's imports and exports; names, when not nil, are the
+// type names read from c's binary.
+func (c *Component) reflect(names *typenames.Names) (*ComponentType, error) {
 	ct := C.wasmtime_component_type(c.ptr)
 	defer C.wasmtime_component_type_delete(ct)
 	r := &reflector{engine: c.engine.ptr}
@@ -381,7 +403,15 @@ func (c *Component) reflect() *ComponentType {
 			exports.add(C.GoStringN(name, C.int(nlen)), item)
 		}
 	}
-	return &ComponentType{Imports: r.items(imports), Exports: r.items(exports)}
+	out := &ComponentType{Imports: r.items(imports), Exports: r.items(exports)}
+	if r.nodes > maxTypeNodes {
+		return nil, &TypeLimitError{Nodes: maxTypeNodes}
+	}
+	if names != nil {
+		applyNames(out.Imports, names.Imports)
+		applyNames(out.Exports, names.Exports)
+	}
+	return out, nil
 }
 
 // itemEntries are named items as wasmtime returns them, owned until items
@@ -397,8 +427,8 @@ func (e *itemEntries) add(name string, item C.dl_item_t) {
 	e.items = append(e.items, item)
 }
 
-// items converts (and deletes) a list of named items: resources and named
-// types first, so that functions can refer to them by name.
+// items converts (and deletes) a list of named items: resources first, so
+// that handles to them can be named after them.
 func (r *reflector) items(e itemEntries) []ItemDef {
 	out := make([]ItemDef, len(e.items))
 	for i := range e.items {
@@ -414,19 +444,6 @@ func (r *reflector) items(e itemEntries) []ItemDef {
 			}
 			r.resources = append(r.resources, namedResource{e.names[i], C.wasmtime_component_resource_type_clone(rt), id})
 			out[i] = ItemDef{e.names[i], &Item{Kind: ItemResource, resource: id}}
-		}
-	}
-	for i := range e.items {
-		it := &e.items[i]
-		if it.kind == C.DL_ITEM_TYPE {
-			t := r.valtype(itemValtype(it))
-			out[i] = ItemDef{e.names[i], &Item{Kind: ItemType, Type: t}}
-			switch t.Kind {
-			case KindRecord, KindVariant, KindEnum, KindFlags:
-				var clone C.dl_valtype_t
-				C.wasmtime_component_valtype_clone(itemValtype(it), &clone)
-				r.named = append(r.named, namedType{e.names[i], clone, t})
-			}
 		}
 	}
 	for i := range e.items {
@@ -454,6 +471,9 @@ func (r *reflector) item(item *C.dl_item_t) *Item {
 		n := int(C.wasmtime_component_instance_type_export_count(it, r.engine))
 		var entries itemEntries
 		for i := range n {
+			if r.over() {
+				break
+			}
 			var name *C.char
 			var nlen C.size_t
 			var sub C.dl_item_t
@@ -474,6 +494,9 @@ func (r *reflector) funcType(ft *C.wasmtime_component_func_type_t) *FuncType {
 	out := &FuncType{}
 	n := int(C.wasmtime_component_func_type_param_count(ft))
 	for i := range n {
+		if r.over() {
+			break
+		}
 		var name *C.char
 		var nlen C.size_t
 		var vt C.dl_valtype_t
@@ -493,6 +516,10 @@ func (r *reflector) funcType(ft *C.wasmtime_component_func_type_t) *FuncType {
 // valtype converts vt, which stays owned by the caller.
 func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 	t := &Type{}
+	if r.nodes++; r.nodes > maxTypeNodes {
+		// Past the bound: reflect refuses the component; stop expanding.
+		return t
+	}
 	switch vt.kind {
 	case C.DL_TYPE_BOOL:
 		t.Kind = KindBool
@@ -530,6 +557,9 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 		t.Kind = KindRecord
 		n := int(C.wasmtime_component_record_type_field_count((*C.wasmtime_component_record_type_t)(vt.of)))
 		for i := range n {
+			if r.over() {
+				break
+			}
 			var name *C.char
 			var nlen C.size_t
 			ft := r.sub(func(out *C.dl_valtype_t) bool {
@@ -544,6 +574,9 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 		t.Kind = KindTuple
 		n := int(C.wasmtime_component_tuple_type_types_count((*C.wasmtime_component_tuple_type_t)(vt.of)))
 		for i := range n {
+			if r.over() {
+				break
+			}
 			if et := r.sub(func(out *C.dl_valtype_t) bool {
 				return bool(C.wasmtime_component_tuple_type_types_nth((*C.wasmtime_component_tuple_type_t)(vt.of), C.size_t(i), out))
 			}); et != nil {
@@ -554,6 +587,9 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 		t.Kind = KindVariant
 		n := int(C.wasmtime_component_variant_type_case_count((*C.wasmtime_component_variant_type_t)(vt.of)))
 		for i := range n {
+			if r.over() {
+				break
+			}
 			var name *C.char
 			var nlen C.size_t
 			var has C.bool
@@ -579,6 +615,9 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 			n = int(C.wasmtime_component_enum_type_names_count((*C.wasmtime_component_enum_type_t)(vt.of)))
 		}
 		for i := range n {
+			if r.over() {
+				break
+			}
 			var name *C.char
 			var nlen C.size_t
 			var ok C.bool
@@ -632,20 +671,18 @@ func (r *reflector) valtype(vt *C.dl_valtype_t) *Type {
 	default:
 		t.Kind = 0
 	}
-	switch t.Kind {
-	case KindRecord, KindVariant, KindEnum, KindFlags:
-		for _, n := range r.named {
-			if C.wasmtime_component_valtype_equal(&n.ty, vt) {
-				t.Name = n.name
-				break
-			}
-		}
-	}
 	return t
 }
 
+// over reports whether reflection has passed maxTypeNodes: from then on it
+// reads nothing more from wasmtime.
+func (r *reflector) over() bool { return r.nodes > maxTypeNodes }
+
 // sub converts the type that fill writes, if it writes one.
 func (r *reflector) sub(fill func(out *C.dl_valtype_t) bool) *Type {
+	if r.over() {
+		return &Type{}
+	}
 	var vt C.dl_valtype_t
 	if !fill(&vt) {
 		return nil

@@ -129,7 +129,11 @@ func (rt *componentRuntime) check() error {
 // compile cache (compileCached).
 func (h *Host) compileComponent(ctx context.Context, p *Plugin, wasm []byte) (*bindings.Component, error) {
 	return compileCached(ctx, h, p, "component",
-		func(data []byte) (*bindings.Component, error) { return bindings.DeserializeComponent(h.engine, data) },
+		// With the source, so that inspect names types as the
+		// plugin's binary does.
+		func(data []byte) (*bindings.Component, error) {
+			return bindings.DeserializeComponentWithSource(h.engine, data, wasm)
+		},
 		func() (*bindings.Component, error) {
 			c, err := bindings.NewComponent(h.engine, wasm)
 			if err != nil {
