@@ -75,15 +75,20 @@ func isPrimitive(b byte) bool { return (b >= 0x73 && b <= 0x7f) || b == PrimErro
 // parts), or a reference made by an import or export of a type, which has
 // a name and stands for the type it equals.
 type Type struct {
-	// A reference: the name it was exported or imported under, and the
-	// type it equals (nil for a fresh resource, `(sub resource)`).
-	name string
-	// param marks the import of a nested component: its name is that of
-	// a parameter of the nested component (wit-component's
+	// A reference: made by the export or import of a type under name,
+	// it equals eq (nil for a fresh resource, `(sub resource)`). A
+	// param is the import of a nested component: its name is that of a
+	// parameter of the nested component (wit-component's
 	// "import-type-foo"), not a WIT name, and instantiation replaces it.
+	ref   bool
+	name  string
 	param bool
 	eq    *Type
-	ref   bool
+	// What Name and Def return, resolved when the reference is made
+	// (what it refers to is older, hence resolved), so that a long chain
+	// of aliases costs its length once, not at every use.
+	refName string
+	def     *Type
 
 	// A definition.
 	Kind   Kind
@@ -102,39 +107,43 @@ type Type struct {
 
 var unknown = &Type{Kind: KindUnknown}
 
-// maxChain bounds the walk along references. References only point to
-// earlier nodes, so a chain ends; the bound guards against a decoder bug.
-const maxChain = 1 << 16
+// newRef makes the reference that exporting or importing eq under name
+// makes.
+func newRef(name string, param bool, eq *Type) *Type {
+	t := &Type{ref: true, name: name, param: param, eq: eq}
+	if eq == nil {
+		t.def = &Type{Kind: KindResource}
+	} else {
+		t.def = eq.Def()
+	}
+	switch {
+	case !param:
+		t.refName = name
+	case eq != nil:
+		t.refName = eq.Name()
+	}
+	return t
+}
 
 // Name returns the WIT name a reference to t uses: the name of the first
 // import or export along its chain of references, "" when it reaches a
 // definition first (an anonymous type such as list<u8>).
 func (t *Type) Name() string {
-	for i := 0; t != nil && i < maxChain; i++ {
-		if !t.ref {
-			return ""
-		}
-		if !t.param {
-			return t.name
-		}
-		t = t.eq
+	if t == nil || !t.ref {
+		return ""
 	}
-	return ""
+	return t.refName
 }
 
 // Def returns the definition that t stands for.
 func (t *Type) Def() *Type {
-	for i := 0; t != nil && i < maxChain; i++ {
-		if !t.ref {
-			return t
-		}
-		if t.eq == nil {
-			// A fresh resource.
-			return &Type{Kind: KindResource}
-		}
-		t = t.eq
+	if t == nil {
+		return unknown
 	}
-	return unknown
+	if !t.ref {
+		return t
+	}
+	return t.def
 }
 
 // AliasOf returns, for the type made by exporting or importing a type
@@ -456,12 +465,13 @@ func declare(r *reader, s *scope, name string, items map[string]*Item, param boo
 		s.funcs = append(s.funcs, t.Func)
 		items[name] = &Item{Kind: ItemFunc, Func: t.Func}
 	case sortType:
-		t := &Type{ref: true, name: name, param: param}
+		var eq *Type
 		if !d.fresh {
-			if t.eq, err = s.typ(d.idx); err != nil {
+			if eq, err = s.typ(d.idx); err != nil {
 				return err
 			}
 		}
+		t := newRef(name, param, eq)
 		s.types = append(s.types, t)
 		items[name] = &Item{Kind: ItemType, Type: t}
 	case sortInstance:
@@ -539,7 +549,7 @@ func export(r *reader, s *scope) error {
 		if err != nil {
 			return err
 		}
-		t := &Type{ref: true, name: name, eq: src}
+		t := newRef(name, false, src)
 		s.types = append(s.types, t)
 		s.exports[name] = &Item{Kind: ItemType, Type: t}
 	case sortInstance:
@@ -625,7 +635,7 @@ func instance(r *reader, s *scope) error {
 				if err != nil {
 					return err
 				}
-				it = &Item{Kind: ItemType, Type: &Type{ref: true, name: name, eq: t}}
+				it = &Item{Kind: ItemType, Type: newRef(name, false, t)}
 			case sortInstance:
 				if int64(idx) >= int64(len(s.instances)) {
 					return r.fail("instance index %d out of range", idx)
