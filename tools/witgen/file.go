@@ -26,6 +26,9 @@ type file struct {
 	names   map[string]string // name -> path
 	decls   bytes.Buffer
 	helpers map[string]string // helper function name -> source
+	// reserved are identifiers the file declares, which no import name
+	// may shadow (see generator.packageFile).
+	reserved map[string]bool
 }
 
 func newFile(p *goPackage) *file {
@@ -50,7 +53,7 @@ func (f *file) use(p, name string) string {
 		name += "wit"
 	}
 	for {
-		if _, taken := f.names[name]; !taken {
+		if _, taken := f.names[name]; !taken && !f.reserved[name] {
 			break
 		}
 		name += "_"
@@ -81,7 +84,7 @@ func (f *file) pkgRef(q *goPackage) string {
 	name := q.name
 	_, std := stdImports[name]
 	_, taken := f.names[name]
-	if std || taken || predeclared[strings.TrimSuffix(name, "_")] {
+	if std || taken || f.reserved[name] || predeclared[strings.TrimSuffix(name, "_")] {
 		name = q.witPackageName() + strings.TrimSuffix(name, "_")
 	}
 	return f.use(q.path, name) + "."

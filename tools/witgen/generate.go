@@ -36,7 +36,35 @@ func Generate(res *wit.Resolve, opts Options) (map[string][]byte, error) {
 	return out, nil
 }
 
-func (g *generator) packageFile(p *goPackage) (out []byte, err error) {
+// packageFile generates the file of package p. The names under which it
+// imports other packages must not be shadowed by any identifier the file
+// declares (a parameter imports, a local l, ...), which are known only
+// once it is written: if a first pass chose such a name, a second pass
+// avoids every identifier the first declared. (Import names are
+// lower-case words, which the identifiers that depend on them, helpers
+// such as lowerTypesPoint, never are: the second pass declares the same
+// lower-case words.)
+func (g *generator) packageFile(p *goPackage) ([]byte, error) {
+	out, imported, err := g.packageFileWith(p, nil)
+	if err != nil {
+		return nil, err
+	}
+	declared, err := declaredNames(out)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.witName, err)
+	}
+	for _, name := range imported {
+		if declared[name] {
+			out, _, err = g.packageFileWith(p, declared)
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// packageFileWith generates the file of package p, importing packages
+// under names outside reserved; it also returns the import names.
+func (g *generator) packageFileWith(p *goPackage, reserved map[string]bool) (out []byte, imported []string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			msg, ok := r.(string)
@@ -47,6 +75,12 @@ func (g *generator) packageFile(p *goPackage) (out []byte, err error) {
 		}
 	}()
 	f := newFile(p)
+	f.reserved = reserved
+	defer func() {
+		for name := range f.names {
+			imported = append(imported, name)
+		}
+	}()
 	var doc string
 	if p.iface != nil {
 		what := "its types."
@@ -87,5 +121,6 @@ func (g *generator) packageFile(p *goPackage) (out []byte, err error) {
 	if p.world != nil {
 		f.worldBindings()
 	}
-	return f.bytes(doc)
+	out, err = f.bytes(doc)
+	return out, nil, err
 }

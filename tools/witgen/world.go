@@ -16,7 +16,8 @@ func (p *goPackage) worldExportField(q *goPackage) string {
 	return p.worldExports[q.iface]
 }
 
-// worldItems returns the world's exported interfaces, imported interfaces
+// worldItems returns the world's exported interfaces that have something to
+// call (an interface of types only has no Exports), imported interfaces
 // that need a host implementation, world-level exported and imported
 // functions, and world-level (imported) resources.
 func (p *goPackage) worldItems() (exp, imp []*wit.Interface, expFns, impFns []*wit.Function, resources []*wit.TypeDef) {
@@ -24,7 +25,9 @@ func (p *goPackage) worldItems() (exp, imp []*wit.Interface, expFns, impFns []*w
 	w.Exports.All()(func(_ string, it wit.WorldItem) bool {
 		switch it := it.(type) {
 		case *wit.InterfaceRef:
-			exp = append(exp, it.Interface)
+			if q := p.g.byOwner[it.Interface]; q != nil && q.needsImports() {
+				exp = append(exp, it.Interface)
+			}
 		case *wit.Function:
 			expFns = append(expFns, it)
 		}

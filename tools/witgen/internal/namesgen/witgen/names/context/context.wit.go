@@ -96,7 +96,7 @@ func NewExports(inst *bindings.Instance) (*Exports, error) {
 func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // F calls `f: func(x: exports, c: borrow<ctr>) -> result<u32>`.
-func (e *Exports) F(ctx context.Context, x nameserrors.Exports_, c *type_.Counter) (ret uint32, err error) {
+func (e *Exports) F(ctx context.Context, x nameserrors.Exports_, c_ *type_.Counter) (ret uint32, err error) {
 	defer witrt.Catch(&err)
 	cx := &witCx{store: e.inst.Store(), exp: e, expType_: e.expType_}
 	var callRes struct {
@@ -106,7 +106,7 @@ func (e *Exports) F(ctx context.Context, x nameserrors.Exports_, c *type_.Counte
 	err = e.fF.CallRead(ctx, func(witR bindings.Reader) error {
 		callRes = readResultU32X(witR)
 		return nil
-	}, lowerNameserrorsExports_(x), lowerBorrowType_Counter(cx, c))
+	}, lowerNameserrorsExports_(x), lowerBorrowType_Counter(cx, c_))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
@@ -124,7 +124,7 @@ func (e *Exports) F(ctx context.Context, x nameserrors.Exports_, c *type_.Counte
 // becomes the err case; any other error, or a panic, traps the component.
 type Imports interface {
 	// F implements `f: func(x: exports, c: borrow<ctr>) -> result<u32>`.
-	F(ctx context.Context, x nameserrors.Exports_, c *type_.Counter) (uint32, error)
+	F(ctx context.Context, x nameserrors.Exports_, c_ *type_.Counter) (uint32, error)
 }
 
 // AddToLinker defines witgen:names/context in l, implemented by impl.

@@ -385,7 +385,7 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 
 // Func calls `func: func(type: string, ctx: u32, err: bool, string: string, e:
 // u8, payload: u32, call-res: u32, ret: s8) -> result<string, failure>`.
-func (e *Exports) Func(ctx context.Context, type__ string, ctx_ uint32, err_ bool, string_ string, e_ uint8, payload_ uint32, callRes_ uint32, ret_ int8) (ret string, err error) {
+func (e *Exports) Func(ctx context.Context, type__ string, ctx_ uint32, err__ bool, string_ string, e_ uint8, payload_ uint32, callRes_ uint32, ret_ int8) (ret string, err error) {
 	var callRes struct {
 		OK    string
 		Err   Failure
@@ -397,7 +397,7 @@ func (e *Exports) Func(ctx context.Context, type__ string, ctx_ uint32, err_ boo
 	},
 		bindings.String(type__),
 		bindings.U32(ctx_),
-		bindings.Bool(err_),
+		bindings.Bool(err__),
 		bindings.String(string_),
 		bindings.U8(e_),
 		bindings.U32(payload_),
@@ -442,12 +442,12 @@ func (e *Exports) NewCounter_(ctx context.Context) (ret *Counter, err error) {
 }
 
 // Exports calls `exports: func(imports: u32) -> u32`.
-func (e *Exports) Exports(ctx context.Context, imports uint32) (ret uint32, err error) {
+func (e *Exports) Exports(ctx context.Context, imports_ uint32) (ret uint32, err error) {
 	var callRes uint32
 	err = e.fExports.CallRead(ctx, func(witR bindings.Reader) error {
 		callRes = witR.U32()
 		return nil
-	}, bindings.U32(imports))
+	}, bindings.U32(imports_))
 	if err != nil {
 		return ret, err
 	}
@@ -464,7 +464,7 @@ type Imports interface {
 	// Func implements `func: func(type: string, ctx: u32, err: bool, string:
 	// string, e: u8, payload: u32, call-res: u32, ret: s8) -> result<string,
 	// failure>`.
-	Func(ctx context.Context, type__ string, ctx_ uint32, err_ bool, string_ string, e_ uint8, payload_ uint32, callRes_ uint32, ret_ int8) (string, error)
+	Func(ctx context.Context, type__ string, ctx_ uint32, err__ bool, string_ string, e_ uint8, payload_ uint32, callRes_ uint32, ret_ int8) (string, error)
 	// NewCounter implements `new-counter: func() -> u32`.
 	//
 	// Collides with the constructor's Go name.
@@ -472,7 +472,7 @@ type Imports interface {
 	// NewCounter_ implements `[constructor]counter: func() -> counter`.
 	NewCounter_(ctx context.Context) *Counter
 	// Exports implements `exports: func(imports: u32) -> u32`.
-	Exports(ctx context.Context, imports uint32) uint32
+	Exports(ctx context.Context, imports_ uint32) uint32
 }
 
 // AddToLinker defines witgen:names/type in l, implemented by impl.
