@@ -13,6 +13,7 @@ DRIFTLESS := $(BIN)/driftless
 
 .DEFAULT_GOAL := all
 include mk/examples.mk
+include mk/corpus.mk
 include mk/memcheck.mk
 
 .PHONY: all build test vet fmt-check generate generate-check unit race fuzz memcheck bench demo clean help
@@ -47,7 +48,7 @@ generate-check: generate
 		echo "gen/ is out of date with wit/ and tools/witgen: run 'make generate' and commit"; \
 		git status --porcelain -- gen; git diff --stat -- gen; exit 1; fi
 
-unit: examples
+unit: examples corpus
 	DRIFTLESS_REQUIRE_EXAMPLES=1 $(GO) test -count=1 -timeout 30m ./...
 
 # The concurrency tests again under the race detector.

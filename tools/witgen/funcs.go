@@ -723,7 +723,9 @@ func (f *file) declareResource(t *wit.TypeDef) {
 func (f *file) importsBindings(fns []*wit.Function, resources []*wit.TypeDef, ifaceName, addName, instExpr string) {
 	p := f.pkg
 	b := f.std("bindings")
-	ctxT := f.std("context") + ".Context"
+	// Imported only when used: an interface of async functions only binds
+	// none.
+	ctxT := func() string { return f.std("context") + ".Context" }
 	var bound []*wit.Function
 	for _, fn := range fns {
 		if !funcHasAsync(fn) {
@@ -752,7 +754,9 @@ func (f *file) importsBindings(fns []*wit.Function, resources []*wit.TypeDef, if
 	f.doc("%s defines %s in l, implemented by impl.", addName, what)
 	f.p("func %s(l *%s.Linker, impl %s) error {", addName, b, ifaceName)
 	f.p("if impl == nil {\nreturn %s.New(%q)\n}", f.std("errors"), "witgen: "+addName+" with a nil implementation")
-	f.p("li := %s", instExpr)
+	if len(bound) > 0 || len(resources) > 0 || (p.world == nil && len(p.usedForeignResources()) > 0) {
+		f.p("li := %s", instExpr)
+	}
 	for _, dep := range p.typesOnlyDeps() {
 		f.p("// Components importing this import %s, whose types it uses.", dep.instance)
 		f.p("if err := l.Instance(%q).Declare(); err != nil {\nreturn err\n}", dep.instance)
@@ -774,10 +778,10 @@ func (f *file) importsBindings(fns []*wit.Function, resources []*wit.TypeDef, if
 			fi.goName = p.handleMethodNames(namedRoot(fn.Kind.(*wit.Method).Type.(*wit.TypeDef)))[fn]
 		}
 		if f.direct(fi) {
-			f.p("if err := li.DefineFuncDirect(%q, func(ctx %s, call %s.HostCall) (err error) {", fn.Name, ctxT, b)
+			f.p("if err := li.DefineFuncDirect(%q, func(ctx %s, call %s.HostCall) (err error) {", fn.Name, ctxT(), b)
 			f.hostCallDirect(fi)
 		} else {
-			f.p("if err := li.DefineFunc(%q, func(ctx %s, args, results []%s.Val) (err error) {", fn.Name, ctxT, b)
+			f.p("if err := li.DefineFunc(%q, func(ctx %s, args, results []%s.Val) (err error) {", fn.Name, ctxT(), b)
 			f.hostCall(fi)
 		}
 		f.p("}); err != nil {\nreturn err\n}")

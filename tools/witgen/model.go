@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -91,6 +92,9 @@ func newGenerator(res *wit.Resolve, opts Options) (*generator, error) {
 	if err := g.selectWorlds(); err != nil {
 		return nil, err
 	}
+	if err := g.checkItemNames(); err != nil {
+		return nil, err
+	}
 	g.collectInterfaces()
 	g.assignPackages()
 	g.findErrorTypes()
@@ -100,6 +104,41 @@ func newGenerator(res *wit.Resolve, opts Options) (*generator, error) {
 		}
 	}
 	return g, nil
+}
+
+var unnamedKey = regexp.MustCompile(`^interface-[0-9]+$`)
+
+// checkItemNames refuses a world that imports or exports a named
+// interface under another name (WIT `import primary: store;`): the
+// interface's package binds it under its own name only.
+func (g *generator) checkItemNames() error {
+	for _, w := range g.worlds {
+		var err error
+		check := func(verb string) func(key string, it wit.WorldItem) bool {
+			return func(key string, it wit.WorldItem) bool {
+				ref, ok := it.(*wit.InterfaceRef)
+				if !ok || ref.Interface.Name == nil || ref.Interface.Package == nil {
+					return true
+				}
+				// wasm-tools keys an interface imported under its own name
+				// "interface-N" (N its id), which no WIT name can be.
+				if name := itemName(ref.Interface.Package, *ref.Interface.Name); !unnamedKey.MatchString(key) && key != name {
+					err = fmt.Errorf("world %s %ss interface %s under the name %s: a WIT feature this generator does not know (an interface under another name)",
+						itemName(w.Package, w.Name), verb, name, key)
+					return false
+				}
+				return true
+			}
+		}
+		w.Imports.All()(check("import"))
+		if err == nil {
+			w.Exports.All()(check("export"))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (g *generator) selectWorlds() error {
@@ -115,7 +154,7 @@ func (g *generator) selectWorlds() error {
 		// Worlds of the main package first, then of its dependencies.
 		for i := len(g.res.Worlds) - 1; i >= 0; i-- {
 			w := g.res.Worlds[i]
-			if w.Match(name) && (found == nil || w.Package == g.main) {
+			if worldMatches(w, name) && (found == nil || w.Package == g.main) {
 				if found == nil {
 					found = w
 				}
@@ -561,6 +600,19 @@ func (g *generator) pkgOf(t *wit.TypeDef) *goPackage {
 		panic(fmt.Sprintf("witgen: no package for the owner of type %s", t.TypeName()))
 	}
 	return p
+}
+
+// worldMatches reports whether name names w: "w", "ns:pkg/w" or
+// "ns:pkg/w@version", with or without WIT's %-escapes ("foo:foo/type" and
+// "foo:foo/%type" both name world %type).
+func worldMatches(w *wit.World, name string) bool {
+	if w.Match(name) {
+		return true
+	}
+	full := itemName(w.Package, w.Name)
+	unversioned, _, _ := strings.Cut(full, "@")
+	base := strings.TrimPrefix(w.Name, "%")
+	return name == full || name == unversioned || name == base
 }
 
 // itemName is the name of an interface or world of package p as components

@@ -20,16 +20,13 @@ var initialisms = map[string]bool{
 }
 
 // words splits a WIT identifier (kebab-case; words may be all-caps
-// acronyms) into its words.
+// acronyms) into its words. Anything but an ASCII letter or digit
+// separates words, so that a name with other characters (the brackets of
+// "[get]prop", an accessor) still makes a Go identifier.
 func words(kebab string) []string {
-	kebab = strings.TrimPrefix(kebab, "%")
-	var out []string
-	for _, w := range strings.Split(kebab, "-") {
-		if w != "" {
-			out = append(out, w)
-		}
-	}
-	return out
+	return strings.FieldsFunc(kebab, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	})
 }
 
 // exportedName converts a WIT identifier into an exported Go name:

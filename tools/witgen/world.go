@@ -99,7 +99,13 @@ func (f *file) worldBindings() {
 	f.p("// every interface and function of the world with the expected types.")
 	f.p("func Bind(inst *%s.Instance) (*Instance, error) {", b)
 	f.p("i := &Instance{inst: inst}")
-	if len(exp) > 0 || len(expFns) > 0 {
+	boundFns := 0
+	for _, fn := range expFns {
+		if !funcHasAsync(fn) {
+			boundFns++
+		}
+	}
+	if len(exp) > 0 || boundFns > 0 {
 		f.p("var err error")
 	}
 	for _, in := range exp {

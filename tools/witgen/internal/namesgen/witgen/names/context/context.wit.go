@@ -45,11 +45,11 @@ func (e *ResultError[E]) Error() string {
 
 // witCx is what converting values that carry resource handles needs.
 type witCx struct {
-	store    *bindings.Store
-	host     bool // converting for a host function: own handles are host values
-	exp      *Exports
-	expType_ *type_.Exports
-	borrows  []*bindings.Resource // temporary handles of host values lent to a call
+	store   *bindings.Store
+	host    bool // converting for a host function: own handles are host values
+	exp     *Exports
+	expType *type_.Exports
+	borrows []*bindings.Resource // temporary handles of host values lent to a call
 }
 
 // dropBorrows drops the temporary handles made for borrow arguments.
@@ -69,9 +69,9 @@ func Exported(c *bindings.Component) bool { return c.Type().Export(InterfaceName
 // then only convert values. Like its instance, an Exports is for one goroutine
 // at a time.
 type Exports struct {
-	inst     *bindings.Instance
-	fF       *bindings.Func // f
-	expType_ *type_.Exports // for handles of witgen:names/type resources
+	inst    *bindings.Instance
+	fF      *bindings.Func // f
+	expType *type_.Exports // for handles of witgen:names/type resources
 }
 
 // NewExports binds the functions that instance inst exports in
@@ -85,7 +85,7 @@ func NewExports(inst *bindings.Instance) (*Exports, error) {
 		return nil, err
 	}
 	if type_.Exported(inst.Component()) {
-		if e.expType_, err = type_.NewExports(inst); err != nil {
+		if e.expType, err = type_.NewExports(inst); err != nil {
 			return nil, err
 		}
 	}
@@ -98,7 +98,7 @@ func (e *Exports) Bindings() *bindings.Instance { return e.inst }
 // F calls `f: func(x: exports, c: borrow<ctr>) -> result<u32>`.
 func (e *Exports) F(ctx context.Context, x nameserrors.Exports_, c_ *type_.Counter) (ret uint32, err error) {
 	defer witrt.Catch(&err)
-	cx := &witCx{store: e.inst.Store(), exp: e, expType_: e.expType_}
+	cx := &witCx{store: e.inst.Store(), exp: e, expType: e.expType}
 	var callRes struct {
 		OK    uint32
 		IsErr bool
@@ -106,7 +106,7 @@ func (e *Exports) F(ctx context.Context, x nameserrors.Exports_, c_ *type_.Count
 	err = e.fF.CallRead(ctx, func(witR bindings.Reader) error {
 		callRes = readResultU32X(witR)
 		return nil
-	}, lowerNameserrorsExports_(x), lowerBorrowType_Counter(cx, c_))
+	}, lowerNameserrorsExports_(x), lowerBorrowTypeCounter(cx, c_))
 	cx.dropBorrows(ctx)
 	if err != nil {
 		return ret, err
@@ -140,7 +140,7 @@ func AddToLinker(l *bindings.Linker, impl Imports) error {
 	if err := li.DefineFunc("f", func(ctx context.Context, args, results []bindings.Val) (err error) {
 		defer witrt.Catch(&err)
 		cx := &witCx{store: bindings.StoreFromContext(ctx), host: true}
-		v, err := impl.F(ctx, liftNameserrorsExports_(args[0]), liftBorrowType_Counter(cx, args[1]))
+		v, err := impl.F(ctx, liftNameserrorsExports_(args[0]), liftBorrowTypeCounter(cx, args[1]))
 		if err != nil {
 			var re *ResultError[struct{}]
 			if errors.As(err, &re) {
@@ -167,9 +167,9 @@ func CheckImports(c *bindings.Component) error {
 	return witrt.CheckImports(c, InterfaceName, witImportSigsImports)
 }
 
-func liftBorrowType_Counter(cx *witCx, v bindings.Val) *type_.Counter {
+func liftBorrowTypeCounter(cx *witCx, v bindings.Val) *type_.Counter {
 	r := v.Resource()
-	h, err := type_.CounterFromResource(cx.store, r, cx.expType_, false)
+	h, err := type_.CounterFromResource(cx.store, r, cx.expType, false)
 	if err != nil {
 		panic(witrt.Fault(err))
 	}
@@ -183,7 +183,7 @@ func liftNameserrorsExports_(v bindings.Val) nameserrors.Exports_ {
 	}
 }
 
-func lowerBorrowType_Counter(cx *witCx, x *type_.Counter) bindings.Val {
+func lowerBorrowTypeCounter(cx *witCx, x *type_.Counter) bindings.Val {
 	if x == nil {
 		panic(witrt.Faultf("nil type_.Counter handle"))
 	}
