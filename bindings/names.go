@@ -48,6 +48,12 @@ func applyItem(it *Item, d *typenames.Item) {
 			return
 		}
 		m.commit()
+	case ItemResource:
+		// `type headers = fields` for a resource: the C API sees one
+		// resource under two names, the binary says which is the alias.
+		if d.Kind == typenames.ItemType && d.Type != nil && d.Type.Def().Kind == typenames.KindResource {
+			it.aliasOf = d.Type.AliasOf()
+		}
 	case ItemType:
 		if d.Kind != typenames.ItemType || d.Type == nil {
 			return
@@ -57,10 +63,13 @@ func applyItem(it *Item, d *typenames.Item) {
 			return
 		}
 		m.commit()
-		// An alias names the type it equals; a definition, itself.
-		if alias := d.Type.AliasOf(); alias != "" {
+		switch alias := d.Type.AliasOf(); {
+		case it.Type.Kind == KindOwn || it.Type.Kind == KindBorrow:
+			// `type handle = own<r>`: named after its resource.
+		case alias != "":
+			// An alias names the type it equals; a definition, itself.
 			it.Type.Name = alias
-		} else {
+		default:
 			it.Type.Name = d.Type.Name()
 		}
 	}
@@ -69,20 +78,22 @@ func applyItem(it *Item, d *typenames.Item) {
 // namer collects the names of one item's types while checking that the
 // decoded types have wasmtime's structure, to set them all or none.
 type namer struct {
-	types []*Type
-	names []string
+	types   []*Type
+	names   []string
+	handles []bool
 }
 
 func (m *namer) commit() {
 	for i, t := range m.types {
-		t.Name = m.names[i]
+		t.Name, t.handleName = m.names[i], m.handles[i]
 	}
 }
 
-func (m *namer) set(t *Type, name string) {
+func (m *namer) set(t *Type, name string, handle bool) {
 	if name != "" {
 		m.types = append(m.types, t)
 		m.names = append(m.names, name)
+		m.handles = append(m.handles, handle)
 	}
 }
 
@@ -177,12 +188,17 @@ func (m *namer) match(t *Type, ref *typenames.Type) bool {
 		if d.Kind != want || len(d.Elems) != 1 || d.Elems[0] == nil || d.Elems[0].Def().Kind != typenames.KindResource {
 			return false
 		}
-		// A handle is named after its resource.
-		m.set(t, d.Elems[0].Name())
+		// A handle is named after its resource, unless the reference is
+		// to a named handle type (`type handle = own<r>`).
+		if name != "" {
+			m.set(t, name, true)
+		} else {
+			m.set(t, d.Elems[0].Name(), false)
+		}
 		return true
 	default:
 		return false
 	}
-	m.set(t, name)
+	m.set(t, name, false)
 	return true
 }

@@ -28,6 +28,9 @@ type Type struct {
 	// fieldNames are the names of Fields, made once by reflection, which
 	// record values read from wasmtime share.
 	fieldNames []string
+	// handleName says that the Name of an own or borrow type names the
+	// handle type (`type handle = borrow<r>`), not its resource.
+	handleName bool
 }
 
 // recordNames returns the field names of a record type.
@@ -112,6 +115,9 @@ type Item struct {
 	// imports and exports from 1 (ItemResource): an interface that uses
 	// another's resource exports it again under the same number.
 	resource int
+	// aliasOf is, for a resource the binary declares as an alias of
+	// another (`type headers = fields`), the other's name.
+	aliasOf string
 }
 
 // ItemDef is a named item.
@@ -195,14 +201,10 @@ func (t *Type) String() string {
 		return "_"
 	}
 	if t.Name != "" {
-		switch t.Kind {
-		case KindOwn:
-			return t.Name
-		case KindBorrow:
+		if t.Kind == KindBorrow && !t.handleName {
 			return "borrow<" + t.Name + ">"
-		default:
-			return t.Name
 		}
+		return t.Name
 	}
 	return t.structure()
 }
@@ -320,6 +322,12 @@ func writeItem(b *strings.Builder, verb string, d ItemDef, indent string) {
 		fmt.Fprintf(b, "%s%s%s: %s;\n", indent, verb, d.Name, d.Item.Func)
 	case ItemType:
 		t := *d.Item.Type
+		if t.Kind == KindOwn || t.Kind == KindBorrow {
+			// A handle type: `type handle = own<r>`, in WIT `= r`.
+			t.handleName = false
+			fmt.Fprintf(b, "%s%stype %s = %s;\n", indent, verb, d.Name, t.String())
+			break
+		}
 		if t.Name != "" && t.Name != d.Name {
 			// An alias: `type list-in-alias = list-in-record4`.
 			fmt.Fprintf(b, "%s%stype %s = %s;\n", indent, verb, d.Name, t.String())
@@ -328,6 +336,10 @@ func writeItem(b *strings.Builder, verb string, d ItemDef, indent string) {
 		t.Name = d.Name
 		fmt.Fprintf(b, "%s%s%s;\n", indent, verb, t.Definition())
 	case ItemResource:
+		if d.Item.aliasOf != "" && d.Item.aliasOf != d.Name {
+			fmt.Fprintf(b, "%s%stype %s = %s;\n", indent, verb, d.Name, d.Item.aliasOf)
+			break
+		}
 		fmt.Fprintf(b, "%s%sresource %s;\n", indent, verb, d.Name)
 	default:
 		fmt.Fprintf(b, "%s%s%s: %s;\n", indent, verb, d.Name, d.Item.Kind)

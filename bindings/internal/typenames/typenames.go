@@ -86,9 +86,15 @@ type Type struct {
 	eq    *Type
 	// What Name and Def return, resolved when the reference is made
 	// (what it refers to is older, hence resolved), so that a long chain
-	// of aliases costs its length once, not at every use.
-	refName string
-	def     *Type
+	// of aliases costs its length once, not at every use. A param's name
+	// is known only later: that of the export that re-exports it as it is
+	// (wit-component's shims export "f1" as the import "import-type-f1",
+	// and their other types refer to the import), which instantiation
+	// makes one type.
+	refName    string
+	def        *Type
+	reexport   string
+	reexportBy *Type
 
 	// A definition.
 	Kind   Kind
@@ -116,23 +122,46 @@ func newRef(name string, param bool, eq *Type) *Type {
 	} else {
 		t.def = eq.Def()
 	}
-	switch {
-	case !param:
+	if !param {
 		t.refName = name
-	case eq != nil:
-		t.refName = eq.Name()
+		if eq != nil && eq.param && eq.reexport == "" {
+			eq.reexport, eq.reexportBy = name, t
+		}
 	}
 	return t
 }
 
+// maxParams bounds the walk along a chain of params, whose names are not
+// resolved when they are made. wit-component's are one or two long.
+const maxParams = 64
+
 // Name returns the WIT name a reference to t uses: the name of the first
 // import or export along its chain of references, "" when it reaches a
 // definition first (an anonymous type such as list<u8>).
-func (t *Type) Name() string {
-	if t == nil || !t.ref {
-		return ""
+func (t *Type) Name() string { return t.nameExcept(nil) }
+
+// nameExcept is Name, ignoring the re-export of a param by export.
+func (t *Type) nameExcept(export *Type) string {
+	_, name := t.named(export)
+	return name
+}
+
+// named returns the node that gives a reference to t its name, and the
+// name; nil and "" when there is none.
+func (t *Type) named(export *Type) (*Type, string) {
+	for range maxParams {
+		if t == nil || !t.ref {
+			return nil, ""
+		}
+		if !t.param {
+			return t, t.refName
+		}
+		if t.reexport != "" && t.reexportBy != export {
+			return t, t.reexport
+		}
+		t = t.eq
 	}
-	return t.refName
+	return nil, ""
 }
 
 // Def returns the definition that t stands for.
@@ -149,11 +178,22 @@ func (t *Type) Def() *Type {
 // AliasOf returns, for the type made by exporting or importing a type
 // under a name, the name of the named type it equals ("" when it equals a
 // definition): "list-in-record4" for `type list-in-alias = list-in-record4`.
+// A type of the same name is looked through (`use a.{t}` makes a t equal
+// to a's t, which is what it aliases, if anything).
 func (t *Type) AliasOf() string {
 	if t == nil || !t.ref {
 		return ""
 	}
-	return t.eq.Name()
+	own := t.Name()
+	cur := t
+	for range maxParams {
+		n, name := cur.eq.named(cur)
+		if n == nil || name != own {
+			return name
+		}
+		cur = n
+	}
+	return ""
 }
 
 // Func is a function type.
@@ -206,15 +246,33 @@ type scope struct {
 	types      []*Type
 	funcs      []*Func
 	instances  []map[string]*Item
-	components []map[string]*Item
+	components []*compInfo
+	paramTypes map[string]*Type // a nested component's type imports, by name
+	budget     *int             // visits and copies instantiations may still make
 	imports    map[string]*Item
 	exports    map[string]*Item
 }
 
+// compInfo is a component of an index space: its exports, and the types
+// it imports as parameters (a component defined here), which
+// instantiation replaces.
+type compInfo struct {
+	exports map[string]*Item
+	params  map[string]*Type
+}
+
+// maxCopies bounds the nodes instantiations visit and copy for one binary
+// (see subst).
+const maxCopies = 1 << 20
+
 func newScope(parent *scope, params bool) (*scope, error) {
-	s := &scope{parent: parent, params: params, imports: map[string]*Item{}, exports: map[string]*Item{}}
+	s := &scope{parent: parent, params: params, imports: map[string]*Item{}, exports: map[string]*Item{}, paramTypes: map[string]*Type{}}
 	if parent != nil {
 		s.depth = parent.depth + 1
+		s.budget = parent.budget
+	} else {
+		b := maxCopies
+		s.budget = &b
 	}
 	if s.depth > maxDepth {
 		return nil, errors.New("components or types nested too deep")
@@ -288,7 +346,7 @@ func component(r *reader, s *scope) error {
 			if err := component(sr, child); err != nil {
 				return err
 			}
-			s.components = append(s.components, child.exports)
+			s.components = append(s.components, &compInfo{child.exports, child.paramTypes})
 			continue
 		case 5:
 			err = vec(sr, func() error { return instance(sr, s) })
@@ -473,6 +531,9 @@ func declare(r *reader, s *scope, name string, items map[string]*Item, param boo
 		}
 		t := newRef(name, param, eq)
 		s.types = append(s.types, t)
+		if param {
+			s.paramTypes[name] = t
+		}
 		items[name] = &Item{Kind: ItemType, Type: t}
 	case sortInstance:
 		t, err := s.typ(d.idx)
@@ -486,7 +547,7 @@ func declare(r *reader, s *scope, name string, items map[string]*Item, param boo
 		if err != nil {
 			return err
 		}
-		s.components = append(s.components, t.Exports)
+		s.components = append(s.components, &compInfo{exports: t.Exports})
 		items[name] = &Item{}
 	default:
 		items[name] = &Item{}
@@ -594,20 +655,46 @@ func instance(r *reader, s *scope) error {
 		if int64(c) >= int64(len(s.components)) {
 			return r.fail("component index %d out of range", c)
 		}
+		comp := s.components[c]
+		args := map[*Type]*Type{}
 		err = vec(r, func() error {
-			if _, err := r.str(); err != nil {
+			name, err := r.str()
+			if err != nil {
 				return err
 			}
-			if _, err := readSort(r); err != nil {
+			srt, err := readSort(r)
+			if err != nil {
 				return err
 			}
-			_, err := r.u32()
-			return err
+			idx, err := r.u32()
+			if err != nil {
+				return err
+			}
+			if p := comp.params[name]; p != nil && srt == sortType {
+				arg, err := s.typ(idx)
+				if err != nil {
+					return err
+				}
+				if arg.Name() == "" && p.reexport != "" {
+					// An anonymous type, which the component exports
+					// under a name: references to it use the name.
+					arg = newRef(p.reexport, false, arg)
+				}
+				args[p] = arg
+			}
+			return nil
 		})
 		if err != nil {
 			return err
 		}
-		s.instances = append(s.instances, s.components[c])
+		exports := comp.exports
+		if len(args) > 0 {
+			sb := &subst{types: args, budget: s.budget}
+			if exports, err = sb.items(exports); err != nil {
+				return err
+			}
+		}
+		s.instances = append(s.instances, exports)
 	case 0x01:
 		exports := map[string]*Item{}
 		err := vec(r, func() error {
@@ -695,7 +782,7 @@ func alias(r *reader, s *scope) error {
 		case sortInstance:
 			s.instances = append(s.instances, it.Exports)
 		case sortComponent:
-			s.components = append(s.components, nil)
+			s.components = append(s.components, &compInfo{})
 		}
 	case 0x01:
 		if _, err := r.u32(); err != nil {
