@@ -68,11 +68,13 @@ $(CORPUS_SRC_STAMP): $(CORPUS_MANIFEST) $(CORPUS_LOCK)
 # One cargo workspace, one member per guest: its library is the test suite's own
 # test.rs or runner.rs (so `mod alloc;` finds its sibling), and a shared build
 # script points BINDINGS at what `wit-bindgen rust` generated for its world, as
-# wit-bindgen's test runner does. The lockfile starts from the Rust example's, so
+# wit-bindgen's test runner does. The bindings get the cabi_realloc of
+# tools/corpus/guest-realloc.rs appended (see there). The lockfile starts from the Rust example's, so
 # wit-bindgen's dependencies keep their pinned versions.
 corpus-rust: $(CORPUS_RUST_STAMP)
 $(CORPUS_RUST_STAMP): $(CORPUS_SRC_STAMP) $(WIT_BINDGEN_STAMP) $(EXAMPLES_ROOT)/mk/corpus.mk \
-		$(EXAMPLES_ROOT)/examples/rust-plugin/Cargo.lock $(EXAMPLES_ROOT)/tools/corpus/guest-build.rs
+		$(EXAMPLES_ROOT)/examples/rust-plugin/Cargo.lock $(EXAMPLES_ROOT)/tools/corpus/guest-build.rs \
+		$(EXAMPLES_ROOT)/tools/corpus/guest-realloc.rs
 	@set -e; \
 	if ! command -v rustup >/dev/null 2>&1; then \
 	  echo "corpus: rust guests skipped: rustup is not installed"; exit 0; fi; \
@@ -96,6 +98,7 @@ $(CORPUS_RUST_STAMP): $(CORPUS_SRC_STAMP) $(WIT_BINDGEN_STAMP) $(EXAMPLES_ROOT)/
 	    "$(WIT_BINDGEN)" rust --generate-all --world "$$world" $$args \
 	      --out-dir "$$ws/bindings/$$name" "$$wit" >/dev/null 2>"$$ws/bindings/$$name.log" \
 	      || { cat "$$ws/bindings/$$name.log" >&2; exit 1; }; \
+	    cat "$(EXAMPLES_ROOT)/tools/corpus/guest-realloc.rs" >> "$$ws/bindings/$$name/$$world.rs"; \
 	    mkdir -p "$$ws/$$name"; \
 	    printf '[package]\nname = "%s"\nversion = "0.0.0"\nedition = "2021"\npublish = false\nbuild = "../build.rs"\n\n[lib]\npath = "%s"\ncrate-type = ["cdylib"]\n\n[dependencies]\nwit-bindgen = "=0.63.0"\n' \
 	      "$$name" "$$src" > "$$ws/$$name/Cargo.toml"; \

@@ -26,10 +26,7 @@ func FuncSig(f *wit.Function) string {
 func TypeRef(t wit.Type) string {
 	td, ok := t.(*wit.TypeDef)
 	if !ok {
-		if t == nil {
-			return "_"
-		}
-		return t.TypeName()
+		return primitive(t)
 	}
 	if td.Name != nil {
 		return *td.Name
@@ -127,4 +124,40 @@ func TypeDefinition(td *wit.TypeDef) string {
 		return "type " + name + " = " + structure(k.Kind)
 	}
 	return "type " + name + " = " + structure(td.Kind)
+}
+
+func primitive(t wit.Type) string {
+	switch t.(type) {
+	case nil:
+		return "_"
+	case wit.Bool:
+		return "bool"
+	case wit.S8:
+		return "s8"
+	case wit.U8:
+		return "u8"
+	case wit.S16:
+		return "s16"
+	case wit.U16:
+		return "u16"
+	case wit.S32:
+		return "s32"
+	case wit.U32:
+		return "u32"
+	case wit.S64:
+		return "s64"
+	case wit.U64:
+		return "u64"
+	case wit.F32:
+		return "f32"
+	case wit.F64:
+		return "f64"
+	case wit.Char:
+		return "char"
+	case wit.String:
+		return "string"
+	case wit.ErrorContext:
+		return "error-context"
+	}
+	return fmt.Sprintf("%T", t)
 }

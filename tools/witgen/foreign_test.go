@@ -2,11 +2,13 @@ package main
 
 // witgen over WIT this project did not write (issue 17): every WIT document
 // of the corpus `make corpus` gathers (wit-bindgen's runtime and codegen
-// tests — WASI among them —, wit-parser's UI tests), every world of every
-// package in it. The generated code of all of them is compiled with one go
-// build.
+// tests — WASI among them —, wit-parser's UI tests) and random worlds,
+// every world of every package in them. The generated code of all of them
+// is compiled with one go build.
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +29,8 @@ var unsupported = []string{
 }
 
 var unsafeDir = regexp.MustCompile(`[^a-z0-9]+`)
+
+var randomWorlds = flag.Int("random-worlds", 40, "how many random WIT worlds TestForeignWIT generates bindings for")
 
 // allWorlds names every world of res, package-qualified.
 func allWorlds(res *wit.Resolve) []string {
@@ -98,6 +102,17 @@ func TestForeignWIT(t *testing.T) {
 	defer os.RemoveAll(dir)
 	var pkgs []string
 	generated, refused := 0, 0
+	// Random worlds (internal/corpus): every kind of type, named with Go
+	// keywords and the generator's own identifiers.
+	witDir := t.TempDir()
+	for seed := int64(1); seed <= int64(*randomWorlds); seed++ {
+		w := corpus.NewRandomWorld(seed)
+		p := filepath.Join(witDir, fmt.Sprintf("p%d.wit", seed))
+		if err := os.WriteFile(p, []byte(w.WIT), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, corpus.WIT{Name: "random/" + w.Package, Path: p})
+	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			res, err := corpus.Resolve(c.Path)

@@ -476,7 +476,7 @@ func (p *goPackage) functions() []*wit.Function {
 // names that collide get a trailing underscore.
 var fixedNames = []string{
 	"InterfaceName", "Exports", "NewExports", "Exported", "Imports", "AddToLinker",
-	"CheckImports", "ResultError", "Instance", "Instantiate", "Bind", "Functions",
+	"CheckImports", "ResultError", "Instance", "Instantiate", "Bind", "Functions", "WorldName",
 }
 
 func (p *goPackage) assignNames() error {

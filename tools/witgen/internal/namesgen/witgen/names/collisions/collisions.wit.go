@@ -29,6 +29,11 @@ import (
 // WorldName is the name of the world.
 const WorldName = "witgen:names/collisions"
 
+// WorldName_ is the WIT type world-name = u32.
+//
+// Named like the world package's constant WorldName.
+type WorldName_ = uint32
+
 // Instance is an instance of a component of world witgen:names/collisions: its
 // exported interfaces, bound, and its world-level exported functions as
 // methods. Like its bindings.Instance, it is for one goroutine at a time.
