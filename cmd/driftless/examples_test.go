@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -414,5 +415,29 @@ func TestTSPluginTypeErrorFailsBuild(t *testing.T) {
 	contains(t, "build output", string(output), "error TS2322: Type 'string' is not assignable to type 'boolean'.", "build-ts: tsc failed")
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("%s was written", out)
+	}
+}
+
+// TestInspectTypeNames: `plugins inspect` names every type as the plugin's
+// binary does (issue 17: names came from matching structures, which
+// showed json as string and any record by the first of the same shape):
+// the contract's own names, for components of every toolchain.
+func TestInspectTypeNames(t *testing.T) {
+	for _, name := range []string{"js-plugin", "python-plugin", "c-plugin", "rust-plugin"} {
+		t.Run(name, func(t *testing.T) {
+			home := homeWith(t, name)
+			doc := runJSON(t, home, 0, "plugins", "inspect", name)
+			wit, _ := doc["interface"].(string)
+			contains(t, "interface", wit,
+				"export driftless:plugin/metadata@0.1.0: interface {\n  record plugin-info { name: string, version: string, description: string };\n  describe: func() -> plugin-info;\n}\n")
+			provides := fmt.Sprint(doc["provides"])
+			if strings.Contains(provides, "tasks") {
+				contains(t, "interface", wit, "  type json = string;\n",
+					"  execute: func(name: string, config: json, check-mode: bool) -> result<task-result, plugin-error>;\n")
+			}
+			if strings.Contains(provides, "facts") {
+				contains(t, "interface", wit, "  collect: func(name: string, config: json) -> result<json, plugin-error>;\n")
+			}
+		})
 	}
 }
