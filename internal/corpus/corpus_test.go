@@ -116,7 +116,7 @@ func worldSpec(w *wit.World) string {
 // of (a stress test of its export elaboration).
 var slow = map[string]bool{"wit-parser/ui/stress-export-elaborate": true}
 
-// wasmtime 39 refuses, when it compiles them, the components that use
+// wasmtime refuses, when it compiles them, the components that use
 // what its validator does not know or enable (component-model async, maps,
 // fixed-size lists, custom page sizes, ...): an error, which is all the
 // test asks of it.
