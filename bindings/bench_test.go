@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v44"
+
+	"github.com/driftless-dev/driftless/bindings/internal/typenames"
+	"github.com/driftless-dev/driftless/internal/builtexample"
 )
 
 // Each benchmark measures an operation of this package beside the raw C
@@ -477,7 +480,60 @@ func BenchmarkCompileVsDeserialize(b *testing.B) {
 			c.Close()
 		}
 	})
+	// With the binary, to name types after it (what the host does).
+	b.Run("deserialize-with-source", func(b *testing.B) {
+		for b.Loop() {
+			c, err := DeserializeComponentWithSource(env.engine, ser, wasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
 	b.ReportMetric(float64(len(wasm)), "wasm-bytes")
+}
+
+// BenchmarkReflectNames measures what naming types after the binary adds
+// to loading a real plugin (the JavaScript example: 12 MB, WASI and the
+// whole contract): reading the names from the binary, and deserializing
+// without and with the binary (reflection included in both).
+func BenchmarkReflectNames(b *testing.B) {
+	wasm := builtexample.Wasm(b, "js-plugin")
+	env := benchSetup(b)
+	c, err := NewComponent(env.engine, wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ser, err := c.Serialize()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.Close()
+	b.Run("decode-names", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := typenames.Decode(wasm); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("deserialize", func(b *testing.B) {
+		for b.Loop() {
+			c, err := DeserializeComponent(env.engine, ser)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	b.Run("deserialize-with-source", func(b *testing.B) {
+		for b.Loop() {
+			c, err := DeserializeComponentWithSource(env.engine, ser, wasm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
 }
 
 // TestBenchRatio measures this package against the raw C API on a shared,
