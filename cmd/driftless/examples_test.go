@@ -423,7 +423,7 @@ func TestTSPluginTypeErrorFailsBuild(t *testing.T) {
 // showed json as string and any record by the first of the same shape):
 // the contract's own names, for components of every toolchain.
 func TestInspectTypeNames(t *testing.T) {
-	for _, name := range []string{"js-plugin", "python-plugin", "c-plugin", "rust-plugin", "go-plugin"} {
+	for _, name := range []string{"js-plugin", "ts-plugin", "python-plugin", "c-plugin", "rust-plugin", "go-plugin"} {
 		t.Run(name, func(t *testing.T) {
 			home := homeWith(t, name)
 			doc := runJSON(t, home, 0, "plugins", "inspect", name)
