@@ -70,8 +70,7 @@ type coreState struct {
 func NewCoreGuard(s *wasmtime.Store) *CoreGuard {
 	st := &coreState{}
 	h := newHandle(st)
-	// wasmtime.Store keeps its wasmtime_store_t* as its first field.
-	ptr := *(**C.wasmtime_store_t)(unsafe.Pointer(s))
+	ptr := storePtr(s)
 	if ptr == nil {
 		h.delete()
 		panic("bindings: NewCoreGuard: the store is closed")
@@ -195,8 +194,7 @@ func (g *CoreGuard) Func(f *wasmtime.Func) (*CoreFunc, error) {
 		return nil, errGuardClosed
 	}
 	sc := g.sc
-	// wasmtime.Func keeps its wasmtime_func_t as its only field.
-	sc.fn = *(*C.dl_core_func_t)(unsafe.Pointer(f))
+	sc.fn = coreFunc(f)
 	C.dl_core_functype(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))))
 	runtime.KeepAlive(g.store)
 	params, results := int(sc.args[0]), int(sc.args[1])
@@ -290,9 +288,8 @@ func (g *CoreGuard) Memory(m *wasmtime.Memory) []byte {
 	if g.closed {
 		return nil
 	}
-	// wasmtime.Memory keeps its wasmtime_memory_t as its only field.
 	sc := g.sc
-	sc.mem = *(*C.dl_core_memory_t)(unsafe.Pointer(m))
+	sc.mem = coreMemory(m)
 	p := C.dl_core_memory(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))))
 	runtime.KeepAlive(g.store)
 	if sc.size == 0 {
@@ -311,8 +308,7 @@ func (g *CoreGuard) Track(m *wasmtime.Memory) []byte {
 		return nil
 	}
 	sc := g.sc
-	// wasmtime.Memory keeps its wasmtime_memory_t as its only field.
-	sc.tracked = *(*C.dl_core_memory_t)(unsafe.Pointer(m))
+	sc.tracked = coreMemory(m)
 	sc.track = 1
 	C.dl_core_view(g.cx, C.uintptr_t(uintptr(unsafe.Pointer(sc))))
 	runtime.KeepAlive(g.store)

@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/bytecodealliance/wasmtime-go/v44"
 )
@@ -151,8 +150,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	default:
 		return nil, fmt.Errorf("bindings: CraneliftOptLevel %q is not one of none, speed, speed_and_size", cfg.CraneliftOptLevel)
 	}
-	// wasmtime.Config keeps its wasm_config_t* as its only field.
-	cptr := *(**C.wasm_config_t)(unsafe.Pointer(wc))
+	cptr := configPtr(wc)
 	C.wasmtime_config_wasm_component_model_set(cptr, true)
 	if cfg.DisableSignalsBasedTraps || noSignalsForTests {
 		C.wasmtime_config_signals_based_traps_set(cptr, false)
@@ -180,7 +178,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	wt := wasmtime.NewEngineWithConfig(wc)
 	e := &Engine{
 		wt:     wt,
-		ptr:    *(**C.wasm_engine_t)(unsafe.Pointer(wt)),
+		ptr:    enginePtr(wt),
 		config: cfg,
 	}
 	if cfg.EpochInterruption {
