@@ -347,7 +347,7 @@ func (a *arena) payload(elems []Val) uintptr {
 // get reads a C value. Resources are cloned into new handles owned by s;
 // everything else is copied into Go memory, so the C value can be deleted
 // afterwards.
-func (s *Store) get(src *cVal) (Val, error) {
+func (s *storeState) get(src *cVal) (Val, error) {
 	switch src.kind {
 	case cKind(KindBool):
 		return Bool(*(*uint8)(unsafe.Pointer(&src.a)) != 0), nil
@@ -456,7 +456,7 @@ func (s *Store) get(src *cVal) (Val, error) {
 // from the type instead of being copied out of C memory (no allocation per
 // name, and record values share the type's slice of field names). Where
 // the value does not match t, it falls back to get.
-func (s *Store) getT(src *cVal, t *Type) (Val, error) {
+func (s *storeState) getT(src *cVal, t *Type) (Val, error) {
 	if t == nil || src.kind < cKind(KindString) {
 		return s.get(src)
 	}
@@ -609,7 +609,7 @@ func cEqual(n uintptr, data uintptr, s string) bool {
 	return true
 }
 
-func (s *Store) getList(n uintptr, data uintptr) ([]Val, error) {
+func (s *storeState) getList(n uintptr, data uintptr) ([]Val, error) {
 	if n == 0 {
 		return nil, nil
 	}

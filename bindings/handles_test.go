@@ -18,34 +18,53 @@ func TestHandles(t *testing.T) {
 	if a.value() != nil {
 		t.Fatalf("deleted handle has value %v", a.value())
 	}
-	if handle(0).value() != nil || handle(handleMaxPages*handlePageSize).value() != nil || handle(1<<40).value() != nil {
-		t.Fatal("a number that is not a handle has a value")
+	for _, h := range []handle{0, handle(handleMaxSlot), 1 << 40, handle(a.slot())} {
+		if h.value() != nil {
+			t.Fatalf("%#x is not a handle but has a value", uint64(h))
+		}
+		h.delete()
 	}
-	handle(1 << 40).delete()
-	c := newHandle("c") // reuses a's number
-	if c != a || c.value() != "c" || b.value() != 42 {
-		t.Fatalf("after reuse: %d=%v, %d=%v", c, c.value(), b, b.value())
+	c := newHandle("c") // reuses a's slot, under a new generation
+	if c.slot() != a.slot() || c == a || c.value() != "c" || b.value() != 42 {
+		t.Fatalf("after reuse: %#x=%v, %#x=%v", uint64(c), c.value(), uint64(b), b.value())
+	}
+	// The stale handle finds nothing, and deleting it spares the new one.
+	if a.value() != nil {
+		t.Fatalf("stale handle %#x reads %v", uint64(a), a.value())
+	}
+	a.delete()
+	if c.value() != "c" {
+		t.Fatal("deleting a stale handle deleted its slot's new handle")
 	}
 	b.delete()
 	c.delete()
 }
 
 // Many goroutines making, reading and deleting handles: each sees its own
-// value (run under -race by make test).
+// value, and no stale handle of another goroutine's reads it (run under
+// -race by make test).
 func TestHandlesConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var stale []handle
 			for i := range 3000 {
 				v := [2]int{g, i}
 				h := newHandle(v)
 				if got, ok := h.value().([2]int); !ok || got != v {
-					t.Errorf("handle %d: %v, want %v", h, h.value(), v)
+					t.Errorf("handle %#x: %v, want %v", uint64(h), h.value(), v)
 					return
 				}
 				h.delete()
+				stale = append(stale, h)
+			}
+			for _, h := range stale {
+				if v := h.value(); v != nil {
+					t.Errorf("stale handle %#x reads %v", uint64(h), v)
+					return
+				}
 			}
 		}()
 	}
@@ -53,10 +72,10 @@ func TestHandlesConcurrent(t *testing.T) {
 }
 
 func BenchmarkHandleValue(b *testing.B) {
-	h := newHandle(&Store{})
+	h := newHandle(&storeState{})
 	defer h.delete()
 	for b.Loop() {
-		if _, ok := h.value().(*Store); !ok {
+		if _, ok := h.value().(*storeState); !ok {
 			b.Fatal("lost")
 		}
 	}

@@ -25,7 +25,7 @@ type HostFuncDirect func(ctx context.Context, call HostCall) error
 // results to write. It is a small value, passed by copy, valid only until
 // the function returns.
 type HostCall struct {
-	s       *Store
+	s       *storeState
 	params  []cVal
 	results []cVal
 }
@@ -61,7 +61,7 @@ const unwritten = 0xff
 // hostCallDirect runs a HostFuncDirect: results are written into arena
 // values above the running call's data (the previous callback's results
 // were already copied by wasmtime), then handed to wasmtime as they are.
-func (s *Store) hostCallDirect(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t) (err error) {
+func (s *storeState) hostCallDirect(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t) (err error) {
 	borrowMark := len(s.borrows)
 	s.arena.release(s.cbBase)
 	cs := s.arena.vals(nrets)

@@ -122,7 +122,7 @@ func (f *Func) call(ctx context.Context, read func(Reader) error, args []Val) (V
 		return Val{}, fmt.Errorf("function %s takes %d arguments, got %d", f.name, len(f.ty.Params), len(args))
 	}
 	for i := range args {
-		if err := args[i].checkType(f.ty.Params[i].Type, s); err != nil {
+		if err := args[i].checkType(f.ty.Params[i].Type, s.storeState); err != nil {
 			return Val{}, &ArgumentError{Func: f.name, Param: f.ty.Params[i].Name, Err: err}
 		}
 	}

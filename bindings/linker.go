@@ -534,7 +534,7 @@ func (l *Linker) InstantiateContext(ctx context.Context, s *Store, c *Component)
 	return &Instance{store: s, comp: c, inst: inst, funcs: map[string]*Func{}}, nil
 }
 
-func (s *Store) fuel() uint64 {
+func (s *storeState) fuel() uint64 {
 	if s.call.Fuel == 0 {
 		return ^uint64(0)
 	}
@@ -543,7 +543,7 @@ func (s *Store) fuel() uint64 {
 
 // callError converts the error of a call into the guest, preferring the Go
 // cause recorded by a callback over wasmtime's message about it.
-func (s *Store) callError(op string, p *C.wasmtime_error_t) error {
+func (s *storeState) callError(op string, p *C.wasmtime_error_t) error {
 	if p == nil {
 		return nil
 	}
@@ -581,7 +581,7 @@ func isInterruption(err error) (error, bool) {
 //export dlGoHostCall
 func dlGoHostCall(fh, sh C.uintptr_t, args *C.dl_val_t, nargs C.size_t, nrets C.size_t, out **C.dl_val_t) C.uintptr_t {
 	f, ok1 := handle(fh).value().(*hostFunc)
-	s, ok2 := handle(sh).value().(*Store)
+	s, ok2 := handle(sh).value().(*storeState)
 	if !ok1 || !ok2 {
 		return errInt(newCError("bindings: host call with an unknown function or store"))
 	}
@@ -609,7 +609,7 @@ func hostPanic(name string, p any) *HostPanicError {
 
 func errInt(e *C.wasmtime_error_t) C.uintptr_t { return C.uintptr_t(uintptr(unsafe.Pointer(e))) }
 
-func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t) (err error) {
+func (s *storeState) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t) (err error) {
 	// One allocation for both; params and results must not alias.
 	buf := make([]Val, len(cargs)+nrets)
 	params, results := buf[:len(cargs):len(cargs)], buf[len(cargs):]
@@ -682,7 +682,7 @@ func (s *Store) hostCall(f *hostFunc, cargs []cVal, nrets int, out **C.dl_val_t)
 // putResults writes a host function's results into cs. What a Lowerer
 // refuses, or its panic, becomes the host function's error: a panic must
 // not unwind through wasmtime's frames.
-func (s *Store) putResults(f *hostFunc, cs *cVal, results []Val) (err error) {
+func (s *storeState) putResults(f *hostFunc, cs *cVal, results []Val) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.arena.err = nil
@@ -701,7 +701,7 @@ func (s *Store) putResults(f *hostFunc, cs *cVal, results []Val) (err error) {
 //export dlGoResourceDrop
 func dlGoResourceDrop(rh, sh C.uintptr_t, rep C.uint32_t) *C.wasmtime_error_t {
 	r, ok1 := handle(rh).value().(*hostResource)
-	s, ok2 := handle(sh).value().(*Store)
+	s, ok2 := handle(sh).value().(*storeState)
 	if !ok1 || !ok2 {
 		return newCError("bindings: resource drop with an unknown type or store")
 	}

@@ -13,7 +13,7 @@ import (
 // function given to CallRead. Its accessors panic on a value of another
 // kind, like Val's; CallRead turns such a panic into an error.
 type Reader struct {
-	s *Store
+	s *storeState
 	v *cVal
 }
 
@@ -192,5 +192,5 @@ func (f *Func) readResult(read func(Reader) error, res *cVal) (err error, panick
 			panicked = p
 		}
 	}()
-	return read(Reader{f.store, res}), nil
+	return read(Reader{f.store.storeState, res}), nil
 }

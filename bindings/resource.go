@@ -39,14 +39,22 @@ func (t *ResourceType) Name() string { return t.name }
 // resource). It belongs to its store and is freed with it.
 type Resource struct {
 	store *Store
-	ptr   *C.wasmtime_component_resource_any_t
+	*resourceCell
 	owned bool
-	state resourceState
 
 	// The host representation, once known (NewResource, HostRep).
 	hostRepKnown bool
 	hostRep      uint32
 	hostType     *ResourceType
+}
+
+// resourceCell is what a Resource's store keeps of it, to free it on Close:
+// the C handle and its state, without the Resource, which holds the Store
+// (a pointer back from the store's state would keep the Store from being
+// collected).
+type resourceCell struct {
+	ptr   *C.wasmtime_component_resource_any_t
+	state resourceState
 }
 
 type resourceState uint8
@@ -62,33 +70,49 @@ const (
 var errResourceGone = errors.New("bindings: resource handle was already dropped, moved into the guest or closed, or is a borrow whose host call returned")
 
 // adoptResource wraps a resource_any the store now owns.
-func (s *Store) adoptResource(p *C.wasmtime_component_resource_any_t) *Resource {
-	r := &Resource{store: s, ptr: p, owned: bool(C.wasmtime_component_resource_any_owned(p))}
-	if s.resources == nil {
-		s.resources = map[*Resource]struct{}{}
+func (st *storeState) adoptResource(p *C.wasmtime_component_resource_any_t) *Resource {
+	s := st.owner()
+	if s == nil {
+		// Resources arrive in calls and from NewResource, whose caller
+		// holds the Store.
+		panic("bindings: a resource for a store nobody holds")
 	}
-	s.resources[r] = struct{}{}
+	c := &resourceCell{ptr: p}
+	r := &Resource{store: s, resourceCell: c, owned: bool(C.wasmtime_component_resource_any_owned(p))}
+	if st.resources == nil {
+		st.resources = map[*resourceCell]struct{}{}
+	}
+	st.resources[c] = struct{}{}
 	if !r.owned {
-		s.borrows = append(s.borrows, r)
+		st.borrows = append(st.borrows, c)
 	}
 	return r
+}
+
+// freeCell frees c's handle and forgets it.
+func (st *storeState) freeCell(c *resourceCell) {
+	if c.ptr != nil {
+		C.wasmtime_component_resource_any_delete(c.ptr)
+		c.ptr = nil
+	}
+	delete(st.resources, c)
 }
 
 // endBorrows ends the borrowed handles received since mark (see
 // Store.hostCall): the component model requires a host function to release
 // its borrows before it returns, so those the host function did not close
 // are dropped here.
-func (s *Store) endBorrows(mark int) error {
+func (s *storeState) endBorrows(mark int) error {
 	var first error
-	for _, r := range s.borrows[mark:] {
-		if r.state != resourceLive {
+	for _, c := range s.borrows[mark:] {
+		if c.state != resourceLive {
 			continue
 		}
-		if err := takeError("resource", C.wasmtime_component_resource_any_drop(s.cx, r.ptr)); err != nil && first == nil {
+		if err := takeError("resource", C.wasmtime_component_resource_any_drop(s.cx, c.ptr)); err != nil && first == nil {
 			first = err
 		}
-		r.free()
-		r.state = resourceBorrowEnded
+		s.freeCell(c)
+		c.state = resourceBorrowEnded
 	}
 	clear(s.borrows[mark:])
 	s.borrows = s.borrows[:mark]
@@ -221,15 +245,7 @@ func (r *Resource) moved() {
 	}
 }
 
-func (r *Resource) free() {
-	if r.ptr != nil {
-		C.wasmtime_component_resource_any_delete(r.ptr)
-		r.ptr = nil
-		if r.store.resources != nil {
-			delete(r.store.resources, r)
-		}
-	}
-}
+func (r *Resource) free() { r.store.freeCell(r.resourceCell) }
 
 func (r *Resource) String() string {
 	if r == nil {

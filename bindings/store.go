@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 	"unsafe"
+	"weak"
 )
 
 // Limits bound what the guests of one store may allocate. They are enforced
@@ -77,7 +79,20 @@ type StoreOptions struct {
 // Store holds instances and their state. A Store is not safe for
 // concurrent use: one goroutine at a time may use it and everything in it.
 // Stores are cheap; use one per instance or per goroutine.
+//
+// Close a store when done with it. A store that becomes unreachable without
+// Close (nothing holds it, nor any of its instances, functions or
+// resources) is closed when the garbage collector finds it, as a safety
+// net; that may be much later, and until then its memory stays reserved.
 type Store struct {
+	*storeState
+}
+
+// storeState is a Store's content. C code reaches it through the store's
+// handle (wasmtime's callbacks: host functions, destructors, the epoch
+// check, WASI output), so it holds no strong pointer to its Store: a Store
+// nobody holds can be collected, and its cleanup closes the state.
+type storeState struct {
 	engine  *Engine
 	ptr     *C.wasmtime_store_t
 	cx      *C.wasmtime_context_t
@@ -104,13 +119,26 @@ type Store struct {
 	hostErr       error // why a host callback or the epoch callback failed the call
 	depth         int
 
-	resources map[*Resource]struct{}
-	borrows   []*Resource // borrowed handles of the running host calls, innermost last
+	resources map[*resourceCell]struct{}
+	borrows   []*resourceCell // borrowed handles of the running host calls, innermost last
 	hostTypes map[*hostFunc]*FuncType
 	// trapped is the first trap of a call in the store: wasmtime enters no
 	// component instance of the store after one.
 	trapped error
 	closed  bool
+
+	// cur is the Store while a call runs in it (callbacks run only then);
+	// self finds it otherwise, while someone holds it.
+	cur  *Store
+	self weak.Pointer[Store]
+}
+
+// owner returns the Store of st, or nil once nobody holds it.
+func (st *storeState) owner() *Store {
+	if st.cur != nil {
+		return st.cur
+	}
+	return st.self.Value()
 }
 
 // NewStore creates a store in engine e.
@@ -118,8 +146,10 @@ func (e *Engine) NewStore(opts StoreOptions) (*Store, error) {
 	if err := opts.Limits.validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{engine: e, call: opts.Call, data: opts.Data, wasi: opts.WASI}
-	s.handle = newHandle(s)
+	st := &storeState{engine: e, call: opts.Call, data: opts.Data, wasi: opts.WASI}
+	s := &Store{st}
+	st.self = weak.Make(s)
+	st.handle = newHandle(st)
 	s.ptr = C.dl_store_new(e.ptr, C.uintptr_t(s.handle), boolInt(e.config.EpochInterruption))
 	s.cx = C.wasmtime_store_context(s.ptr)
 	l := opts.Limits
@@ -131,6 +161,7 @@ func (e *Engine) NewStore(opts StoreOptions) (*Store, error) {
 			return nil, err
 		}
 	}
+	runtime.AddCleanup(s, (*storeState).close, st)
 	return s, nil
 }
 
@@ -196,7 +227,7 @@ func (s *Store) Trapped() error { return s.trapped }
 // poisonedBy records err as the store's trap if it is one (or is wasmtime's
 // refusal to enter an instance, which only a trap causes) and reports
 // whether the store is now unusable.
-func (s *Store) poisonedBy(err error) bool {
+func (s *storeState) poisonedBy(err error) bool {
 	var t *Trap
 	if errors.As(err, &t) || refusedEntry(err) {
 		if s.trapped == nil {
@@ -214,7 +245,7 @@ func refusedEntry(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "cannot enter component instance")
 }
 
-func (s *Store) usable() error {
+func (s *storeState) usable() error {
 	if s.closed {
 		return errStoreClosed
 	}
@@ -226,15 +257,20 @@ var errStoreClosed = errors.New("bindings: store is closed")
 // Close frees the store and everything in it: instances, their memories,
 // and resource handles not yet closed. Close is idempotent.
 func (s *Store) Close() {
-	if s.closed {
-		return
-	}
 	if s.depth > 0 {
 		panic("bindings: Store.Close called from inside a call in that store")
 	}
+	s.close()
+}
+
+// close is Close, and the cleanup of a Store that was not closed.
+func (s *storeState) close() {
+	if s.closed {
+		return
+	}
 	s.closed = true
-	for r := range s.resources {
-		r.free()
+	for c := range s.resources {
+		s.freeCell(c)
 	}
 	s.resources = nil
 	// Results held by the slots may refer to the store (resources): free
@@ -249,7 +285,7 @@ func (s *Store) Close() {
 	s.handle.delete()
 }
 
-func (s *Store) setWASI(w *WASIConfig) error {
+func (s *storeState) setWASI(w *WASIConfig) error {
 	cfg, err := newWASIConfig(w)
 	if err != nil {
 		return err
@@ -358,7 +394,7 @@ func (c cStringArray) free() {
 }
 
 // slot returns the call slot for a call about to start at the current depth.
-func (s *Store) slot() *C.dl_slot_t {
+func (s *storeState) slot() *C.dl_slot_t {
 	for len(s.slots) <= s.depth {
 		sl := C.dl_slot_new()
 		if sl == nil {
@@ -375,8 +411,10 @@ type storeKey struct{}
 // StoreFromContext returns the store whose call is running the host
 // function that received ctx, or nil.
 func StoreFromContext(ctx context.Context) *Store {
-	s, _ := ctx.Value(storeKey{}).(*Store)
-	return s
+	if st, _ := ctx.Value(storeKey{}).(*storeState); st != nil {
+		return st.owner()
+	}
+	return nil
 }
 
 // beginCall records the state of a call about to enter the guest.
@@ -390,6 +428,9 @@ func (s *Store) beginCall(ctx context.Context) (prev callState) {
 		s.deadline = time.Now().Add(s.call.Timeout)
 	}
 	s.deadlineIsCtx = false
+	if s.depth == 0 {
+		s.cur = s
+	}
 	if d, ok := ctx.Deadline(); ok && (s.deadline.IsZero() || d.Before(s.deadline)) {
 		// The context's own deadline is enforced by the same epoch check;
 		// remember which of the two it is, to blame the right one.
@@ -410,6 +451,9 @@ type callState struct {
 
 func (s *Store) endCall(prev callState) {
 	s.depth--
+	if s.depth == 0 {
+		s.cur = nil
+	}
 	s.ctx, s.deadline, s.deadlineIsCtx, s.hostErr = prev.ctx, prev.deadline, prev.deadlineIsCtx, prev.hostErr
 	s.cbCtx = nil
 }
@@ -417,7 +461,7 @@ func (s *Store) endCall(prev callState) {
 // callbackContext returns the context host functions and destructors of the
 // running call receive: the call's context, carrying the store. It is made
 // once per call.
-func (s *Store) callbackContext() context.Context {
+func (s *storeState) callbackContext() context.Context {
 	if s.cbCtx == nil {
 		ctx := s.ctx
 		if ctx == nil || ctx == context.Background() {
@@ -434,7 +478,7 @@ func (s *Store) callbackContext() context.Context {
 }
 
 // interruption tells whether the running call must stop, and why.
-func (s *Store) interruption() error {
+func (s *storeState) interruption() error {
 	if s.ctx != nil {
 		if err := s.ctx.Err(); err != nil {
 			return err
@@ -462,7 +506,7 @@ func (e *TimeoutError) Is(target error) bool { return target == ErrTimeout }
 
 //export dlGoEpoch
 func dlGoEpoch(h C.uintptr_t, delta *C.uint64_t) *C.wasmtime_error_t {
-	s, ok := handle(h).value().(*Store)
+	s, ok := handle(h).value().(*storeState)
 	if !ok {
 		return newCError("bindings: epoch callback for an unknown store")
 	}
@@ -476,7 +520,7 @@ func dlGoEpoch(h C.uintptr_t, delta *C.uint64_t) *C.wasmtime_error_t {
 
 //export dlGoWASIWrite
 func dlGoWASIWrite(h C.uintptr_t, stream C.int, buf *C.uchar, n C.size_t) C.ptrdiff_t {
-	s, ok := handle(h).value().(*Store)
+	s, ok := handle(h).value().(*storeState)
 	if !ok || s.wasi == nil {
 		return C.ptrdiff_t(n)
 	}

@@ -447,7 +447,7 @@ func signExtend(v Val) int64 {
 // process on strings that are not UTF-8 and on invalid chars. It runs on
 // every argument and host-callback result before conversion, with the
 // store they go to.
-func (v Val) check(s *Store) error {
+func (v Val) check(s *storeState) error {
 	if v.low != nil {
 		return nil // the Writer checks what it writes
 	}
@@ -475,7 +475,7 @@ func (v Val) check(s *Store) error {
 			return fmt.Errorf("resource value with a nil handle")
 		case v.res.ptr == nil:
 			return fmt.Errorf("%s cannot be used anymore", v.res)
-		case v.res.store != s:
+		case v.res.store.storeState != s:
 			return fmt.Errorf("resource handle belongs to another store")
 		}
 	case KindOption, KindResult:
@@ -507,7 +507,7 @@ func invalidAt(s string) int {
 // while it lowers the arguments, after it has marked the instance as
 // entered, so a mismatch found there leaves the instance unusable. It
 // includes check's validations.
-func (v Val) checkType(t *Type, s *Store) error {
+func (v Val) checkType(t *Type, s *storeState) error {
 	if t == nil {
 		return fmt.Errorf("value %s where the type has no payload", v.kind)
 	}
