@@ -18,7 +18,7 @@ import (
 )
 
 // Each benchmark measures an operation of this package beside the raw C
-// API doing the same work (baseline.go), in the same run:
+// API doing the same work (package rawcapi, fed by baseline_test.go), in the same run:
 //
 //	bindings      this package's API, what embedders call
 //	raw-cgo       one cgo call per C API call sequence, arguments prepared
