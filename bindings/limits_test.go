@@ -287,3 +287,76 @@ func TestMemoryReservation(t *testing.T) {
 		t.Errorf("grow-all stopped at %d pages, want the 8 MiB limit's 128", pages)
 	}
 }
+
+// TestLimitPatternsPinned makes, against the wasmtime this package is
+// built with, every error limitPatterns knows (the C API gives no code for
+// them): each is refused with a message containing its pattern, matches its
+// sentinel and ErrResourceLimit, and is matched by no earlier pattern.
+func TestLimitPatternsPinned(t *testing.T) {
+	cases := []struct {
+		pattern string
+		pool    *PoolingConfig // nil: the store limiter
+		limits  Limits
+		wat     string
+		stores  int // instantiations, each in a store kept open
+		// fallback: the pattern is the catch-all of pooling limits that
+		// wasmtime 44 has no other message for here (stacks exist only
+		// with async), so the case is one an earlier pattern matches too.
+		fallback bool
+	}{
+		{"exceeds memory limits", nil, Limits{MemoryBytes: 1 << 20}, sizedWAT(1, 32, 0, 0, 1), 1, false},
+		{"memory count too high", nil, Limits{Memories: 1}, sizedWAT(2, 1, 0, 0, 1), 1, false},
+		{"exceeds table limits", nil, Limits{TableElements: 10}, sizedWAT(0, 0, 1, 100, 1), 1, false},
+		{"table count too high", nil, Limits{Tables: 2}, sizedWAT(0, 0, 3, 1, 1), 1, false},
+		{"instance count too high", nil, Limits{Instances: 2}, sizedWAT(0, 0, 0, 0, 3), 1, false},
+		{"for memory stripe", &PoolingConfig{TotalMemories: 1}, Limits{}, sizedWAT(1, 1, 0, 0, 1), 2, false},
+		{"for tables reached", &PoolingConfig{TotalTables: 1}, Limits{}, sizedWAT(0, 0, 1, 1, 1), 2, false},
+		{"instances reached", &PoolingConfig{TotalComponentInstances: 1}, Limits{}, sizedWAT(0, 0, 0, 0, 1), 2, false},
+		{"maximum concurrent limit of", &PoolingConfig{TotalCoreInstances: 2}, Limits{}, sizedWAT(0, 0, 0, 0, 3), 1, true},
+		{"module memory does not fit in pooling allocator", &PoolingConfig{MaxMemorySize: 1 << 20}, Limits{}, sizedWAT(1, 32, 0, 0, 1), 0, false},
+		{"module table does not fit in pooling allocator", &PoolingConfig{TableElements: 10}, Limits{}, sizedWAT(0, 0, 1, 100, 1), 0, false},
+		{"core module instances, which exceeds the configured maximum", &PoolingConfig{MaxCoreInstancesPerComp: 1}, Limits{}, sizedWAT(0, 0, 0, 0, 3), 0, false},
+	}
+	if len(cases) != len(limitPatterns) {
+		t.Errorf("%d cases for %d patterns", len(cases), len(limitPatterns))
+	}
+	for i, c := range cases {
+		t.Run(c.pattern, func(t *testing.T) {
+			if limitPatterns[i].text != c.pattern {
+				t.Fatalf("case %d is %q, limitPatterns[%d] is %q", i, c.pattern, i, limitPatterns[i].text)
+			}
+			cfg := EngineConfig{}
+			if c.pool != nil {
+				cfg.PoolingAllocator, cfg.Pooling = true, *c.pool
+			}
+			e, err := NewEngine(cfg)
+			must(t, err)
+			defer e.Close()
+			wasm, err := wasmtime.Wat2Wasm(c.wat)
+			must(t, err)
+			comp, err := NewComponent(e, wasm)
+			if c.stores > 0 {
+				must(t, err)
+				l := e.NewLinker()
+				for range c.stores {
+					s, serr := e.NewStore(StoreOptions{Limits: c.limits})
+					must(t, serr)
+					defer s.Close()
+					_, err = l.Instantiate(s, comp)
+				}
+			}
+			var we *Error
+			if !errors.As(err, &we) || !strings.Contains(we.Message, c.pattern) {
+				t.Fatalf("got %v, want a message with %q", err, c.pattern)
+			}
+			if !errors.Is(err, limitPatterns[i].limit) || !errors.Is(err, ErrResourceLimit) {
+				t.Errorf("%v does not match %v", err, limitPatterns[i].limit)
+			}
+			for _, p := range limitPatterns[:i] {
+				if !c.fallback && strings.Contains(we.Message, p.text) {
+					t.Errorf("an earlier pattern, %q, matches it", p.text)
+				}
+			}
+		})
+	}
+}

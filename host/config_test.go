@@ -7,10 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestConfigErrors(t *testing.T) {
@@ -312,5 +315,47 @@ func TestExecutionTimeoutMinimum(t *testing.T) {
 	_, err = New(Options{Home: t.TempDir(), Config: &Config{Security: Security{ExecutionTimeoutSecs: &zero}}})
 	if err == nil || err.Error() != "config Options.Config: security.execution_timeout_secs: 1e-10 is below the minimum of 0.01 seconds (running calls check their deadline every 10ms)" {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestTOMLDecoderTextPinned: BurntSushi/toml (go.mod's version) types its
+// syntax errors (toml.ParseError, used as such by decodeError) but returns
+// type mismatches as plain text, which decodeError matches to name the key
+// and the types. This pins each text it matches, straight from the
+// decoder, so an upgrade that rewords one fails here rather than making
+// the messages about plugins.toml vaguer.
+func TestTOMLDecoderTextPinned(t *testing.T) {
+	for _, c := range []struct {
+		name, doc string
+		inner     *regexp.Regexp
+	}{
+		{"incompatible", "[security]\nmax_memory = 'x'\n", incompatibleRE},
+		{"not a table", "security = 'strict'\n", notTableRE},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var cfg Config
+			_, err := toml.Decode(c.doc, &cfg)
+			if err == nil {
+				t.Fatal("decoded")
+			}
+			var pe toml.ParseError
+			if errors.As(err, &pe) {
+				t.Fatalf("a type mismatch is now a ParseError (%v): decodeError can use it", err)
+			}
+			m := typeErrorRE.FindStringSubmatch(err.Error())
+			if m == nil {
+				t.Fatalf("%q does not match typeErrorRE", err)
+			}
+			if !c.inner.MatchString(m[3]) {
+				t.Fatalf("%q does not match %v", m[3], c.inner)
+			}
+		})
+	}
+	// Syntax errors are typed.
+	var cfg Config
+	_, err := toml.Decode("[security\n", &cfg)
+	var pe toml.ParseError
+	if !errors.As(err, &pe) || pe.Position.Line == 0 {
+		t.Fatalf("syntax error: %T %v", err, err)
 	}
 }
