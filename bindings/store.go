@@ -122,6 +122,7 @@ type storeState struct {
 	resources map[*resourceCell]struct{}
 	borrows   []*resourceCell // borrowed handles of the running host calls, innermost last
 	hostTypes map[*hostFunc]*FuncType
+	table     *ResourceTable // made by the first ResourceTable call
 	// trapped is the first trap of a call in the store: wasmtime enters no
 	// component instance of the store after one.
 	trapped error
@@ -280,6 +281,7 @@ func (s *storeState) close() {
 	}
 	s.slots = nil
 	C.wasmtime_store_delete(s.ptr)
+	s.table = nil // the values it held are the host's again
 	s.ptr, s.cx = nil, nil
 	s.arena.free()
 	s.handle.delete()

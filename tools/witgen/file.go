@@ -16,7 +16,7 @@ var stdImports = map[string]string{
 	"fmt":      "fmt",
 	"strings":  "strings",
 	"bindings": bindingsPath,
-	"witrt":    "", // set per generation
+	"witrt":    runtimePath,
 }
 
 // file accumulates one generated Go file.
@@ -37,11 +37,7 @@ func newFile(p *goPackage) *file {
 
 // std returns the name under which a standard import is used.
 func (f *file) std(name string) string {
-	p := stdImports[name]
-	if name == "witrt" {
-		p = f.pkg.g.opts.PackagePrefix + "/" + runtimeDir
-	}
-	return f.use(p, name)
+	return f.use(stdImports[name], name)
 }
 
 // use imports path under name, or under another name if name is taken.
@@ -49,7 +45,7 @@ func (f *file) use(p, name string) string {
 	if n, ok := f.imports[p]; ok {
 		return n
 	}
-	if _, std := stdImports[name]; std && !isStdPath(p, name, f) {
+	if _, std := stdImports[name]; std && stdImports[name] != p {
 		name += "wit"
 	}
 	for {
@@ -61,13 +57,6 @@ func (f *file) use(p, name string) string {
 	f.imports[p] = name
 	f.names[name] = p
 	return name
-}
-
-func isStdPath(p, name string, f *file) bool {
-	if name == "witrt" {
-		return p == f.pkg.g.opts.PackagePrefix+"/"+runtimeDir
-	}
-	return stdImports[name] == p
 }
 
 // pkgRef returns the qualifier for identifiers of package q used in f: ""

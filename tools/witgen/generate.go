@@ -1,17 +1,12 @@
 package main
 
 import (
-	_ "embed"
 	"fmt"
-	"go/format"
 	"path"
 	"strings"
 
 	"go.bytecodealliance.org/wit"
 )
-
-//go:embed witrt.go.txt
-var runtimeSource string
 
 // Generate returns the generated files, by path relative to the output
 // directory.
@@ -28,11 +23,6 @@ func Generate(res *wit.Resolve, opts Options) (map[string][]byte, error) {
 		}
 		out[path.Join(p.dir, p.name+".wit.go")] = src
 	}
-	rt, err := format.Source([]byte(runtimeSource))
-	if err != nil {
-		return nil, fmt.Errorf("formatting the runtime: %w", err)
-	}
-	out[path.Join(runtimeDir, "witrt.go")] = rt
 	return out, nil
 }
 
@@ -97,6 +87,11 @@ func (g *generator) packageFileWith(p *goPackage, reserved map[string]bool) (out
 		f.p("// WorldName is the name of the world.")
 		f.p("const WorldName = %q\n", p.witName)
 	}
+	rt := f.std("witrt")
+	f.p("// The runtime must support the version of it this file was generated")
+	f.p("// for (%d): checked when the file compiles.", runtimeVersion)
+	f.p("const (\n_ = %s.EnforceVersion(%d - %s.MinVersion)\n_ = %s.EnforceVersion(%s.MaxVersion - %d)\n)\n",
+		rt, runtimeVersion, rt, rt, rt, runtimeVersion)
 	f.declareTypes()
 	if p.usesResultError() {
 		f.declareResultError()

@@ -10,10 +10,12 @@
 // go.bytecodealliance.org/wit, which runs an embedded wasm-tools under
 // wazero: no external tool is needed. Without -world it generates every
 // world of the package. It writes one Go package per WIT interface and one
-// per world below -out, plus a small shared runtime in -out/internal/witrt,
-// and removes files it generated earlier that a regeneration no longer
-// produces. -package-prefix is the import path of -out; by default it is
-// derived from the enclosing go.mod.
+// per world below -out, which import the runtime package
+// github.com/driftless-dev/driftless/bindings/witrt and check its version
+// when they compile, and removes files it generated earlier that a
+// regeneration no longer produces (such as the copy of the runtime earlier
+// versions wrote in -out/internal/witrt). -package-prefix is the import
+// path of -out; by default it is derived from the enclosing go.mod.
 //
 // See docs/wit.md for the Go API the bindings have.
 package main

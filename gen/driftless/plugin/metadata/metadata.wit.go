@@ -13,11 +13,18 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/gen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "driftless:plugin/metadata@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // PluginInfo is the WIT record plugin-info.
 type PluginInfo struct {

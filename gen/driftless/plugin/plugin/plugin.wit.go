@@ -12,6 +12,7 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/facts"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/host"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
@@ -23,6 +24,13 @@ import (
 
 // WorldName is the name of the world.
 const WorldName = "driftless:plugin/plugin@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Instance is an instance of a component of world
 // driftless:plugin/plugin@0.1.0: its exported interfaces, bound, and its

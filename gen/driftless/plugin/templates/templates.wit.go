@@ -12,12 +12,19 @@ import (
 	"fmt"
 
 	"github.com/driftless-dev/driftless/bindings"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
-	"github.com/driftless-dev/driftless/gen/internal/witrt"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "driftless:plugin/templates@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // JSON is types.JSON, brought into scope by `use`.
 type JSON = types.JSON

@@ -9,11 +9,19 @@ package exporter
 
 import (
 	"github.com/driftless-dev/driftless/bindings"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/kitchen"
 )
 
 // WorldName is the name of the world.
 const WorldName = "witgen:corpus/exporter@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Instance is an instance of a component of world
 // witgen:corpus/exporter@0.1.0: its exported interfaces, bound, and its

@@ -12,7 +12,7 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/importer/inlineapi"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/kitchen"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/users"
@@ -20,6 +20,13 @@ import (
 
 // WorldName is the name of the world.
 const WorldName = "witgen:corpus/importer@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Ticket is a handle to a ticket, the WIT resource ticket. A handle is either
 // a resource a component exported, whose methods call the component, or a host

@@ -12,13 +12,20 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/kitchen"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/users"
 )
 
 // WorldName is the name of the world.
 const WorldName = "witgen:corpus/kitchen-sink@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // ID is the WIT type id = u64.
 type ID = uint64

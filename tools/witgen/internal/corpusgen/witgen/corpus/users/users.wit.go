@@ -13,12 +13,19 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/kitchen"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "witgen:corpus/users@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Counter is kitchen.Counter, brought into scope by `use`.
 type Counter = kitchen.Counter

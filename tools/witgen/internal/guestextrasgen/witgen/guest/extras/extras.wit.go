@@ -14,12 +14,19 @@ import (
 	"fmt"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/guestextrasgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/guestextrasgen/witgen/guest/shapes"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "witgen:guest/extras@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Wide is shapes.Wide, brought into scope by `use`.
 type Wide = shapes.Wide

@@ -10,13 +10,20 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/guestextrasgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/guestextrasgen/witgen/guest/extras"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/guestextrasgen/witgen/guest/hostside"
 )
 
 // WorldName is the name of the world.
 const WorldName = "witgen:guest/guest-extras@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Ticket is a handle to a ticket, the WIT resource ticket. A handle is either
 // a resource a component exported, whose methods call the component, or a host

@@ -12,13 +12,20 @@ import (
 	"fmt"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	nameserrors "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/errors"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/type_"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "witgen:names/context"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Exports_ is nameserrors.Exports_, brought into scope by `use`.
 type Exports_ = nameserrors.Exports_

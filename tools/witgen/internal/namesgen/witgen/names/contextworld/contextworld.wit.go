@@ -9,6 +9,7 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	namescontext "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/context"
 	nameserrors "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/errors"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/type_"
@@ -16,6 +17,13 @@ import (
 
 // WorldName is the name of the world.
 const WorldName = "witgen:names/context-world"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Instance is an instance of a component of world witgen:names/context-world:
 // its exported interfaces, bound, and its world-level exported functions as

@@ -9,6 +9,7 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	namescontext "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/context"
 	nameserror "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/error"
 	nameserrors "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/errors"
@@ -19,6 +20,13 @@ import (
 
 // WorldName is the name of the world.
 const WorldName = "witgen:names/names"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Instance is an instance of a component of world witgen:names/names: its
 // exported interfaces, bound, and its world-level exported functions as

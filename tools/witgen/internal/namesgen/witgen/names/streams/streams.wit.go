@@ -15,12 +15,19 @@ import (
 	"fmt"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	nameserror "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/error"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "witgen:names/streams"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Error is nameserror.Error, brought into scope by `use`.
 type Error = nameserror.Error

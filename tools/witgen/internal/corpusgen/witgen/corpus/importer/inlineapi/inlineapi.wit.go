@@ -11,12 +11,19 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/corpusgen/witgen/corpus/shared"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "inline-api"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Point is shared.Point, brought into scope by `use`.
 type Point = shared.Point

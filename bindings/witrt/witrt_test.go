@@ -1,11 +1,12 @@
 package witrt
 
-// Tests of the runtime witgen writes next to every generated tree (this is
-// gen's copy; tools/witgen embeds the source).
-
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,6 +98,47 @@ func TestHostTable(t *testing.T) {
 	}
 }
 
+// The values behind host handles live in their store's ResourceTable: a
+// store's handles are not another's, and the values go with the store.
+func TestHostTableBelongsToStore(t *testing.T) {
+	e, err := bindings.NewEngine(bindings.EngineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	s1, s2 := newStore(t, e), newStore(t, e)
+	type value struct{ n int }
+	tab := NewHostTable[*value]("test#value")
+	a, _ := tab.New(s1, &value{1}, false)
+	b, _ := tab.New(s2, &value{2}, false)
+	repA, _, _ := a.HostRep()
+	repB, _, _ := b.HostRep()
+	if repA != repB {
+		t.Fatalf("each store numbers its own reps: %d and %d", repA, repB)
+	}
+	if v, err := tab.Lookup(s2, b); err != nil || v.n != 2 {
+		t.Fatalf("s2: %v %v", v, err)
+	}
+	if s1.ResourceTable() == s2.ResourceTable() || s1.ResourceTable().Len(tab.Type) != 1 {
+		t.Fatal("stores share a table")
+	}
+	s1.Close()
+	if v, err := tab.Lookup(s2, b); err != nil || v.n != 2 {
+		t.Fatalf("s2 after s1 closed: %v %v", v, err)
+	}
+}
+
+// Generated code of a version outside [MinVersion, MaxVersion] does not
+// compile: the checks it declares are negative constants.
+func TestVersionBounds(t *testing.T) {
+	if MinVersion > Version || MaxVersion != Version || MinVersion < 1 {
+		t.Fatalf("versions: min %d, current %d, max %d", MinVersion, Version, MaxVersion)
+	}
+	// What generated code of the current version declares compiles here.
+	const _ = EnforceVersion(Version - MinVersion)
+	const _ = EnforceVersion(MaxVersion - Version)
+}
+
 func TestCatch(t *testing.T) {
 	f := func(fail bool) (err error) {
 		defer Catch(&err)
@@ -108,8 +150,19 @@ func TestCatch(t *testing.T) {
 	if err := f(false); err != nil {
 		t.Fatal(err)
 	}
-	if err := f(true); err == nil || err.Error() != "bad value 7" {
-		t.Fatalf("fault: %v", err)
+	err := f(true)
+	var ce *ConversionError
+	if !errors.As(err, &ce) || err.Error() != "bad value 7" {
+		t.Fatalf("fault: %T %v", err, err)
+	}
+	// Fault keeps the error it is given: errors.Is finds it.
+	sentinel := errors.New("sentinel")
+	g := func() (err error) {
+		defer Catch(&err)
+		panic(Fault(sentinel))
+	}
+	if err := g(); !errors.Is(err, sentinel) || !errors.As(err, &ce) {
+		t.Fatalf("Fault: %v", err)
 	}
 	// Other panics go on.
 	defer func() {
@@ -173,5 +226,34 @@ func TestSigAndExportFunc(t *testing.T) {
 	}
 	if _, err := ExportFunc(inst, "t:t/y", "f", "()"); !errors.As(err, &me) || me.Name != "t:t/y" {
 		t.Fatalf("missing interface: %v", err)
+	}
+}
+
+// Code generated for a version this witrt does not support fails to build.
+func TestVersionEnforcedAtCompileTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds packages")
+	}
+	dir, err := os.MkdirTemp(".", "_versioncheck") // "_": away from ./... patterns
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	for _, c := range []struct {
+		v  int
+		ok bool
+	}{{Version, true}, {MaxVersion + 1, false}, {MinVersion - 1, false}} {
+		src := fmt.Sprintf("package versioncheck\n\nimport \"github.com/driftless-dev/driftless/bindings/witrt\"\n\n"+
+			"const _ = witrt.EnforceVersion(%d - witrt.MinVersion)\nconst _ = witrt.EnforceVersion(witrt.MaxVersion - %d)\n", c.v, c.v)
+		if err := os.WriteFile(filepath.Join(dir, "v.go"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("go", "build", "-o", os.DevNull, "./"+dir).CombinedOutput()
+		if (err == nil) != c.ok {
+			t.Errorf("version %d: build error %v, want ok=%t\n%s", c.v, err, c.ok, out)
+		}
+		if !c.ok && !strings.Contains(string(out), "overflows") {
+			t.Errorf("version %d: %s", c.v, out)
+		}
 	}
 }
