@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
 )
 
 // testHost makes a host whose plugin home is a fresh temporary directory,
@@ -158,4 +160,12 @@ func (r *logRecorder) reset() {
 	root.mu.Lock()
 	root.records = nil
 	root.mu.Unlock()
+}
+
+func taskNames(defs []tasks.TaskDefinition) []string {
+	names := make([]string, len(defs))
+	for i, d := range defs {
+		names[i] = d.Name
+	}
+	return names
 }

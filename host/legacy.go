@@ -1,7 +1,7 @@
 package host
 
-// The legacy JSON-string ABI adapter (shared/spec/legacy-abi.md; docs/legacy.md
-// explains the mapping). A legacy plugin is a core module that exchanges
+// The legacy JSON-string ABI adapter (docs/legacy.md is the ABI's reference
+// and explains the mapping). A legacy plugin is a core module that exchanges
 // NUL-terminated JSON strings through its exported memory; this runtime
 // presents it through the same runtime interface as componentRuntime, so
 // that Plugin's methods, errors and limits are the same for both ABIs.
@@ -16,6 +16,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v44"
 
 	"github.com/driftless-dev/driftless/bindings"
+	"github.com/driftless-dev/driftless/host/internal/wasmscan"
 )
 
 // Limits particular to legacy plugins.
@@ -33,7 +34,7 @@ const (
 	// legacyMaxInstances: a core module is one instance in its store.
 	legacyMaxInstances = 1
 	// wasmPage is the size of a wasm memory page.
-	wasmPage = 64 << 10
+	wasmPage = wasmscan.PageSize
 )
 
 // Module names of the imports the adapter can provide.
@@ -357,11 +358,11 @@ func hasPrefixProblem(problems []string, prefix string) bool {
 // imports: those are refused by the import policy too).
 func (rt *legacyRuntime) checkMemories(wasm []byte) []string {
 	var problems []string
-	info, err := scanModule(wasm)
+	info, err := wasmscan.Scan(wasm)
 	if err != nil {
 		return []string{err.Error()}
 	}
-	memories, tables := len(info.memories), info.tables
+	memories, tables := len(info.Memories), info.Tables
 	for _, imp := range rt.module.Imports() {
 		ty := imp.Type()
 		if ty.MemoryType() != nil {
@@ -377,9 +378,9 @@ func (rt *legacyRuntime) checkMemories(wasm []byte) []string {
 	if tables > legacyMaxTables {
 		problems = append(problems, fmt.Sprintf("the module has %d tables; legacy plugins may have at most %d", tables, legacyMaxTables))
 	}
-	for i, m := range info.memories {
-		if m.minBytes > uint64(rt.p.limits.MaxMemory) {
-			problems = append(problems, fmt.Sprintf("memory %d declares a minimum of %d bytes, more than max_memory of %d bytes", i, m.minBytes, rt.p.limits.MaxMemory))
+	for i, m := range info.Memories {
+		if m.MinBytes > uint64(rt.p.limits.MaxMemory) {
+			problems = append(problems, fmt.Sprintf("memory %d declares a minimum of %d bytes, more than max_memory of %d bytes", i, m.MinBytes, rt.p.limits.MaxMemory))
 		}
 	}
 	return problems

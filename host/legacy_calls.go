@@ -10,6 +10,7 @@ import (
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/metadata"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+	"github.com/driftless-dev/driftless/host/internal/jsonscan"
 )
 
 // with runs f on a pooled instance; the instance goes back to the pool
@@ -162,9 +163,9 @@ func (rt *legacyRuntime) metadata(text string) error {
 	if msg := jsonError(text); msg != "" {
 		return fmt.Errorf("%s returned invalid JSON: %s", export, msg)
 	}
-	obj, ok, err := parseObject(strings.TrimSpace(text))
-	if err != nil || !ok {
-		return fmt.Errorf("%s returned %s, not an object", export, jsonKind(text))
+	obj, ok := objectOf(text)
+	if !ok {
+		return fmt.Errorf("%s returned %s, not an object", export, jsonscan.Kind(text))
 	}
 	if pe := envelopeError(obj); pe != nil {
 		return fmt.Errorf("%s reported an error: %s", export, pe.Message)
@@ -174,7 +175,7 @@ func (rt *legacyRuntime) metadata(text string) error {
 		key string
 		dst *string
 	}{{"name", &info.Name}, {"version", &info.Version}, {"description", &info.Description}} {
-		s, ok, err := obj.str(f.key)
+		s, ok, err := obj.Str(f.key)
 		if err != nil {
 			return fmt.Errorf("%s: %v", export, err)
 		}

@@ -3,7 +3,6 @@ package host
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -15,190 +14,15 @@ import (
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/tasks"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/templates"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+	"github.com/driftless-dev/driftless/host/internal/jsonscan"
 )
 
 // JSON of the legacy ABI: what the plugin's strings mean, mapped to the
 // types of the WIT contract.
 
-// jsonMember is one member of a JSON object, in document order: its key
-// decoded, its value the JSON text (a substring of the answer, not a copy).
-type jsonMember struct {
-	key string
-	val string
-}
-
-type jsonObject []jsonMember
-
-// get returns the value of key (the last one when the key repeats) and
-// whether it is present and not null.
-func (o jsonObject) get(key string) (string, bool) {
-	for i := len(o) - 1; i >= 0; i-- {
-		if o[i].key == key {
-			if o[i].val == "null" {
-				return "", false
-			}
-			return o[i].val, true
-		}
-	}
-	return "", false
-}
-
-// str returns the string value of key: ok is false when absent or null;
-// err is set when the value is not a string.
-func (o jsonObject) str(key string) (s string, ok bool, err error) {
-	raw, ok := o.get(key)
-	if !ok {
-		return "", false, nil
-	}
-	if jsonKind(raw) != "a string" {
-		return "", false, fmt.Errorf("%q is %s, not a string", key, jsonKind(raw))
-	}
-	if s, err = jsonString(raw); err != nil {
-		return "", false, fmt.Errorf("%q: %v", key, err)
-	}
-	return s, true, nil
-}
-
-// boolean returns the boolean value of key, def when absent or null.
-func (o jsonObject) boolean(key string, def bool) (bool, error) {
-	raw, ok := o.get(key)
-	if !ok {
-		return def, nil
-	}
-	switch raw {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, fmt.Errorf("%q is %s, not a boolean", key, jsonKind(raw))
-}
-
-// jsonKind names the kind of a JSON value for messages.
-func jsonKind[T jsonBytes](raw T) string {
-	i := skipSpace(raw, 0)
-	if i == len(raw) {
-		return "empty"
-	}
-	switch raw[i] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
-}
-
-// parseObject splits a JSON object into its members, in order, without
-// decoding their values. ok is false when text is not an object. text must
-// be valid JSON (every caller checks it first): the scanner relies on it.
-func parseObject(text string) (obj jsonObject, ok bool, err error) {
-	i := skipSpace(text, 0)
-	if i >= len(text) || text[i] != '{' {
-		return nil, false, nil
-	}
-	i = skipSpace(text, i+1)
-	for i < len(text) && text[i] != '}' {
-		if text[i] != '"' {
-			return nil, false, errors.New("malformed object")
-		}
-		end := stringEnd(text, i)
-		key, err := jsonString(text[i:end])
-		if err != nil {
-			return nil, false, err
-		}
-		i = skipSpace(text, end)
-		if i >= len(text) || text[i] != ':' {
-			return nil, false, errors.New("malformed object")
-		}
-		start := skipSpace(text, i+1)
-		end = valueEnd(text, start)
-		obj = append(obj, jsonMember{key: key, val: text[start:end]})
-		i = skipSpace(text, end)
-		if i < len(text) && text[i] == ',' {
-			i = skipSpace(text, i+1)
-		}
-	}
-	return obj, true, nil
-}
-
-func skipSpace[T jsonBytes](b T, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index after the string that starts at b[i] ('"').
-func stringEnd(b string, i int) int {
-	for i++; i < len(b); i++ {
-		i = stringRun(b, i)
-		if i >= len(b) {
-			break
-		}
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// valueEnd returns the index after the value that starts at b[i].
-func valueEnd(b string, i int) int {
-	if i >= len(b) {
-		return i
-	}
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = stringEnd(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return i
-	}
-	for i < len(b) {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-		i++
-	}
-	return i
-}
-
-// jsonString decodes a JSON string token; tokens without escapes are
-// taken as they are.
-func jsonString(raw string) (string, error) {
-	if len(raw) >= 2 && strings.IndexByte(raw, '\\') < 0 {
-		return raw[1 : len(raw)-1], nil
-	}
-	var s string
-	err := json.Unmarshal([]byte(raw), &s)
-	return s, err
-}
+// jsonObject is a JSON object taken apart by jsonscan.Split: its members
+// by key, their values still JSON text.
+type jsonObject = jsonscan.Object
 
 // jsonError describes why text is not one JSON value, or "".
 func jsonError(text string) string {
@@ -214,22 +38,22 @@ func jsonError(text string) string {
 // (invalid-config, invalid-input, not-found, unsupported, failed; '_' may
 // stand for '-'), else failed.
 func envelopeError(obj jsonObject) *types.PluginError {
-	status, _, _ := obj.str("status")
+	status, _, _ := obj.Str("status")
 	if status != "error" {
 		return nil
 	}
 	pe := &types.PluginError{Kind: types.ErrorKindFailed}
-	msg, ok, _ := obj.str("message")
+	msg, ok, _ := obj.Str("message")
 	if !ok {
-		msg, ok, _ = obj.str("error")
+		msg, ok, _ = obj.Str("error")
 	}
 	if !ok {
 		msg = "the plugin reported an error without a message"
 	}
 	pe.Message = msg
-	kind, ok, _ := obj.str("kind")
+	kind, ok, _ := obj.Str("kind")
 	if !ok {
-		kind, _, _ = obj.str("error_kind")
+		kind, _, _ = obj.Str("error_kind")
 	}
 	switch strings.ReplaceAll(strings.ToLower(kind), "_", "-") {
 	case "invalid-config":
@@ -248,7 +72,7 @@ func envelopeError(obj jsonObject) *types.PluginError {
 // an error envelope. It returns the text, trimmed, and its object members
 // when it is an object.
 func (li *legacyInstance) value(export, text string) (string, jsonObject, error) {
-	obj, ok := splitJSON(text)
+	obj, ok := jsonscan.Split(text)
 	if !ok {
 		return "", nil, li.badOutput("%s returned invalid JSON: %s", export, jsonError(text))
 	}
@@ -267,26 +91,26 @@ func (li *legacyInstance) taskResult(text string) (tasks.TaskResult, error) {
 	if err != nil {
 		return tasks.TaskResult{}, err
 	}
-	if obj == nil && jsonKind(text) != "an object" {
-		return tasks.TaskResult{}, li.badOutput("%s returned %s, not a task result object", export, jsonKind(text))
+	if obj == nil && jsonscan.Kind(text) != "an object" {
+		return tasks.TaskResult{}, li.badOutput("%s returned %s, not a task result object", export, jsonscan.Kind(text))
 	}
 	var res tasks.TaskResult
 	bad := func(err error) (tasks.TaskResult, error) {
 		return tasks.TaskResult{}, li.badOutput("%s returned a task result whose %v", export, err)
 	}
-	if res.Changed, err = obj.boolean("changed", false); err != nil {
+	if res.Changed, err = obj.Bool("changed", false); err != nil {
 		return bad(err)
 	}
-	if res.Message, _, err = obj.str("message"); err != nil {
+	if res.Message, _, err = obj.Str("message"); err != nil {
 		return bad(err)
 	}
 	res.Output = text
-	if raw, ok := obj.get("output"); ok {
+	if raw, ok := obj.Get("output"); ok {
 		res.Output = raw
-	} else if _, present := obj.member("output"); present {
+	} else if _, present := obj.Lookup("output"); present {
 		res.Output = "null"
 	}
-	diff, ok, err := obj.str("diff")
+	diff, ok, err := obj.Str("diff")
 	if err != nil {
 		return bad(err)
 	}
@@ -296,14 +120,11 @@ func (li *legacyInstance) taskResult(text string) (tasks.TaskResult, error) {
 	return res, nil
 }
 
-// member reports whether key is present at all (null included).
-func (o jsonObject) member(key string) (string, bool) {
-	for i := len(o) - 1; i >= 0; i-- {
-		if o[i].key == key {
-			return o[i].val, true
-		}
-	}
-	return "", false
+// objectOf takes apart text as a JSON object: ok is false when text is not
+// valid JSON or not an object.
+func objectOf(text string) (obj jsonObject, ok bool) {
+	obj, ok = jsonscan.Split(text)
+	return obj, ok && jsonscan.Kind(text) == "an object"
 }
 
 // Definitions.
@@ -318,7 +139,7 @@ func defList(export, text string) ([]jsonObject, error) {
 	raw := strings.TrimSpace(text)
 	var items []string
 	var names []string
-	switch jsonKind(raw) {
+	switch jsonscan.Kind(raw) {
 	case "an array":
 		var list []json.RawMessage
 		if err := json.Unmarshal([]byte(raw), &list); err != nil {
@@ -329,29 +150,26 @@ func defList(export, text string) ([]jsonObject, error) {
 		}
 		names = make([]string, len(items))
 	case "an object":
-		obj, _, err := parseObject(raw)
-		if err != nil {
-			return nil, fmt.Errorf("%s returned invalid JSON: %v", export, err)
-		}
+		obj, _ := objectOf(raw)
 		if pe := envelopeError(obj); pe != nil {
 			return nil, fmt.Errorf("%s reported an error: %s", export, pe.Message)
 		}
 		for _, m := range obj {
-			items = append(items, m.val)
-			names = append(names, m.key)
+			items = append(items, m.Value)
+			names = append(names, m.Key)
 		}
 	default:
-		return nil, fmt.Errorf("%s returned %s, not an array of definitions", export, jsonKind(raw))
+		return nil, fmt.Errorf("%s returned %s, not an array of definitions", export, jsonscan.Kind(raw))
 	}
 	out := make([]jsonObject, len(items))
 	for i, item := range items {
-		obj, ok, err := parseObject(item)
-		if err != nil || !ok {
-			return nil, fmt.Errorf("%s: definition %d is %s, not an object", export, i, jsonKind(item))
+		obj, ok := objectOf(item)
+		if !ok {
+			return nil, fmt.Errorf("%s: definition %d is %s, not an object", export, i, jsonscan.Kind(item))
 		}
-		if _, has := obj.get("name"); !has && names[i] != "" {
+		if _, has := obj.Get("name"); !has && names[i] != "" {
 			quoted, _ := json.Marshal(names[i])
-			obj = append(obj, jsonMember{key: "name", val: string(quoted)})
+			obj = append(obj, jsonscan.Member{Key: "name", Value: string(quoted)})
 		}
 		out[i] = obj
 	}
@@ -362,25 +180,25 @@ func defList(export, text string) ([]jsonObject, error) {
 // config_schema may be a JSON object (or boolean schema), or a string that
 // holds one; absent or null means "any config".
 func defCommon(export string, i int, d jsonObject) (name, desc, schema string, err error) {
-	name, _, err = d.str("name")
+	name, _, err = d.Str("name")
 	if err != nil {
 		return "", "", "", fmt.Errorf("%s: definition %d: %v", export, i, err)
 	}
 	where := fmt.Sprintf("%s: %q", export, name)
-	if desc, _, err = d.str("description"); err != nil {
+	if desc, _, err = d.Str("description"); err != nil {
 		return "", "", "", fmt.Errorf("%s: %v", where, err)
 	}
-	raw, ok := d.get("config_schema")
+	raw, ok := d.Get("config_schema")
 	if !ok {
 		return name, desc, "", nil
 	}
-	switch jsonKind(raw) {
+	switch jsonscan.Kind(raw) {
 	case "an object", "a boolean":
 		schema = raw
 	case "a string":
-		schema, _ = jsonString(raw)
+		schema, _ = jsonscan.Unquote(raw)
 	default:
-		return "", "", "", fmt.Errorf("%s: config_schema is %s, not a JSON Schema object or a string holding one", where, jsonKind(raw))
+		return "", "", "", fmt.Errorf("%s: config_schema is %s, not a JSON Schema object or a string holding one", where, jsonscan.Kind(raw))
 	}
 	return name, desc, schema, nil
 }
@@ -397,7 +215,7 @@ func taskDefinitions(text string) ([]tasks.TaskDefinition, error) {
 		if err != nil {
 			return nil, err
 		}
-		typ, ok, err := d.str("type")
+		typ, ok, err := d.Str("type")
 		if err != nil {
 			return nil, fmt.Errorf("%s: %q: %v", export, name, err)
 		}
@@ -449,9 +267,9 @@ func extensionDefinitions(text string) ([]templates.ExtensionDefinition, error) 
 			return nil, err
 		}
 		where := fmt.Sprintf("%s: %q", export, name)
-		typ, ok, err := d.str("type")
+		typ, ok, err := d.Str("type")
 		if err == nil && !ok {
-			typ, ok, err = d.str("extension_type")
+			typ, ok, err = d.Str("extension_type")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", where, err)
@@ -468,10 +286,10 @@ func extensionDefinitions(text string) ([]templates.ExtensionDefinition, error) 
 			}
 			return nil, fmt.Errorf("%s: type %q is not filter or function", where, typ)
 		}
-		if def.Category, _, err = d.str("category"); err != nil {
+		if def.Category, _, err = d.Str("category"); err != nil {
 			return nil, fmt.Errorf("%s: %v", where, err)
 		}
-		if raw, ok := d.get("arguments"); ok {
+		if raw, ok := d.Get("arguments"); ok {
 			if def.Arguments, err = legacyArguments(raw); err != nil {
 				return nil, fmt.Errorf("%s: arguments: %v", where, err)
 			}
@@ -487,12 +305,12 @@ func extensionDefinitions(text string) ([]templates.ExtensionDefinition, error) 
 func legacyArguments(raw string) ([]templates.Argument, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal([]byte(raw), &items); err != nil {
-		return nil, fmt.Errorf("%s, not an array", jsonKind(raw))
+		return nil, fmt.Errorf("%s, not an array", jsonscan.Kind(raw))
 	}
 	out := make([]templates.Argument, 0, len(items))
 	for i, item := range items {
 		var a templates.Argument
-		switch jsonKind(item) {
+		switch jsonscan.Kind(item) {
 		case "a string":
 			_ = json.Unmarshal(item, &a.Name)
 		case "an array":
@@ -502,21 +320,19 @@ func legacyArguments(raw string) ([]templates.Argument, error) {
 			}
 			a.Name, a.Description = pair[0], pair[1]
 		case "an object":
-			obj, _, err := parseObject(string(item))
-			if err != nil {
-				return nil, err
-			}
-			if a.Name, _, err = obj.str("name"); err != nil {
+			obj, _ := objectOf(string(item))
+			var err error
+			if a.Name, _, err = obj.Str("name"); err != nil {
 				return nil, fmt.Errorf("argument %d: %v", i, err)
 			}
-			if a.Description, _, err = obj.str("description"); err != nil {
+			if a.Description, _, err = obj.Str("description"); err != nil {
 				return nil, fmt.Errorf("argument %d: %v", i, err)
 			}
-			if a.Required, err = obj.boolean("required", false); err != nil {
+			if a.Required, err = obj.Bool("required", false); err != nil {
 				return nil, fmt.Errorf("argument %d: %v", i, err)
 			}
 		default:
-			return nil, fmt.Errorf("argument %d is %s, not a name, a [name, description] pair or an object", i, jsonKind(item))
+			return nil, fmt.Errorf("argument %d is %s, not a name, a [name, description] pair or an object", i, jsonscan.Kind(item))
 		}
 		if a.Name == "" {
 			return nil, fmt.Errorf("argument %d has no name", i)
@@ -554,35 +370,35 @@ func legacyEntry(obj jsonObject) (logs.LogEntry, error) {
 	var e logs.LogEntry
 	seen := map[string]int{}
 	for _, m := range obj {
-		switch m.key {
+		switch m.Key {
 		case "timestamp":
-			ts, err := legacyTimestamp(m.val)
+			ts, err := legacyTimestamp(m.Value)
 			if err != nil {
 				return logs.LogEntry{}, err
 			}
 			e.Timestamp = ts
 		case "level":
-			if m.val == "null" {
+			if m.Value == "null" {
 				e.Level = nil
 				continue
 			}
-			l := jsonText(m.val)
+			l := jsonText(m.Value)
 			e.Level = &l
 		case "message":
-			e.Message = jsonText(m.val)
+			e.Message = jsonText(m.Value)
 		case "source":
-			e.Source = jsonText(m.val)
+			e.Source = jsonText(m.Value)
 		default:
-			v := jsonText(m.val)
-			if i, dup := seen[m.key]; dup {
+			v := jsonText(m.Value)
+			if i, dup := seen[m.Key]; dup {
 				e.Fields[i].F1 = v
 				continue
 			}
-			seen[m.key] = len(e.Fields)
+			seen[m.Key] = len(e.Fields)
 			e.Fields = append(e.Fields, struct {
 				F0 string
 				F1 string
-			}{m.key, v})
+			}{m.Key, v})
 		}
 	}
 	return e, nil
@@ -591,8 +407,8 @@ func legacyEntry(obj jsonObject) (logs.LogEntry, error) {
 // jsonText is a string value itself, or the compact JSON text of any other
 // value.
 func jsonText(raw string) string {
-	if jsonKind(raw) == "a string" {
-		if s, err := jsonString(raw); err == nil {
+	if jsonscan.Kind(raw) == "a string" {
+		if s, err := jsonscan.Unquote(raw); err == nil {
 			return s
 		}
 	}
@@ -605,11 +421,11 @@ func jsonText(raw string) string {
 
 // legacyTimestamp converts a legacy timestamp to Unix nanoseconds.
 func legacyTimestamp(raw string) (uint64, error) {
-	switch jsonKind(raw) {
+	switch jsonscan.Kind(raw) {
 	case "null":
 		return 0, nil
 	case "a string":
-		s, _ := jsonString(raw)
+		s, _ := jsonscan.Unquote(raw)
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
 			return 0, fmt.Errorf("timestamp %q is not RFC 3339", s)
@@ -644,7 +460,7 @@ func legacyTimestamp(raw string) (uint64, error) {
 		}
 		return uint64(math.Round(ns)), nil
 	}
-	return 0, fmt.Errorf("timestamp is %s, not a number of seconds or milliseconds or an RFC 3339 string", jsonKind(raw))
+	return 0, fmt.Errorf("timestamp is %s, not a number of seconds or milliseconds or an RFC 3339 string", jsonscan.Kind(raw))
 }
 
 // entryJSON renders a log entry for a legacy filter, output or (as a line)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+	"github.com/driftless-dev/driftless/host/internal/jsonscan"
 )
 
 // Log stages of a legacy plugin. The legacy ABI has one call per line or
@@ -116,8 +117,8 @@ func (li *legacyInstance) sourceEntries(export, text string) ([]logs.LogEntry, e
 	if err != nil {
 		return nil, err
 	}
-	if obj != nil || jsonKind(text) != "an array" {
-		return nil, li.badOutput("%s returned %s, not an array of entries", export, jsonKind(text))
+	if obj != nil || jsonscan.Kind(text) != "an array" {
+		return nil, li.badOutput("%s returned %s, not an array of entries", export, jsonscan.Kind(text))
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal([]byte(text), &items); err != nil {
@@ -125,23 +126,20 @@ func (li *legacyInstance) sourceEntries(export, text string) ([]logs.LogEntry, e
 	}
 	out := make([]logs.LogEntry, 0, len(items))
 	for i, item := range items {
-		switch jsonKind(item) {
+		switch jsonscan.Kind(item) {
 		case "a string":
 			var line string
 			_ = json.Unmarshal(item, &line)
 			out = append(out, logs.LogEntry{Message: line})
 		case "an object":
-			obj, _, err := parseObject(string(item))
-			if err != nil {
-				return nil, li.badOutput("%s returned invalid JSON in entry %d: %v", export, i+1, err)
-			}
+			obj, _ := objectOf(string(item))
 			e, err := legacyEntry(obj)
 			if err != nil {
 				return nil, li.badOutput("%s returned entry %d whose %v", export, i+1, err)
 			}
 			out = append(out, e)
 		default:
-			return nil, li.badOutput("%s returned entry %d that is %s, neither an entry object nor a line", export, i+1, jsonKind(item))
+			return nil, li.badOutput("%s returned entry %d that is %s, neither an entry object nor a line", export, i+1, jsonscan.Kind(item))
 		}
 	}
 	return out, nil
@@ -210,7 +208,7 @@ func (li *legacyInstance) parsed(export string, i int, text string) (*logs.LogEn
 	if err != nil {
 		return nil, err
 	}
-	switch jsonKind(text) {
+	switch jsonscan.Kind(text) {
 	case "null":
 		return nil, nil
 	case "an object":
@@ -220,7 +218,7 @@ func (li *legacyInstance) parsed(export string, i int, text string) (*logs.LogEn
 		}
 		return &e, nil
 	}
-	return nil, li.badOutput("%s returned for line %d %s, neither an entry object nor null", export, i+1, jsonKind(text))
+	return nil, li.badOutput("%s returned for line %d %s, neither an entry object nor null", export, i+1, jsonscan.Kind(text))
 }
 
 // Filter.
@@ -275,13 +273,13 @@ func (li *legacyInstance) decision(export string, i int, text string) (bool, err
 	case "false":
 		return false, nil
 	}
-	if _, present := obj.member("keep"); present {
-		keep, err := obj.boolean("keep", false)
+	if _, present := obj.Lookup("keep"); present {
+		keep, err := obj.Bool("keep", false)
 		if err == nil {
 			return keep, nil
 		}
 	}
-	return false, li.badOutput("%s returned for entry %d %s, neither a boolean nor {\"keep\": boolean}", export, i+1, jsonKind(text))
+	return false, li.badOutput("%s returned for entry %d %s, neither a boolean nor {\"keep\": boolean}", export, i+1, jsonscan.Kind(text))
 }
 
 // Output.
@@ -318,13 +316,13 @@ func (s *legacyOutput) write(ctx context.Context, entries []logs.LogEntry) ([]st
 			if err != nil {
 				return atItem(err, "entry", i)
 			}
-			switch jsonKind(text) {
+			switch jsonscan.Kind(text) {
 			case "a string":
 				var rec string
 				_ = json.Unmarshal([]byte(text), &rec)
 				out = append(out, rec)
 			case "an object":
-				rec, ok, err := obj.str("output")
+				rec, ok, err := obj.Str("output")
 				if err != nil {
 					return li.badOutput("%s returned for entry %d a result whose %v", export, i+1, err)
 				}
@@ -332,7 +330,7 @@ func (s *legacyOutput) write(ctx context.Context, entries []logs.LogEntry) ([]st
 					out = append(out, rec)
 				}
 			default:
-				return li.badOutput("%s returned for entry %d %s, neither a string nor a result object", export, i+1, jsonKind(text))
+				return li.badOutput("%s returned for entry %d %s, neither a string nor a result object", export, i+1, jsonscan.Kind(text))
 			}
 		}
 		return nil

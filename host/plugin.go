@@ -307,54 +307,38 @@ func (p *Plugin) LogComponents() []logs.ComponentDefinition { return p.defs.logC
 
 // Task returns the definition of the named task.
 func (p *Plugin) Task(name string) (tasks.TaskDefinition, error) {
-	for _, d := range p.defs.tasks {
-		if d.Name == name {
-			return d, nil
-		}
-	}
-	return tasks.TaskDefinition{}, p.notFound("tasks.execute", "task", name, taskNames(p.defs.tasks))
+	return lookup(p, p.defs.tasks, func(d tasks.TaskDefinition) string { return d.Name }, name, "tasks.execute", "task")
 }
 
 // Collector returns the definition of the named facts collector.
 func (p *Plugin) Collector(name string) (facts.CollectorDefinition, error) {
-	for _, d := range p.defs.collectors {
-		if d.Name == name {
-			return d, nil
-		}
-	}
-	names := make([]string, len(p.defs.collectors))
-	for i, d := range p.defs.collectors {
-		names[i] = d.Name
-	}
-	return facts.CollectorDefinition{}, p.notFound("facts.collect", "facts collector", name, names)
+	return lookup(p, p.defs.collectors, func(d facts.CollectorDefinition) string { return d.Name }, name, "facts.collect", "facts collector")
 }
 
 // Extension returns the definition of the named template extension.
 func (p *Plugin) Extension(name string) (templates.ExtensionDefinition, error) {
-	for _, d := range p.defs.extensions {
-		if d.Name == name {
-			return d, nil
-		}
-	}
-	names := make([]string, len(p.defs.extensions))
-	for i, d := range p.defs.extensions {
-		names[i] = d.Name
-	}
-	return templates.ExtensionDefinition{}, p.notFound("templates", "template extension", name, names)
+	return lookup(p, p.defs.extensions, func(d templates.ExtensionDefinition) string { return d.Name }, name, "templates", "template extension")
 }
 
 // LogComponent returns the definition of the named log component.
 func (p *Plugin) LogComponent(name string) (logs.ComponentDefinition, error) {
-	for _, d := range p.defs.logComponents {
-		if d.Name == name {
+	return lookup(p, p.defs.logComponents, func(d logs.ComponentDefinition) string { return d.Name }, name, "logs", "log component")
+}
+
+// lookup returns the definition named name among defs, or the error of fn
+// saying there is no such what, with the names there are.
+func lookup[D any](p *Plugin, defs []D, nameOf func(D) string, name, fn, what string) (D, error) {
+	for _, d := range defs {
+		if nameOf(d) == name {
 			return d, nil
 		}
 	}
-	names := make([]string, len(p.defs.logComponents))
-	for i, d := range p.defs.logComponents {
-		names[i] = d.Name
+	names := make([]string, len(defs))
+	for i, d := range defs {
+		names[i] = nameOf(d)
 	}
-	return logs.ComponentDefinition{}, p.notFound("logs", "log component", name, names)
+	var zero D
+	return zero, p.notFound(fn, what, name, names)
 }
 
 // Schema returns the config-schema text of a definition; kind is "task",
@@ -365,14 +349,6 @@ func (p *Plugin) Schema(kind, name string) (string, bool) {
 		return "", false
 	}
 	return s.text, true
-}
-
-func taskNames(defs []tasks.TaskDefinition) []string {
-	names := make([]string, len(defs))
-	for i, d := range defs {
-		names[i] = d.Name
-	}
-	return names
 }
 
 func (p *Plugin) notFound(fn, what, name string, known []string) error {

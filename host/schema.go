@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/driftless-dev/driftless/host/internal/jsonscan"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -171,7 +172,7 @@ func parseJSON(text string) (any, error) {
 
 // checkJSON reports whether text is one valid JSON document.
 func checkJSON(text string) error {
-	if !validJSON(text) {
+	if !jsonscan.Valid(text) {
 		var v any
 		d := json.NewDecoder(bytes.NewReader([]byte(text)))
 		if err := d.Decode(&v); err != nil {
