@@ -50,12 +50,17 @@ type EngineConfig struct {
 	EpochTick         time.Duration
 
 	// MaxWasmStack is the maximum stack, in bytes, wasm code may use before
-	// it traps with a stack overflow. 0 keeps wasmtime's default (512 KiB).
+	// it traps with a stack overflow. 0 keeps wasmtime's default (512 KiB);
+	// at most 2 MiB.
 	MaxWasmStack int
 
 	// PoolingAllocator preallocates instance slots, memories and stacks, which
 	// makes instantiation cheaper at the cost of reserved address space.
 	// The Pooling fields size the pools; zeros keep wasmtime's defaults.
+	// Every memory slot must hold a memory of Pooling.MaxMemorySize
+	// (default 4 GiB) within MemoryReservation, the pools must fit in 64 TiB
+	// of address space, and there may be at most 16,384 stacks: NewEngine
+	// refuses other configurations (wasmtime would abort the process).
 	PoolingAllocator bool
 	Pooling          PoolingConfig
 
@@ -129,12 +134,12 @@ type Engine struct {
 
 // NewEngine creates an engine from cfg.
 func NewEngine(cfg EngineConfig) (*Engine, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	wc := wasmtime.NewConfig()
 	wc.SetConsumeFuel(cfg.ConsumeFuel)
 	wc.SetEpochInterruption(cfg.EpochInterruption)
-	if cfg.MaxWasmStack < 0 {
-		return nil, fmt.Errorf("bindings: MaxWasmStack %d is negative", cfg.MaxWasmStack)
-	}
 	if cfg.MaxWasmStack > 0 {
 		wc.SetMaxWasmStack(cfg.MaxWasmStack)
 	}
@@ -190,6 +195,84 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		go e.tick()
 	}
 	return e, nil
+}
+
+// What wasmtime 44 assumes when a setting is left at zero, and the bounds
+// validate keeps configurations within.
+const (
+	wasmtimeAsyncStackSize     = 2 << 20  // Config::async_stack_size
+	wasmtimeMemoryReservation  = 4 << 30  // Config::memory_reservation, 64-bit hosts
+	wasmtimeMemoryGuard        = 32 << 20 // Config::memory_guard_size
+	wasmtimePoolMaxMemorySize  = 4 << 30  // PoolingAllocationConfig::max_memory_size
+	wasmtimePoolTotal          = 1000     // total_memories, total_tables, total_stacks
+	wasmtimePoolTableElements  = 20000    // table_elements
+	poolAddressSpace           = 64 << 40 // half of a 47-bit user address space
+	poolMaxStacks              = 16384    // each stack's guard page is a mapping of its own
+	wasmtimePoolTableEntrySize = 16       // bytes reserved per table element, rounded up
+)
+
+// validate refuses what wasmtime would refuse by aborting the process:
+// wasm_engine_new_with_config unwraps wasmtime's configuration error
+// (TestEngineConfigRefused makes each of these abort-worthy configurations
+// and gets an error).
+func (cfg EngineConfig) validate() error {
+	if cfg.MaxWasmStack < 0 {
+		return fmt.Errorf("bindings: MaxWasmStack %d is negative", cfg.MaxWasmStack)
+	}
+	if cfg.MaxWasmStack > wasmtimeAsyncStackSize {
+		return fmt.Errorf("bindings: MaxWasmStack %d is above %d bytes, the stack wasmtime gives guests", cfg.MaxWasmStack, wasmtimeAsyncStackSize)
+	}
+	if !cfg.PoolingAllocator {
+		return nil
+	}
+	reservation, guard := uint64(wasmtimeMemoryReservation), uint64(wasmtimeMemoryGuard)
+	if noSignalsForTests {
+		reservation, guard = 0, 0 // as NewEngine sets them
+	} else {
+		if cfg.MemoryReservation > 0 {
+			reservation = cfg.MemoryReservation
+		}
+		if cfg.MemoryGuardSize > 0 {
+			guard = cfg.MemoryGuardSize
+		}
+	}
+	p := cfg.Pooling
+	or := func(v, def uint64) uint64 {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	maxMemory := or(p.MaxMemorySize, wasmtimePoolMaxMemorySize)
+	if maxMemory > reservation {
+		return fmt.Errorf("bindings: the pooling allocator's Pooling.MaxMemorySize (%d bytes) exceeds the memory reservation (%d bytes): each pool slot must hold a whole memory", maxMemory, reservation)
+	}
+	stacks := or(uint64(p.TotalStacks), wasmtimePoolTotal)
+	if stacks > poolMaxStacks {
+		return fmt.Errorf("bindings: Pooling.TotalStacks %d is above %d", stacks, poolMaxStacks)
+	}
+	// The pools are reserved up front: what they take must fit the
+	// address space. (Saturating: the fields are large enough to overflow.)
+	mul := func(a, b uint64) uint64 {
+		if a != 0 && b > ^uint64(0)/a {
+			return ^uint64(0)
+		}
+		return a * b
+	}
+	add := func(a, b uint64) uint64 {
+		if a > ^uint64(0)-b {
+			return ^uint64(0)
+		}
+		return a + b
+	}
+	memories := mul(or(uint64(p.TotalMemories), wasmtimePoolTotal), add(reservation, guard))
+	tables := mul(or(uint64(p.TotalTables), wasmtimePoolTotal), mul(or(p.TableElements, wasmtimePoolTableElements), wasmtimePoolTableEntrySize))
+	need := add(add(memories, tables), mul(stacks, wasmtimeAsyncStackSize))
+	if need > poolAddressSpace {
+		return fmt.Errorf("bindings: the pooling allocator would reserve %d GiB of address space (memories %d GiB, tables %d GiB), more than %d GiB: lower Pooling.TotalMemories, TotalTables, TableElements, MemoryReservation or MemoryGuardSize",
+			need>>30, memories>>30, tables>>30, uint64(poolAddressSpace)>>30)
+	}
+	return nil
 }
 
 func setPooling(p *C.wasmtime_pooling_allocation_config_t, c PoolingConfig) {

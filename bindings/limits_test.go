@@ -327,6 +327,9 @@ func TestLimitPatternsPinned(t *testing.T) {
 			}
 			cfg := EngineConfig{}
 			if c.pool != nil {
+				if noSignalsForTests {
+					t.Skip("the valgrind build reserves no memory: no pooling allocator fits it")
+				}
 				cfg.PoolingAllocator, cfg.Pooling = true, *c.pool
 			}
 			e, err := NewEngine(cfg)
@@ -358,5 +361,55 @@ func TestLimitPatternsPinned(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Engine configurations wasmtime refuses by aborting the process (its C
+// API unwraps the configuration error): NewEngine refuses each with an
+// error before wasmtime sees it, and accepts their neighbours.
+func TestEngineConfigRefused(t *testing.T) {
+	pool := func(p PoolingConfig) EngineConfig { return EngineConfig{PoolingAllocator: true, Pooling: p} }
+	for _, c := range []struct {
+		name string
+		cfg  EngineConfig
+		want string
+	}{
+		{"stack above the async stack", EngineConfig{MaxWasmStack: 2<<20 + 1}, "MaxWasmStack"},
+		{"negative stack", EngineConfig{MaxWasmStack: -1}, "negative"},
+		{"pool memories above the reservation", EngineConfig{PoolingAllocator: true, MemoryReservation: 1 << 20}, "MaxMemorySize"},
+		{"pool max memory above the reservation", pool(PoolingConfig{MaxMemorySize: 8 << 30}), "MaxMemorySize"},
+		{"pool of too many memories", pool(PoolingConfig{TotalMemories: 1 << 31}), "address space"},
+		{"pool of huge tables", pool(PoolingConfig{TableElements: 1 << 40}), "address space"},
+		{"pool of huge guards", EngineConfig{PoolingAllocator: true, MemoryGuardSize: 1 << 40}, "address space"},
+		{"pool of too many stacks", pool(PoolingConfig{TotalStacks: 1 << 24}), "TotalStacks"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e, err := NewEngine(c.cfg)
+			if noSignalsForTests && c.cfg.PoolingAllocator && err != nil {
+				return // refused for the valgrind build's zero reservation first
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				if e != nil {
+					e.Close()
+				}
+				t.Fatalf("got %v, want an error about %s", err, c.want)
+			}
+		})
+	}
+	if noSignalsForTests {
+		t.Skip("the valgrind build reserves no memory: no pooling allocator fits it")
+	}
+	for _, cfg := range []EngineConfig{
+		{MaxWasmStack: 2 << 20},
+		{PoolingAllocator: true},
+		{PoolingAllocator: true, MemoryReservation: 1 << 20, Pooling: PoolingConfig{MaxMemorySize: 1 << 20}},
+		pool(PoolingConfig{TotalMemories: 2000, TotalStacks: 2000}),
+	} {
+		e, err := NewEngine(cfg)
+		if err != nil {
+			t.Errorf("%+v: %v", cfg, err)
+			continue
+		}
+		e.Close()
 	}
 }
