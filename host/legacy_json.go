@@ -500,7 +500,7 @@ func entryJSON(e *logs.LogEntry) string {
 		case "timestamp", "level", "message", "source":
 			continue // cannot shadow the entry's own members
 		}
-		if v := strings.TrimSpace(f.F1); v != "" && json.Valid([]byte(v)) && strings.IndexAny(v[:1], "{[tfn-0123456789") == 0 {
+		if v := strings.TrimSpace(f.F1); v != "" && jsonscan.Valid(v) && strings.IndexAny(v[:1], "{[tfn-0123456789") == 0 {
 			var c bytes.Buffer
 			_ = json.Compact(&c, []byte(v))
 			member(f.F0, c.Bytes())
