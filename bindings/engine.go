@@ -93,6 +93,10 @@ type EngineConfig struct {
 	// slower; use it where wasmtime cannot own those signals, e.g. under
 	// valgrind (see docs/bindings.md). Traps are reported the same way.
 	DisableSignalsBasedTraps bool
+
+	// features, if set, configures the wasmtime-go Config further (the
+	// package's tests enable proposals wasmtime leaves off).
+	features func(*wasmtime.Config)
 }
 
 // noSignalsForTests makes every engine run without signal-based traps and
@@ -154,6 +158,9 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		wc.SetCraneliftOptLevel(wasmtime.OptLevelSpeedAndSize)
 	default:
 		return nil, fmt.Errorf("bindings: CraneliftOptLevel %q is not one of none, speed, speed_and_size", cfg.CraneliftOptLevel)
+	}
+	if cfg.features != nil {
+		cfg.features(wc)
 	}
 	cptr := configPtr(wc)
 	C.wasmtime_config_wasm_component_model_set(cptr, true)
