@@ -10,11 +10,18 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "witgen:names/c"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Exported reports whether component c exports the interface witgen:names/c.
 func Exported(c *bindings.Component) bool { return c.Type().Export(InterfaceName) != nil }

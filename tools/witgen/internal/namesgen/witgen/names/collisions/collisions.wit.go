@@ -10,7 +10,7 @@ import (
 	"errors"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	namesbindings "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/bindings"
 	namesc "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/c"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/collisions/inline"
@@ -28,6 +28,13 @@ import (
 
 // WorldName is the name of the world.
 const WorldName = "witgen:names/collisions"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // WorldName_ is the WIT type world-name = u32.
 //

@@ -12,11 +12,18 @@ import (
 	"fmt"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "witgen:names/err"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // ResultError is the error returned for the err case of a function whose WIT
 // result is result<T, E> with an E that is not a record, variant, enum or

@@ -9,12 +9,20 @@ package inlineimports
 
 import (
 	"github.com/driftless-dev/driftless/bindings"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 	"github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/inlineimports/exports"
 	namesimports "github.com/driftless-dev/driftless/tools/witgen/internal/namesgen/witgen/names/inlineimports/imports"
 )
 
 // WorldName is the name of the world.
 const WorldName = "witgen:names/inline-imports"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Instance is an instance of a component of world witgen:names/inline-imports:
 // its exported interfaces, bound, and its world-level exported functions as

@@ -4,5 +4,16 @@
 // witgen:names/nothing: its types.
 package nothing
 
+import (
+	"github.com/driftless-dev/driftless/bindings/witrt"
+)
+
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "witgen:names/nothing"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)

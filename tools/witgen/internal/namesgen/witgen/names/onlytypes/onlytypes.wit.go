@@ -9,10 +9,19 @@ package onlytypes
 
 import (
 	"fmt"
+
+	"github.com/driftless-dev/driftless/bindings/witrt"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "witgen:names/only-types"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // Point is the WIT record point.
 type Point struct {
