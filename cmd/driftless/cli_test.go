@@ -558,7 +558,8 @@ uses = "fixture.echo"
 
 	// A limit hit by a task.
 	timeout := writeFile(t, dir, "timeout.toml", "[[tasks]]\nuses = \"fixture.spin\"\n")
-	writeFile(t, home, "plugins.toml", "[plugins.fixture]\nexecution_timeout_secs = 0.3\n")
+	// Fuel enough that the spin outlasts the timeout however fast the machine.
+	writeFile(t, home, "plugins.toml", "[plugins.fixture]\nexecution_timeout_secs = 0.3\nfuel_limit = 1_000_000_000_000\n")
 	errorOf(t, runJSON(t, home, 1, "apply", timeout), "timeout")
 	os.Remove(filepath.Join(home, "plugins.toml"))
 
