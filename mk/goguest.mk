@@ -6,6 +6,9 @@
 #   go-adapter       tools/goadapter/adapter.wat -> build/go-adapter/wasi_snapshot_preview1.wasm
 #   generate-guest   regenerate examples/go-plugin/gen with `witgen -guest go` (part of
 #                    `make generate`; tools/witgen's tests fail when it is stale)
+#   generate-adapter copy the assembled adapter to tools/goadapter/adapter.wasm, which the
+#                    driftless binary embeds for `plugins new --lang go` (part of
+#                    `make generate`; TestAssembledIsCurrent fails when it is stale)
 #
 # A Go plugin is four steps (see tools/goadapter/README.md): go build for wasip1 as a
 # c-shared reactor, wasm-tools component embed (the world), wasm-tools component new
@@ -53,10 +56,18 @@ generate: generate-guest
 generate-guest:
 	cd "$(EXAMPLES_ROOT)" && $(GO) run ./tools/witgen -guest go -wit wit -world plugin -out examples/go-plugin/gen
 
-# `make generate-check` also fails when examples/go-plugin/gen is out of date.
+.PHONY: generate-adapter
+generate: generate-adapter
+generate-adapter: $(EXAMPLES_ROOT)/$(GO_ADAPTER_WASM)
+	@cd "$(EXAMPLES_ROOT)" && if ! cmp -s $(GO_ADAPTER_WASM) tools/goadapter/adapter.wasm; then \
+		echo "generate-adapter: $(GO_ADAPTER_WASM) -> tools/goadapter/adapter.wasm"; \
+		cp $(GO_ADAPTER_WASM) tools/goadapter/adapter.wasm; fi
+
+# `make generate-check` also fails when examples/go-plugin/gen or the embedded adapter is
+# out of date.
 .PHONY: generate-guest-check
 generate-check: generate-guest-check
-generate-guest-check: generate-guest
-	@cd "$(EXAMPLES_ROOT)" && if [ -n "$$(git status --porcelain -- examples/go-plugin/gen)" ]; then \
-		echo "examples/go-plugin/gen is out of date with wit/ and tools/witgen: run 'make generate' and commit"; \
-		git status --porcelain -- examples/go-plugin/gen; exit 1; fi
+generate-guest-check: generate-guest generate-adapter
+	@cd "$(EXAMPLES_ROOT)" && if [ -n "$$(git status --porcelain -- examples/go-plugin/gen tools/goadapter/adapter.wasm)" ]; then \
+		echo "examples/go-plugin/gen or tools/goadapter/adapter.wasm is out of date with wit/, tools/witgen and tools/goadapter: run 'make generate' and commit"; \
+		git status --porcelain -- examples/go-plugin/gen tools/goadapter/adapter.wasm; exit 1; fi

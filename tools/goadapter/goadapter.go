@@ -11,7 +11,7 @@
 //	wasm-tools component new embedded.wasm --adapt wasi_snapshot_preview1=ADAPTER -o plugin.wasm
 //
 // where ADAPTER is adapter.wat assembled and given its world
-// (wit/adapter.wit) by Assemble.
+// (wit/adapter.wit) by Assemble, or Assembled written to a file.
 package goadapter
 
 import (
@@ -34,6 +34,16 @@ var WAT string
 
 //go:embed wit
 var witFiles embed.FS
+
+// Assembled is the adapter module as Assemble writes it with the wasm-tools
+// version the repository pins (mk/examples.mk): adapter.wat with its world
+// embedded. `driftless plugins new --lang go` writes it into a project, so
+// that building a Go plugin needs Go and wasm-tools but no Driftless
+// checkout. `make generate` refreshes adapter.wasm from adapter.wat, and
+// TestAssembledIsCurrent fails when it is stale.
+//
+//go:embed adapter.wasm
+var Assembled []byte
 
 // WriteWIT writes the adapter's WIT (its world and the parts of WASI 0.2.0
 // it imports) into dir.
