@@ -6,6 +6,9 @@
 #   go-adapter       tools/goadapter/adapter.wat -> build/go-adapter/wasi_snapshot_preview1.wasm
 #   generate-guest   regenerate examples/go-plugin/gen with `witgen -guest go` (part of
 #                    `make generate`; tools/witgen's tests fail when it is stale)
+#   generate-scaffold the Go bindings of every world that `plugins new --lang go` writes
+#                    (internal/scaffold/_gobindings, by internal/scaffold/internal/gobindgen;
+#                    part of `make generate`)
 #   generate-adapter copy the assembled adapter to tools/goadapter/adapter.wasm, which the
 #                    driftless binary embeds for `plugins new --lang go` (part of
 #                    `make generate`; TestAssembledIsCurrent fails when it is stale)
@@ -56,18 +59,23 @@ generate: generate-guest
 generate-guest:
 	cd "$(EXAMPLES_ROOT)" && $(GO) run ./tools/witgen -guest go -wit wit -world plugin -out examples/go-plugin/gen
 
-.PHONY: generate-adapter
+.PHONY: generate-scaffold generate-adapter
+generate: generate-scaffold
+generate-scaffold:
+	cd "$(EXAMPLES_ROOT)" && $(GO) run ./internal/scaffold/internal/gobindgen
+
 generate: generate-adapter
 generate-adapter: $(EXAMPLES_ROOT)/$(GO_ADAPTER_WASM)
 	@cd "$(EXAMPLES_ROOT)" && if ! cmp -s $(GO_ADAPTER_WASM) tools/goadapter/adapter.wasm; then \
 		echo "generate-adapter: $(GO_ADAPTER_WASM) -> tools/goadapter/adapter.wasm"; \
 		cp $(GO_ADAPTER_WASM) tools/goadapter/adapter.wasm; fi
 
-# `make generate-check` also fails when examples/go-plugin/gen or the embedded adapter is
-# out of date.
+# `make generate-check` also fails when examples/go-plugin/gen, the scaffold's Go bindings
+# or the embedded adapter are out of date.
 .PHONY: generate-guest-check
 generate-check: generate-guest-check
-generate-guest-check: generate-guest generate-adapter
-	@cd "$(EXAMPLES_ROOT)" && if [ -n "$$(git status --porcelain -- examples/go-plugin/gen tools/goadapter/adapter.wasm)" ]; then \
-		echo "examples/go-plugin/gen or tools/goadapter/adapter.wasm is out of date with wit/, tools/witgen and tools/goadapter: run 'make generate' and commit"; \
-		git status --porcelain -- examples/go-plugin/gen tools/goadapter/adapter.wasm; exit 1; fi
+GO_GENERATED := examples/go-plugin/gen internal/scaffold/_gobindings internal/scaffold/gobindings_gen.go tools/goadapter/adapter.wasm
+generate-guest-check: generate-guest generate-scaffold generate-adapter
+	@cd "$(EXAMPLES_ROOT)" && if [ -n "$$(git status --porcelain -- $(GO_GENERATED))" ]; then \
+		echo "Go guest code is out of date with wit/, tools/witgen and tools/goadapter: run 'make generate' and commit"; \
+		git status --porcelain -- $(GO_GENERATED); exit 1; fi

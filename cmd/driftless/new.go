@@ -69,9 +69,34 @@ func pluginsNew(c *cli.Context) error {
 		BuildCommand: p.BuildCommand, Artifact: p.Artifact, Build: p.Build, Install: p.Install}
 	return a.emit(doc, func(w io.Writer) {
 		fmt.Fprintf(w, "created %s plugin %s (world %s) in %s:\n", p.Lang, p.Name, p.World, p.Dir)
-		for _, f := range p.Files {
+		for _, f := range fileSummary(p.Files) {
 			fmt.Fprintf(w, "  %s\n", f)
 		}
 		fmt.Fprintf(w, "build and install it:\n  %s\n  %s\n", p.Build, p.Install)
 	})
+}
+
+// fileSummary lists files for people: a top-level directory holding more
+// than three files (Go's generated gen/) as one line, "DIR/ (N files)".
+// The JSON output lists every file.
+func fileSummary(files []string) []string {
+	count := map[string]int{}
+	for _, f := range files {
+		if dir, _, ok := strings.Cut(f, "/"); ok {
+			count[dir]++
+		}
+	}
+	var out []string
+	listed := map[string]bool{}
+	for _, f := range files {
+		dir, _, ok := strings.Cut(f, "/")
+		switch {
+		case !ok || count[dir] <= 3:
+			out = append(out, f)
+		case !listed[dir]:
+			out = append(out, fmt.Sprintf("%s/ (%d files)", dir, count[dir]))
+			listed[dir] = true
+		}
+	}
+	return out
 }

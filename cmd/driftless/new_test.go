@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -104,8 +105,9 @@ type scaffoldCase struct {
 // The worlds each language is built in. Every language runs one world
 // through driftless, with the commands docs/plugin-authors.md shows for
 // it; Rust and C, quick to build, run the full plugin world and build
-// every other world too. The others check the remaining worlds with their
-// compilers (TestPluginsNewCompilesEveryWorld).
+// every other world too. Go runs the plugin world and builds the default
+// one. The others check the remaining worlds with their compilers
+// (TestPluginsNewCompilesEveryWorld).
 var scaffoldCases = []scaffoldCase{
 	{"rust", "plugin", true},
 	{"rust", "task-plugin", false},
@@ -120,6 +122,8 @@ var scaffoldCases = []scaffoldCase{
 	{"c", "facts-plugin", false},
 	{"c", "template-plugin", false},
 	{"c", "log-plugin", false},
+	{"go", "plugin", true},
+	{"go", "task-plugin", false},
 }
 
 // needToolchain skips the test (fails it under DRIFTLESS_REQUIRE_EXAMPLES)
@@ -156,10 +160,25 @@ func needToolchain(t *testing.T, lang string) string {
 		if out, err := probe.CombinedOutput(); err != nil {
 			builtexample.Unavailable(t, "clang cannot compile for wasm32-wasi (wasi-libc: make -f mk/examples.mk tools-apt): "+string(out))
 		}
+	case "go":
+		builtexample.Command(t, "make", "install make")
+		wt := builtexample.WasmTools(t)
+		path = filepath.Dir(wt) + string(os.PathListSeparator) + goBin(t) + string(os.PathListSeparator) + path
 	default:
 		t.Fatalf("needToolchain: no check of the tools of language %s", lang)
 	}
 	return path
+}
+
+// goBin returns the directory of the go command that runs the tests, so
+// that a Go project builds with the same toolchain.
+func goBin(t *testing.T) string {
+	if bin := filepath.Join(runtime.GOROOT(), "bin"); runtime.GOROOT() != "" {
+		if _, err := os.Stat(filepath.Join(bin, "go")); err == nil {
+			return bin
+		}
+	}
+	return filepath.Dir(builtexample.Command(t, "go", "install Go 1.24 or later"))
 }
 
 // shell runs command with sh in dir, and returns its standard output and
@@ -369,12 +388,12 @@ func worldOf(t *testing.T, name string) scaffold.World {
 }
 
 // The worlds TestPluginsNewBuildAndRun does not build in JavaScript,
-// TypeScript and Python are checked by their compilers: node --check,
-// tsc (against the types jco generates from the project's WIT) and
-// Python's compiler.
+// TypeScript, Python and Go are checked by their compilers: node --check,
+// tsc (against the types jco generates from the project's WIT), Python's
+// compiler, and go vet (natively and for wasip1) and go build for wasip1.
 func TestPluginsNewCompilesEveryWorld(t *testing.T) {
 	home := newHome(t)
-	for _, lang := range []string{"js", "ts", "python"} {
+	for _, lang := range []string{"js", "ts", "python", "go"} {
 		for _, w := range scaffold.Worlds() {
 			t.Run(lang+"/"+w.Name, func(t *testing.T) {
 				var env []string
@@ -387,6 +406,9 @@ func TestPluginsNewCompilesEveryWorld(t *testing.T) {
 				case "python":
 					builtexample.Command(t, "python3", "install python3")
 					env = os.Environ()
+				case "go":
+					builtexample.Command(t, "make", "install make")
+					env = append(os.Environ(), "PATH="+goBin(t)+":"+os.Getenv("PATH"))
 				}
 				work := t.TempDir()
 				p := newProject(t, home, work, "p", lang, w.Name)
@@ -403,6 +425,10 @@ func TestPluginsNewCompilesEveryWorld(t *testing.T) {
 					check = "npm run check && node --check build.mjs"
 				case "python":
 					check = "python3 -c 'import ast, sys; ast.parse(open(\"app.py\").read(), \"app.py\")'"
+				case "go":
+					// The project's own check (go vet natively and for wasip1, go
+					// test), then the core module the build makes a component of.
+					check = "make check && GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -o core.wasm ."
 				}
 				if _, out, err := shell(t, dir, env, check); err != nil {
 					t.Fatalf("%s: %v\n%s", check, err, out)

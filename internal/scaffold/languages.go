@@ -20,6 +20,10 @@ type Language struct {
 	WITDir string
 	// Needs says what Build needs installed, for people.
 	Needs string
+
+	// addFiles adds the files that are not templates (generated code,
+	// binaries) to a rendered project.
+	addFiles func(d *Data, files map[string][]byte) error
 }
 
 var languages = []Language{
@@ -63,6 +67,15 @@ var languages = []Language{
 		WITDir:   "wit",
 		Needs:    "clang with wasi-libc and lld, wit-bindgen and wasm-tools on PATH, and make",
 	},
+	{
+		Name:     "go",
+		Title:    "Go",
+		Build:    "make",
+		Artifact: "{{.Name}}.wasm",
+		WITDir:   "wit",
+		Needs:    "Go 1.24 or later, wasm-tools on PATH, and make",
+		addFiles: goProject,
+	},
 }
 
 // toolVersions are the versions the templates pin, as .Tools.NAME. They
@@ -78,4 +91,5 @@ var toolVersions = map[string]string{
 	"componentizePy": "0.25.1",
 	"wasmTools":      "1.263.0",
 	"witBindgenCLI":  "0.63.0",
+	"goCM":           "v0.3.0",
 }

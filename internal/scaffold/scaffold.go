@@ -12,6 +12,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"go/format"
 	"io/fs"
 	"os"
 	"path"
@@ -157,6 +158,8 @@ type Data struct {
 	World       World
 	WorldID     string // "driftless:plugin/task-plugin@0.1.0"
 	WorldC      string // the world as a C identifier: "task_plugin" (wit-bindgen c's prefix)
+	WorldGo     string // the Go package of the world's bindings: "taskplugin"
+	Module      string // the Go module path of a Go project: Name
 	Package     string // "driftless:plugin"
 	Version     string // the contract's version, "0.1.0"
 	Lang        Language
@@ -193,6 +196,8 @@ func newData(name string, lang Language, w World) (*Data, error) {
 		World:       w,
 		WorldID:     pkg + "/" + w.Name + "@" + version,
 		WorldC:      strings.ReplaceAll(w.Name, "-", "_"),
+		WorldGo:     strings.ReplaceAll(w.Name, "-", ""),
+		Module:      name,
 		Package:     pkg,
 		Version:     version,
 		Lang:        lang,
@@ -277,6 +282,22 @@ func Render(name, lang, world string) (map[string][]byte, *Data, error) {
 			return nil, nil, err
 		}
 		files[path.Join(l.WITDir, f)] = data
+	}
+	if l.addFiles != nil {
+		if err := l.addFiles(d, files); err != nil {
+			return nil, nil, err
+		}
+	}
+	// Go sources are gofmt'd: the templates' conditionals leave imports and
+	// alignment to it.
+	for name, data := range files {
+		if strings.HasSuffix(name, ".go") {
+			src, err := format.Source(data)
+			if err != nil {
+				return nil, nil, fmt.Errorf("scaffold: %s: %w", name, err)
+			}
+			files[name] = src
+		}
 	}
 	return files, d, nil
 }

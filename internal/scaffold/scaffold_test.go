@@ -63,7 +63,10 @@ func TestRenderEveryLanguageAndWorld(t *testing.T) {
 				}
 				var sources strings.Builder
 				for name, data := range files {
-					if strings.Contains(name, "plugin.") && !strings.HasSuffix(name, ".wit") || strings.HasSuffix(name, "lib.rs") || name == "app.py" {
+					if strings.HasPrefix(name, "gen/") {
+						continue // Go's generated bindings (TestGoBindingsAreWitgens)
+					}
+					if strings.Contains(name, "plugin.") && !strings.HasSuffix(name, ".wit") || strings.HasSuffix(name, "lib.rs") || name == "app.py" || name == "main.go" {
 						sources.Write(data)
 					}
 					if bytes.Contains(data, []byte("{{.")) || bytes.Contains(data, []byte("<no value>")) {
@@ -73,7 +76,7 @@ func TestRenderEveryLanguageAndWorld(t *testing.T) {
 						t.Errorf("%s: more than two blank lines in a row", name)
 					}
 				}
-				src := sources.String()
+				src := strings.ToLower(sources.String()) // Go: Definitions(), Collectors()
 				if src == "" {
 					t.Fatal("no source file")
 				}
@@ -173,6 +176,24 @@ func TestToolVersionsMatchTheRepository(t *testing.T) {
 	}
 	if cargo.Dependencies["wit-bindgen"] != "="+toolVersions["witBindgen"] {
 		t.Errorf("examples/rust-plugin: wit-bindgen %v, the templates %s", cargo.Dependencies["wit-bindgen"], toolVersions["witBindgen"])
+	}
+	// Go: the cm module of the repository's go.mod, and its go.sum lines.
+	goFiles, _, err := Render("x", "go", "task-plugin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "go.bytecodealliance.org/cm " + toolVersions["goCM"] + "\n"; !strings.Contains(string(repoFile(t, "go.mod")), want) ||
+		!strings.Contains(string(goFiles["go.mod"]), "require "+want) {
+		t.Errorf("go.mod: the repository's or the template's does not require %s", want)
+	}
+	sums := strings.Split(strings.TrimSpace(string(goFiles["go.sum"])), "\n")
+	if len(sums) != 2 {
+		t.Errorf("go.sum: %d lines, want cm's two", len(sums))
+	}
+	for _, l := range sums {
+		if !strings.HasPrefix(l, "go.bytecodealliance.org/cm "+toolVersions["goCM"]) || !strings.Contains(string(repoFile(t, "go.sum")), l+"\n") {
+			t.Errorf("go.sum: %q is not a line of the repository's go.sum for cm %s", l, toolVersions["goCM"])
+		}
 	}
 	// The Rust template's Cargo.lock pins what the example's does.
 	type lock struct {
