@@ -411,7 +411,11 @@ func TestPluginsNewCompilesEveryWorld(t *testing.T) {
 					env = append(os.Environ(), "PATH="+goBin(t)+":"+os.Getenv("PATH"))
 				}
 				work := t.TempDir()
-				p := newProject(t, home, work, "p", lang, w.Name)
+				name := "p"
+				if lang == "go" {
+					name = "net" // a standard package's name: the module path must not clash with it
+				}
+				p := newProject(t, home, work, name, lang, w.Name)
 				dir := filepath.Join(work, p.Dir)
 				var check string
 				switch lang {

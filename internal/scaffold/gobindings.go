@@ -11,10 +11,10 @@ import (
 // GoBindingsPrefix is the module path under which the embedded Go bindings
 // import each other; a project's copy imports them under its own module
 // path instead. internal/scaffold/internal/gobindgen generates them with it.
-// Like a project's module path (the plugin's name), it has no dot, so that
-// witgen groups the imports alike, and a project's gen/ is what witgen
-// writes for it.
-const GoBindingsPrefix = "driftless_scaffold_module/gen"
+// Like a project's module path (example.com/NAME), its first element has a
+// dot, so that witgen groups the imports alike and a project's gen/ is
+// exactly what witgen writes for the project.
+const GoBindingsPrefix = "driftless-scaffold.invalid/gen"
 
 // goBindings are the Go guest bindings of every world, as `witgen -guest
 // go` writes them (`make generate` runs gobindgen, which runs witgen); the

@@ -37,14 +37,14 @@ func TestGoBindingsAreWitgens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Module != name {
+			if d.Module != "example.com/"+name {
 				t.Errorf("module %q", d.Module)
 			}
 			if !bytes.Equal(files["go-adapter.wasm"], goadapter.Assembled) {
 				t.Error("go-adapter.wasm is not goadapter.Assembled")
 			}
 			out := filepath.Join(tmp, w.Name)
-			cmd := exec.Command(witgen, "-guest", "go", "-wit", "wit", "-world", w.Name, "-out", out, "-package-prefix", name+"/gen")
+			cmd := exec.Command(witgen, "-guest", "go", "-wit", "wit", "-world", w.Name, "-out", out, "-package-prefix", d.Module+"/gen")
 			cmd.Dir = builtexample.Root()
 			if msg, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("witgen: %v\n%s", err, msg)

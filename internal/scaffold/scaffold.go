@@ -159,7 +159,7 @@ type Data struct {
 	WorldID     string // "driftless:plugin/task-plugin@0.1.0"
 	WorldC      string // the world as a C identifier: "task_plugin" (wit-bindgen c's prefix)
 	WorldGo     string // the Go package of the world's bindings: "taskplugin"
-	Module      string // the Go module path of a Go project: Name
+	Module      string // the Go module path of a Go project: "example.com/hello-world"
 	Package     string // "driftless:plugin"
 	Version     string // the contract's version, "0.1.0"
 	Lang        Language
@@ -197,12 +197,14 @@ func newData(name string, lang Language, w World) (*Data, error) {
 		WorldID:     pkg + "/" + w.Name + "@" + version,
 		WorldC:      strings.ReplaceAll(w.Name, "-", "_"),
 		WorldGo:     strings.ReplaceAll(w.Name, "-", ""),
-		Module:      name,
-		Package:     pkg,
-		Version:     version,
-		Lang:        lang,
-		Build:       lang.Build,
-		Tools:       toolVersions,
+		// A placeholder to replace, as in Go's own tutorials; a bare NAME
+		// would clash with the standard library's packages (net, time, ...).
+		Module:  "example.com/" + name,
+		Package: pkg,
+		Version: version,
+		Lang:    lang,
+		Build:   lang.Build,
+		Tools:   toolVersions,
 	}
 	d.Artifact, err = expand(lang.Artifact, d)
 	if err != nil {

@@ -6,10 +6,11 @@
 package facts
 
 import (
-	"driftless_scaffold_module/gen/driftless/plugin/types"
-	"driftless_scaffold_module/gen/internal/cabi"
 	"errors"
 	"runtime"
+
+	"driftless-scaffold.invalid/gen/driftless/plugin/types"
+	"driftless-scaffold.invalid/gen/internal/cabi"
 )
 
 // JSON is types.JSON, brought into scope by `use`.

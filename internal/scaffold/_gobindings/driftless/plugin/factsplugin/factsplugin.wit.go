@@ -7,6 +7,6 @@
 package factsplugin
 
 import (
-	_ "driftless_scaffold_module/gen/driftless/plugin/facts"
-	_ "driftless_scaffold_module/gen/driftless/plugin/metadata"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/facts"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/metadata"
 )

@@ -7,8 +7,8 @@
 package host
 
 import (
-	"driftless_scaffold_module/gen/driftless/plugin/types"
-	"driftless_scaffold_module/gen/internal/cabi"
+	"driftless-scaffold.invalid/gen/driftless/plugin/types"
+	"driftless-scaffold.invalid/gen/internal/cabi"
 )
 
 // Level is types.Level, brought into scope by `use`.

@@ -7,6 +7,6 @@
 package logplugin
 
 import (
-	_ "driftless_scaffold_module/gen/driftless/plugin/logs"
-	_ "driftless_scaffold_module/gen/driftless/plugin/metadata"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/logs"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/metadata"
 )

@@ -8,7 +8,7 @@
 package metadata
 
 import (
-	"driftless_scaffold_module/gen/internal/cabi"
+	"driftless-scaffold.invalid/gen/internal/cabi"
 )
 
 // PluginInfo is the WIT record plugin-info.

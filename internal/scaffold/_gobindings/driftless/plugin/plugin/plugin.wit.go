@@ -10,9 +10,9 @@
 package plugin
 
 import (
-	_ "driftless_scaffold_module/gen/driftless/plugin/facts"
-	_ "driftless_scaffold_module/gen/driftless/plugin/logs"
-	_ "driftless_scaffold_module/gen/driftless/plugin/metadata"
-	_ "driftless_scaffold_module/gen/driftless/plugin/tasks"
-	_ "driftless_scaffold_module/gen/driftless/plugin/templates"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/facts"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/logs"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/metadata"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/tasks"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/templates"
 )

@@ -14,10 +14,10 @@
 package state
 
 import (
-	"driftless_scaffold_module/gen/driftless/plugin/types"
-	"driftless_scaffold_module/gen/internal/cabi"
 	"runtime"
 
+	"driftless-scaffold.invalid/gen/driftless/plugin/types"
+	"driftless-scaffold.invalid/gen/internal/cabi"
 	"go.bytecodealliance.org/cm"
 )
 

@@ -7,6 +7,6 @@
 package taskplugin
 
 import (
-	_ "driftless_scaffold_module/gen/driftless/plugin/metadata"
-	_ "driftless_scaffold_module/gen/driftless/plugin/tasks"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/metadata"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/tasks"
 )

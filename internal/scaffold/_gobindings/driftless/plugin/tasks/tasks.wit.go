@@ -6,12 +6,12 @@
 package tasks
 
 import (
-	"driftless_scaffold_module/gen/driftless/plugin/types"
-	"driftless_scaffold_module/gen/internal/cabi"
 	"errors"
 	"fmt"
 	"runtime"
 
+	"driftless-scaffold.invalid/gen/driftless/plugin/types"
+	"driftless-scaffold.invalid/gen/internal/cabi"
 	"go.bytecodealliance.org/cm"
 )
 

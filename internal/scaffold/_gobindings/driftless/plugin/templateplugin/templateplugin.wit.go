@@ -7,6 +7,6 @@
 package templateplugin
 
 import (
-	_ "driftless_scaffold_module/gen/driftless/plugin/metadata"
-	_ "driftless_scaffold_module/gen/driftless/plugin/templates"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/metadata"
+	_ "driftless-scaffold.invalid/gen/driftless/plugin/templates"
 )

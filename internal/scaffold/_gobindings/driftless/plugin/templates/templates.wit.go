@@ -6,11 +6,12 @@
 package templates
 
 import (
-	"driftless_scaffold_module/gen/driftless/plugin/types"
-	"driftless_scaffold_module/gen/internal/cabi"
 	"errors"
 	"fmt"
 	"runtime"
+
+	"driftless-scaffold.invalid/gen/driftless/plugin/types"
+	"driftless-scaffold.invalid/gen/internal/cabi"
 )
 
 // JSON is types.JSON, brought into scope by `use`.
