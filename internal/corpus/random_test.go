@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,27 +36,6 @@ func TestRandomWorlds(t *testing.T) {
 			roundTrip(t, e, c, w)
 		})
 	}
-}
-
-// BuildRandomWorld makes the echo component of w with wasm-tools.
-func BuildRandomWorld(t testing.TB, w *RandomWorld) []byte {
-	t.Helper()
-	dir := t.TempDir()
-	witFile := filepath.Join(dir, "world.wit")
-	watFile := filepath.Join(dir, "core.wat")
-	must(t, os.WriteFile(witFile, []byte(w.WIT), 0o644))
-	must(t, os.WriteFile(watFile, []byte(w.CoreWAT), 0o644))
-	core := filepath.Join(dir, "core.wasm")
-	comp := filepath.Join(dir, "component.wasm")
-	if _, err := WasmTools("component", "embed", witFile, "--world", w.Package+"/w", watFile, "-o", core); err != nil {
-		t.Fatalf("%v\n%s\n%s", err, w.WIT, w.CoreWAT)
-	}
-	if _, err := WasmTools("component", "new", core, "-o", comp); err != nil {
-		t.Fatalf("%v\n%s\n%s", err, w.WIT, w.CoreWAT)
-	}
-	b, err := os.ReadFile(comp)
-	must(t, err)
-	return b
 }
 
 func roundTrip(t *testing.T, e *bindings.Engine, c *bindings.Component, w *RandomWorld) {

@@ -3,7 +3,10 @@ package corpus
 import (
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // RandomWorld is a random valid WIT package, and the core module of a
@@ -471,4 +474,30 @@ func echoBody(f *rfunc, imp string) string {
 		b.WriteString("    (local.get $ret)\n")
 	}
 	return b.String()
+}
+
+// BuildRandomWorld makes the echo component of w with wasm-tools.
+func BuildRandomWorld(t testing.TB, w *RandomWorld) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	witFile := filepath.Join(dir, "world.wit")
+	watFile := filepath.Join(dir, "core.wat")
+	for p, text := range map[string]string{witFile: w.WIT, watFile: w.CoreWAT} {
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	core := filepath.Join(dir, "core.wasm")
+	comp := filepath.Join(dir, "component.wasm")
+	if _, err := WasmTools("component", "embed", witFile, "--world", w.Package+"/w", watFile, "-o", core); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, w.WIT, w.CoreWAT)
+	}
+	if _, err := WasmTools("component", "new", core, "-o", comp); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, w.WIT, w.CoreWAT)
+	}
+	b, err := os.ReadFile(comp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
