@@ -3,9 +3,9 @@ package corpus
 import (
 	"context"
 	"flag"
-	"fmt"
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,23 +40,56 @@ func TestRandomWorlds(t *testing.T) {
 
 func roundTrip(t *testing.T, e *bindings.Engine, c *bindings.Component, w *RandomWorld) {
 	l := e.NewLinker()
+	// The echo returns its arguments but the borrowed handles, whose
+	// representations it records.
+	var borrowed []uint32
 	echo := func(ctx context.Context, params, results []bindings.Val) error {
+		var owned []bindings.Val
+		for _, p := range params {
+			if p.Kind() == bindings.KindResource && !p.Resource().Owned() {
+				rep, _, err := p.Resource().HostRep()
+				if err != nil {
+					return err
+				}
+				borrowed = append(borrowed, rep)
+				continue
+			}
+			owned = append(owned, p)
+		}
 		switch {
 		case len(results) == 0:
-		case len(params) == 1:
-			results[0] = params[0]
+		case len(owned) == 1:
+			results[0] = owned[0]
 		default:
-			results[0] = bindings.Tuple(params...)
+			results[0] = bindings.Tuple(owned...)
 		}
 		return nil
 	}
+	// The resources of the interface types, by name (they are unique in a
+	// random world).
+	resources := map[string]*bindings.ResourceType{}
 	for _, imp := range c.Type().Imports {
 		switch imp.Item.Kind {
 		case bindings.ItemInstance:
 			li := l.Instance(imp.Name)
 			for _, f := range imp.Item.Exports {
-				if f.Item.Kind == bindings.ItemFunc {
+				switch f.Item.Kind {
+				case bindings.ItemFunc:
 					must(t, li.DefineFunc(f.Name, echo))
+				case bindings.ItemResource:
+					// An interface that uses the resource of another imports
+					// it too, and an alias names the same type.
+					name := w.Resources[f.Name]
+					if name == "" {
+						t.Fatalf("%s imports %s, which is no resource of the world", imp.Name, f.Name)
+					}
+					rt := resources[name]
+					if rt == nil {
+						rt = bindings.NewResourceType(name)
+						resources[name] = rt
+					}
+					resources[f.Name] = rt
+					must(t, li.DefineResource(f.Name, rt, func(ctx context.Context, rep uint32) error { return nil }))
 				}
 			}
 		case bindings.ItemFunc:
@@ -68,7 +101,7 @@ func roundTrip(t *testing.T, e *bindings.Engine, c *bindings.Component, w *Rando
 	defer s.Close()
 	inst, err := l.Instantiate(s, c)
 	must(t, err)
-	rng := rand.New(rand.NewSource(w.Seed))
+	vg := &valGen{rng: rand.New(rand.NewSource(w.Seed)), store: s, resources: resources}
 	for _, x := range w.Exports {
 		path := []string{x.Name}
 		ft := c.Type().Func(x.Name)
@@ -85,32 +118,125 @@ func roundTrip(t *testing.T, e *bindings.Engine, c *bindings.Component, w *Rando
 		must(t, err)
 		for range 3 {
 			args := make([]bindings.Val, len(ft.Params))
+			var owned []bindings.Val
+			var lent []uint32
 			for i, p := range ft.Params {
-				args[i] = randomVal(rng, p.Type, 3)
+				args[i] = vg.val(t, p.Type, 3)
+				if p.Type.Kind == bindings.KindBorrow {
+					lent = append(lent, vg.rep(t, args[i]))
+				} else {
+					owned = append(owned, args[i])
+				}
 			}
+			borrowed = borrowed[:0]
 			got, err := f.Call(context.Background(), args...)
 			if err != nil {
 				t.Fatalf("%s%v: %v", strings.Join(path, "#"), args, err)
 			}
+			if !slices.Equal(borrowed, lent) {
+				t.Fatalf("%s: lent handles of %v, the host got %v", strings.Join(path, "#"), lent, borrowed)
+			}
 			var want bindings.Val
-			switch len(args) {
+			switch len(owned) {
 			case 0:
 				continue
 			case 1:
-				want = args[0]
+				want = owned[0]
 			default:
-				want = bindings.Tuple(args...)
+				want = bindings.Tuple(owned...)
 			}
-			if !bindings.Equal(got, want) {
+			if !sameVal(t, got, want) {
 				t.Fatalf("%s: sent %v, got back %v", strings.Join(path, "#"), want, got)
 			}
 		}
 	}
 }
 
-// randomVal makes a random value of type ty.
-func randomVal(rng *rand.Rand, ty *bindings.Type, depth int) bindings.Val {
+// valGen makes random values; handles are new host resources.
+type valGen struct {
+	rng       *rand.Rand
+	store     *bindings.Store
+	resources map[string]*bindings.ResourceType
+	next      uint32
+}
+
+func (vg *valGen) rep(t *testing.T, v bindings.Val) uint32 {
+	rep, _, err := v.Resource().HostRep()
+	must(t, err)
+	return rep
+}
+
+// sameVal reports whether a and b are the same value, resources by the
+// host value (type and representation) they hold.
+func sameVal(t *testing.T, a, b bindings.Val) bool {
+	if a.Kind() != b.Kind() {
+		return false
+	}
+	switch a.Kind() {
+	case bindings.KindResource:
+		ra, ta, err := a.Resource().HostRep()
+		must(t, err)
+		rb, tb, err := b.Resource().HostRep()
+		must(t, err)
+		return ra == rb && ta == tb
+	case bindings.KindList, bindings.KindTuple:
+		ea, eb := a.Elems(), b.Elems()
+		if len(ea) != len(eb) {
+			return false
+		}
+		for i := range ea {
+			if !sameVal(t, ea[i], eb[i]) {
+				return false
+			}
+		}
+		return true
+	case bindings.KindRecord:
+		na, va := a.Fields()
+		nb, vb := b.Fields()
+		if !slices.Equal(na, nb) {
+			return false
+		}
+		for i := range va {
+			if !sameVal(t, va[i], vb[i]) {
+				return false
+			}
+		}
+		return true
+	case bindings.KindVariant, bindings.KindOption, bindings.KindResult:
+		switch a.Kind() {
+		case bindings.KindVariant:
+			if a.Case() != b.Case() {
+				return false
+			}
+		case bindings.KindOption:
+			if a.IsSome() != b.IsSome() {
+				return false
+			}
+		case bindings.KindResult:
+			if a.IsOk() != b.IsOk() {
+				return false
+			}
+		}
+		pa, oka := a.Payload()
+		pb, okb := b.Payload()
+		return oka == okb && (!oka || sameVal(t, pa, pb))
+	}
+	return bindings.Equal(a, b)
+}
+
+// val makes a random value of type ty.
+func (vg *valGen) val(t *testing.T, ty *bindings.Type, depth int) bindings.Val {
+	rng := vg.rng
 	switch ty.Kind {
+	case bindings.KindOwn, bindings.KindBorrow:
+		rt := vg.resources[ty.Name]
+		if rt == nil {
+			t.Fatalf("a handle of resource %q, which the component does not import", ty.Name)
+		}
+		vg.next++
+		r, err := vg.store.NewResource(rt, vg.next)
+		must(t, err)
+		return bindings.ResourceVal(r)
 	case bindings.KindBool:
 		return bindings.Bool(rng.Intn(2) == 1)
 	case bindings.KindS8:
@@ -146,36 +272,36 @@ func randomVal(rng *rand.Rand, ty *bindings.Type, depth int) bindings.Val {
 		}
 		elems := make([]bindings.Val, n)
 		for i := range elems {
-			elems[i] = randomVal(rng, ty.Elem, depth-1)
+			elems[i] = vg.val(t, ty.Elem, depth-1)
 		}
 		return bindings.List(elems...)
 	case bindings.KindOption:
 		if rng.Intn(2) == 0 {
 			return bindings.None()
 		}
-		return bindings.Some(randomVal(rng, ty.Elem, depth-1))
+		return bindings.Some(vg.val(t, ty.Elem, depth-1))
 	case bindings.KindResult:
 		if rng.Intn(2) == 0 {
 			if ty.Ok == nil {
 				return bindings.OkEmpty()
 			}
-			return bindings.Ok(randomVal(rng, ty.Ok, depth-1))
+			return bindings.Ok(vg.val(t, ty.Ok, depth-1))
 		}
 		if ty.Err == nil {
 			return bindings.ErrEmpty()
 		}
-		return bindings.Err(randomVal(rng, ty.Err, depth-1))
+		return bindings.Err(vg.val(t, ty.Err, depth-1))
 	case bindings.KindTuple:
 		elems := make([]bindings.Val, len(ty.Elems))
 		for i, et := range ty.Elems {
-			elems[i] = randomVal(rng, et, depth-1)
+			elems[i] = vg.val(t, et, depth-1)
 		}
 		return bindings.Tuple(elems...)
 	case bindings.KindRecord:
 		names := make([]string, len(ty.Fields))
 		vals := make([]bindings.Val, len(ty.Fields))
 		for i, f := range ty.Fields {
-			names[i], vals[i] = f.Name, randomVal(rng, f.Type, depth-1)
+			names[i], vals[i] = f.Name, vg.val(t, f.Type, depth-1)
 		}
 		return bindings.Record(names, vals)
 	case bindings.KindVariant:
@@ -183,7 +309,7 @@ func randomVal(rng *rand.Rand, ty *bindings.Type, depth int) bindings.Val {
 		if c.Type == nil {
 			return bindings.Variant(c.Name)
 		}
-		return bindings.VariantWith(c.Name, randomVal(rng, c.Type, depth-1))
+		return bindings.VariantWith(c.Name, vg.val(t, c.Type, depth-1))
 	case bindings.KindEnum:
 		return bindings.Enum(ty.Names[rng.Intn(len(ty.Names))])
 	case bindings.KindFlags:
@@ -195,5 +321,6 @@ func randomVal(rng *rand.Rand, ty *bindings.Type, depth int) bindings.Val {
 		}
 		return bindings.Flags(set...)
 	}
-	panic(fmt.Sprintf("randomVal: %v", ty.Kind))
+	t.Fatalf("val: %v", ty.Kind)
+	return bindings.Val{}
 }

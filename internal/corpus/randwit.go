@@ -27,6 +27,9 @@ type RandomWorld struct {
 	// Exports are the exported functions: {"", "run-0"} or
 	// {"fuzz:p1/api", "type"}, with the world-level import each calls.
 	Exports []RandomExport
+	// Resources maps the names of resource types (resources, and aliases
+	// of them: `type a = r`) to the resource they name.
+	Resources map[string]string
 }
 
 // RandomExport is an exported function of a RandomWorld.
@@ -64,8 +67,9 @@ type rtype struct {
 }
 
 type gen struct {
-	rng   *rand.Rand
-	named []*rtype
+	rng       *rand.Rand
+	named     []*rtype // the named types in scope
+	resources []*rtype // the resources (of interface types), kind "resource"
 }
 
 var primitives = []string{"bool", "s8", "u8", "s16", "u16", "s32", "u32", "s64", "u64", "f32", "f64", "char", "string"}
@@ -112,6 +116,9 @@ func (g *gen) typ(depth int) *rtype {
 		}
 		return t
 	}
+	if len(g.resources) > 0 && g.rng.Intn(4) == 0 {
+		return g.resources[g.rng.Intn(len(g.resources))] // own<r>
+	}
 	if len(g.named) > 0 {
 		return g.named[g.rng.Intn(len(g.named))]
 	}
@@ -119,7 +126,7 @@ func (g *gen) typ(depth int) *rtype {
 }
 
 func (g *gen) namedType(s nameScope) *rtype {
-	t := &rtype{name: g.name(s)}
+	t := &rtype{name: g.clashingName(s)}
 	labels := nameScope{}
 	switch g.rng.Intn(5) {
 	case 0:
@@ -145,7 +152,11 @@ func (g *gen) namedType(s nameScope) *rtype {
 		}
 	case 3:
 		t.kind = "flags"
-		for range 1 + g.rng.Intn(12) {
+		n := 1 + g.rng.Intn(12)
+		if g.rng.Intn(6) == 0 {
+			n = 17 + g.rng.Intn(16) // up to the 32 flags WIT allows
+		}
+		for range n {
 			t.labels = append(t.labels, g.name(labels))
 		}
 	default:
@@ -153,6 +164,67 @@ func (g *gen) namedType(s nameScope) *rtype {
 		t.elems = []*rtype{g.typ(2)}
 	}
 	return t
+}
+
+// clashingName returns, one time in four, a name made to clash with the
+// Go names witgen derives from the named types and resources in scope:
+// enum constants and variant case types (type name + case name), and a
+// resource's HostR, NewHostR, RFromResource and DefineR. Otherwise (and
+// when that name is taken) a name from the pool.
+func (g *gen) clashingName(s nameScope) string {
+	if g.rng.Intn(4) == 0 {
+		var cands []string
+		for _, t := range g.named {
+			switch t.kind {
+			case "enum", "variant", "flags":
+				cands = append(cands, t.name+"-"+t.labels[g.rng.Intn(len(t.labels))])
+			}
+		}
+		for _, r := range g.resources {
+			cands = append(cands, "host-"+r.name, "new-host-"+r.name, r.name+"-from-resource", "define-"+r.name)
+		}
+		if len(cands) > 0 {
+			n := cands[g.rng.Intn(len(cands))]
+			if key := strings.ReplaceAll(n, "-", ""); !s[key] {
+				s[key] = true
+				return n
+			}
+		}
+	}
+	return g.name(s)
+}
+
+// resource makes a resource of interface types, with a random constructor,
+// methods and static functions (which the component does not call: the
+// host implements them, and their bindings must compile).
+func (g *gen) resource(s nameScope) *rtype {
+	return &rtype{kind: "resource", name: g.name(s)}
+}
+
+// resourceDefinition declares r; its functions may use every named type.
+func (g *gen) resourceDefinition(r *rtype) string {
+	var parts []string
+	if g.rng.Intn(2) == 0 {
+		f := g.fn(nameScope{}, nil)
+		var ps []string
+		for i, p := range f.params {
+			ps = append(ps, id(f.pnames[i])+": "+p.ref())
+		}
+		parts = append(parts, "constructor("+strings.Join(ps, ", ")+");")
+	}
+	fns := nameScope{strings.ReplaceAll(r.name, "-", ""): true} // [static]r.r would clash with r
+	for range g.rng.Intn(3) {
+		f := g.fn(fns, nameScope{"self": true})
+		m := f.wit(f.name)
+		if g.rng.Intn(3) == 0 {
+			m = strings.Replace(m, ": func(", ": static func(", 1)
+		}
+		parts = append(parts, m)
+	}
+	if len(parts) == 0 {
+		return "resource " + id(r.name) + ";"
+	}
+	return "resource " + id(r.name) + " {\n    " + strings.Join(parts, "\n    ") + "\n  }"
 }
 
 // id %-escapes a WIT identifier (any may be a WIT keyword).
@@ -163,7 +235,7 @@ func (t *rtype) ref() string {
 		return id(t.name)
 	}
 	switch t.kind {
-	case "list", "option":
+	case "list", "option", "borrow":
 		return t.kind + "<" + t.elems[0].ref() + ">"
 	case "tuple":
 		var parts []string
@@ -217,15 +289,22 @@ type rfunc struct {
 }
 
 // result is what the function returns: its argument, or a tuple of its
-// arguments; nil without arguments.
+// arguments; nil without arguments. Borrowed handles cannot be returned:
+// the result leaves them out.
 func (f *rfunc) result() *rtype {
-	switch len(f.params) {
+	var owned []*rtype
+	for _, p := range f.params {
+		if p.kind != "borrow" {
+			owned = append(owned, p)
+		}
+	}
+	switch len(owned) {
 	case 0:
 		return nil
 	case 1:
-		return f.params[0]
+		return owned[0]
 	}
-	return &rtype{kind: "tuple", elems: f.params}
+	return &rtype{kind: "tuple", elems: owned}
 }
 
 func (f *rfunc) wit(name string) string {
@@ -240,16 +319,37 @@ func (f *rfunc) wit(name string) string {
 	return s + ";"
 }
 
-func (g *gen) fn(s nameScope) *rfunc {
+// fn makes a function named from s, its parameters named from pn (nil:
+// any name).
+func (g *gen) fn(s, pn nameScope) *rfunc {
 	f := &rfunc{name: g.name(s)}
-	pn := nameScope{}
+	if pn == nil {
+		pn = nameScope{}
+	}
 	n := g.rng.Intn(5)
 	if g.rng.Intn(8) == 0 {
 		n = 9 + g.rng.Intn(6) // past 16 flat parameters: passed in memory
 	}
 	for range n {
 		f.pnames = append(f.pnames, g.name(pn))
-		f.params = append(f.params, g.typ(3))
+		t := g.typ(3)
+		if len(g.resources) > 0 && g.rng.Intn(5) == 0 {
+			t = &rtype{kind: "borrow", elems: []*rtype{g.resources[g.rng.Intn(len(g.resources))]}}
+		}
+		f.params = append(f.params, t)
+	}
+	// The echo drops the borrowed handles it gets, which it finds among
+	// its flat parameters only: passed in memory, they are owned instead.
+	flat := 0
+	for _, p := range f.params {
+		flat += len(flatten(p))
+	}
+	if flat > maxFlatParams {
+		for i, p := range f.params {
+			if p.kind == "borrow" {
+				f.params[i] = p.elems[0]
+			}
+		}
 	}
 	return f
 }
@@ -263,33 +363,63 @@ func NewRandomWorld(seed int64) *RandomWorld {
 	var b strings.Builder
 	fmt.Fprintf(&b, "package %s;\n\ninterface %s {\n", w.Package, id(types))
 	tnames := nameScope{}
+	// Resources of interface types are the host's (the component imports
+	// types), so that the echo can pass their handles on to its imports.
+	for range []int{0, 0, 1, 2}[g.rng.Intn(4)] {
+		g.resources = append(g.resources, g.resource(tnames))
+	}
 	for range 2 + g.rng.Intn(6) {
 		t := g.namedType(tnames)
 		fmt.Fprintf(&b, "  %s\n", t.definition())
 		g.named = append(g.named, t)
 	}
+	for _, r := range g.resources {
+		fmt.Fprintf(&b, "  %s\n", g.resourceDefinition(r))
+	}
+
 	b.WriteString("}\n\n")
 	var uses []string
 	for _, t := range g.named {
 		uses = append(uses, id(t.name))
 	}
+	for _, r := range g.resources {
+		uses = append(uses, id(r.name))
+	}
 	use := fmt.Sprintf("  use %s.{%s};\n", id(types), strings.Join(uses, ", "))
 	fmt.Fprintf(&b, "interface %s {\n%s", id(api), use)
 	fnames := nameScope{}
-	for _, t := range g.named {
-		fnames[strings.ReplaceAll(t.name, "-", "")] = true // a function may not share a type's name
+	for k := range tnames {
+		fnames[k] = true // a function may not share a type's name
+	}
+	// Types of the api interface itself: imported and exported with it.
+	typesNamed := g.named
+	for range g.rng.Intn(3) {
+		t := g.namedType(fnames)
+		fmt.Fprintf(&b, "  %s\n", t.definition())
+		g.named = append(g.named, t)
+	}
+	w.Resources = map[string]string{}
+	for _, t := range append(g.named, g.resources...) {
+		r := t
+		for r.kind == "alias" {
+			r = r.elems[0]
+		}
+		if r.kind == "resource" {
+			w.Resources[t.name] = r.name
+		}
 	}
 	var apiFns []*rfunc
 	for range 1 + g.rng.Intn(6) {
-		f := g.fn(fnames)
+		f := g.fn(fnames, nil)
 		apiFns = append(apiFns, f)
 		fmt.Fprintf(&b, "  %s\n", f.wit(f.name))
 	}
 	b.WriteString("}\n\n")
+	g.named = typesNamed // the world uses those of types only
 	fmt.Fprintf(&b, "world w {\n%s  import %s;\n  export %s;\n", use, id(api), id(api))
 	var worldFns []*rfunc
 	for i := range g.rng.Intn(3) {
-		f := g.fn(nameScope{})
+		f := g.fn(nameScope{}, nil)
 		f.name = fmt.Sprintf("run-%c", 'a'+i)
 		worldFns = append(worldFns, f)
 		fmt.Fprintf(&b, "  import %s\n  export %s\n", f.wit(fmt.Sprintf("call-%c", 'a'+i)), f.wit(f.name))
@@ -305,6 +435,9 @@ func NewRandomWorld(seed int64) *RandomWorld {
 	}
 	for i, f := range worldFns {
 		fmt.Fprintf(&m, "  (import \"$root\" %q (func $w%d %s))\n", fmt.Sprintf("call-%c", 'a'+i), i, lowerSig(f))
+	}
+	for _, r := range g.resources {
+		fmt.Fprintf(&m, "  (import %q %q (func $drop-%s (param i32)))\n", w.Package+"/"+types, "[resource-drop]"+r.name, r.name)
 	}
 	m.WriteString(`  (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 1024))
@@ -356,6 +489,8 @@ func flatten(t *rtype) []string {
 		return []string{"f64"}
 	case "string", "list":
 		return []string{"i32", "i32"}
+	case "resource", "borrow":
+		return []string{"i32"}
 	case "flags":
 		return []string{"i32"} // at most 32 flags here
 	case "record", "tuple":
@@ -470,6 +605,15 @@ func echoBody(f *rfunc, imp string) string {
 		b.WriteString(" (local.get $ret)")
 	}
 	b.WriteString(")\n")
+	// The borrowed handles the export got must be dropped before it
+	// returns (the import borrowed them for its call only).
+	flat := 0
+	for _, p := range f.params {
+		if p.kind == "borrow" {
+			fmt.Fprintf(&b, "    (call $drop-%s (local.get %d))\n", p.elems[0].name, flat)
+		}
+		flat += len(flatten(p))
+	}
 	if viaMemory {
 		b.WriteString("    (local.get $ret)\n")
 	}

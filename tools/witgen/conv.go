@@ -405,8 +405,8 @@ func (f *file) liftResource(s *strings.Builder, res *wit.TypeDef, own bool) {
 		}
 		return
 	}
-	fmt.Fprintf(s, "h, err := %s%sFromResource(cx.store, r, cx.%s, %v)\nif err != nil {\npanic(%s.Fault(err))\n}\nreturn h\n",
-		f.pkgRef(q), name, f.pkg.cxExportsField(q), own, witrt)
+	fmt.Fprintf(s, "h, err := %s%s(cx.store, r, cx.%s, %v)\nif err != nil {\npanic(%s.Fault(err))\n}\nreturn h\n",
+		f.pkgRef(q), q.resNames[res].fromResource, f.pkg.cxExportsField(q), own, witrt)
 }
 
 // lowerResource writes the body of a function lowering a handle.

@@ -600,7 +600,8 @@ func (f *file) declareResource(t *wit.TypeDef) {
 	b := f.std("bindings")
 	ctxT := f.std("context") + ".Context"
 	name := p.typeNames[t]
-	host := p.hostIface[t]
+	rn := p.resNames[t]
+	host := rn.host
 	witName := t.TypeName()
 	full := witName
 	if p.instance != "" {
@@ -632,14 +633,14 @@ func (f *file) declareResource(t *wit.TypeDef) {
 	f.p("Drop(ctx %s)", ctxT)
 	f.p("}\n")
 
-	f.p("// NewHost%s returns a handle to a host value, to give or lend to components.", name)
-	f.p("func NewHost%s(v %s) *%s { return &%s{host: v} }\n", name, host, name, name)
+	f.p("// %s returns a handle to a host value, to give or lend to components.", rn.newHost)
+	f.p("func %s(v %s) *%s { return &%s{host: v} }\n", rn.newHost, host, name, name)
 
 	table := tableVar(name)
 	f.p("// %s maps the handles components hold to host values of %s.", table, witName)
 	f.p("var %s = %s.NewHostTable[*%s](%q)\n", table, f.std("witrt"), name, full)
-	f.doc("Define%s defines the host resource type %s under name in li, as AddToLinker does; the AddToLinker of interfaces that use %s call it for their own instance.", name, witName, witName)
-	f.p("func Define%s(li %s.LinkerInstance, name string) error {", name, b)
+	f.doc("%s defines the host resource type %s under name in li, as AddToLinker does; the AddToLinker of interfaces that use %s call it for their own instance.", rn.define, witName, witName)
+	f.p("func %s(li %s.LinkerInstance, name string) error {", rn.define, b)
 	f.p("return li.DefineResource(name, %s.Type, func(ctx %s, rep uint32) error {", table, ctxT)
 	f.p("h, last := %s.Dropped(%s.StoreFromContext(ctx), rep)", table, b)
 	f.p("if last && h != nil && h.host != nil {\nh.host.Drop(ctx)\n}\nreturn nil\n})\n}\n")
@@ -666,11 +667,11 @@ func (f *file) declareResource(t *wit.TypeDef) {
 	if p.iface == nil {
 		return
 	}
-	f.p("// %sFromResource returns the handle for a %s handle r received from a", name, witName)
+	f.p("// %s returns the handle for a %s handle r received from a", rn.fromResource, witName)
 	f.p("// component in store s: for a host handle, the host value behind it (with")
 	f.p("// own, taken back from the component); otherwise the component's resource,")
 	f.p("// whose methods call e. Bindings of other interfaces using %s call it.", witName)
-	f.p("func %sFromResource(s *%s.Store, r *%s.Resource, e *Exports, own bool) (*%s, error) {", name, b, b, name)
+	f.p("func %s(s *%s.Store, r *%s.Resource, e *Exports, own bool) (*%s, error) {", rn.fromResource, b, b, name)
 	f.p("if _, _, err := r.HostRep(); err != nil {\nreturn &%s{res: r, exp: e}, nil\n}", name)
 	f.p("var h *%s\nvar err error\nif own {\nh, err = %s.Take(s, r)\n} else {\nh, err = %s.Lookup(s, r)\n}", name, table, table)
 	f.p("r.Close()\nreturn h, err\n}\n")
@@ -762,7 +763,7 @@ func (f *file) importsBindings(fns []*wit.Function, resources []*wit.TypeDef, if
 		f.p("if err := l.Instance(%q).Declare(); err != nil {\nreturn err\n}", dep.instance)
 	}
 	for _, t := range resources {
-		f.p("if err := Define%s(li, %q); err != nil {\nreturn err\n}", p.typeNames[t], t.TypeName())
+		f.p("if err := %s(li, %q); err != nil {\nreturn err\n}", p.resNames[t].define, t.TypeName())
 	}
 	for _, u := range p.usedForeignResources() {
 		if p.world != nil {
@@ -770,7 +771,7 @@ func (f *file) importsBindings(fns []*wit.Function, resources []*wit.TypeDef, if
 		}
 		q := p.g.pkgOf(u.target)
 		f.p("// Components import %s, used from %s, along with this interface.", u.use.TypeName(), q.instance)
-		f.p("if err := %sDefine%s(li, %q); err != nil {\nreturn err\n}", f.pkgRef(q), q.typeNames[u.target], u.use.TypeName())
+		f.p("if err := %s%s(li, %q); err != nil {\nreturn err\n}", f.pkgRef(q), q.resNames[u.target].define, u.use.TypeName())
 	}
 	for _, fn := range bound {
 		fi := f.fnInfo(fn, p.funcNames[fn])

@@ -68,14 +68,25 @@ type goPackage struct {
 	typeNames map[*wit.TypeDef]string   // Go names of named types declared here
 	caseNames map[*wit.TypeDef][]string // enum constants, variant case types, flag constants
 	fieldName map[*wit.TypeDef][]string // record field names
-	hostIface map[*wit.TypeDef]string   // HostFoo interface names of resources
-	funcNames map[*wit.Function]string  // exported Go names of functions
+	resNames  map[*wit.TypeDef]resourceNames
+	funcNames map[*wit.Function]string // exported Go names of functions
 	// exportFields name the Exports fields holding each function.
 	exportFields map[*wit.Function]string
 	// worldFields name, in a world package, the Instance fields of exported
 	// interfaces and the Imports fields of imported ones.
 	worldExports map[*wit.Interface]string
 	worldImports map[*wit.Interface]string
+}
+
+// resourceNames are the package-level Go names declared for a resource
+// besides its handle type: each is claimed in the package's scope, so a
+// WIT type named like one of them (define-foo for resource foo) gets
+// another.
+type resourceNames struct {
+	host         string // HostFoo, the interface of host values
+	newHost      string // NewHostFoo
+	fromResource string // FooFromResource
+	define       string // DefineFoo
 }
 
 func newGenerator(res *wit.Resolve, opts Options) (*generator, error) {
@@ -488,7 +499,7 @@ func (p *goPackage) assignNames() error {
 	p.typeNames = map[*wit.TypeDef]string{}
 	p.caseNames = map[*wit.TypeDef][]string{}
 	p.fieldName = map[*wit.TypeDef][]string{}
-	p.hostIface = map[*wit.TypeDef]string{}
+	p.resNames = map[*wit.TypeDef]resourceNames{}
 	p.funcNames = map[*wit.Function]string{}
 	defs := p.typeDefs()
 	for _, t := range defs {
@@ -524,10 +535,12 @@ func (p *goPackage) assignNames() error {
 				p.fieldName[t] = append(p.fieldName[t], fs.claim(exportedName(f.Name)))
 			}
 		case *wit.Resource:
-			p.hostIface[t] = p.top.claim("Host" + name)
-			p.top.claim("NewHost" + name)
-			p.top.claim(name + "FromResource")
-			p.top.claim("Define" + name)
+			p.resNames[t] = resourceNames{
+				host:         p.top.claim("Host" + name),
+				newHost:      p.top.claim("NewHost" + name),
+				fromResource: p.top.claim(name + "FromResource"),
+				define:       p.top.claim("Define" + name),
+			}
 		}
 	}
 	// Function names: free functions are methods of Exports and Imports;

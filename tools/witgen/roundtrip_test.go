@@ -62,15 +62,17 @@ func runRoundTrip(t *testing.T, worlds []*corpus.RandomWorld, calls int) {
 	if err != nil {
 		t.Skip("no go command")
 	}
-	// A leading underscore keeps ./... patterns (other builds) away.
-	dir, err := os.MkdirTemp(".", "_roundtrip")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
 	if *roundTripKeep {
+		// Outside the source tree too, and not removed: its path is logged.
+		var err error
+		if dir, err = os.MkdirTemp("", "witgen-roundtrip-"); err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("program in %s", dir)
-	} else {
-		defer os.RemoveAll(dir)
+	}
+	if err := tempModule(dir); err != nil {
+		t.Fatal(err)
 	}
 	byName := map[string]*corpus.RandomWorld{}
 	var mainImports, mainRuns []string
@@ -111,7 +113,9 @@ func runRoundTrip(t *testing.T, worlds []*corpus.RandomWorld, calls int) {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "roundtrip.bin")
-	build := exec.Command(goTool, "build", "-o", bin, "./"+filepath.ToSlash(dir))
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s%s", err, out, witsOf(string(out), byName))
 	}
@@ -121,6 +125,35 @@ func runRoundTrip(t *testing.T, worlds []*corpus.RandomWorld, calls int) {
 		t.Fatalf("%v\n%s%s", err, bounded(string(out)), witsOf(string(out), byName))
 	}
 	t.Logf("%s", out)
+}
+
+// tempModule makes dir, outside the source tree, a module that requires
+// this one from its source tree: the program builds against the bindings
+// and runtime in this checkout, and whatever a killed run leaves is in the
+// temporary directory, never among the sources. Its go.sum is this
+// module's, so the build needs no download.
+func tempModule(dir string) error {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		return err
+	}
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return err
+	}
+	goLine := regexp.MustCompile(`(?m)^go [0-9.]+$`).Find(mod)
+	if modulePath(mod) != "github.com/driftless-dev/driftless" || goLine == nil {
+		return fmt.Errorf("%s is not driftless's go.mod", filepath.Join(root, "go.mod"))
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		return err
+	}
+	gomod := fmt.Sprintf("module driftless.test/roundtrip\n\n%s\n\nrequire github.com/driftless-dev/driftless v0.0.0\n\nreplace github.com/driftless-dev/driftless => %s\n", goLine, root)
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644)
 }
 
 var worldRef = regexp.MustCompile(`\bp[0-9]+\b`)
@@ -290,6 +323,9 @@ type rtProgram struct {
 	g   *generator
 	f   *file
 	rng *rand.Rand
+	// hostTypes name the program's type of host values of each resource.
+	hostTypes map[*wit.TypeDef]string
+	handles   int // host values made
 }
 
 func (rp *rtProgram) program(world *wit.World, calls int) (src []byte, err error) {
@@ -308,21 +344,41 @@ func (rp *rtProgram) program(world *wit.World, calls int) (src []byte, err error
 	exp, imp, expFns, impFns, _ := wp.worldItems()
 
 	// Hosts: one type per imported interface, one for the world-level
-	// functions, each echoing its arguments.
+	// functions, each echoing its arguments; a type of host values per
+	// resource, whose methods echo too. The echoes record the handles
+	// they borrow.
+	f.p("var zBorrowed []any\n")
+	rp.hostTypes = map[*wit.TypeDef]string{}
 	var fields []string
 	for i, in := range imp {
 		q := rp.g.byOwner[in]
+		for _, t := range q.typeDefs() {
+			if _, ok := t.Kind.(*wit.Resource); ok {
+				rp.hostTypes[t] = fmt.Sprintf("zRes%d", len(rp.hostTypes))
+			}
+		}
 		host := fmt.Sprintf("zHost%d", i)
 		f.p("type %s struct{}\n", host)
 		for _, fn := range q.functions() {
-			rp.echo(host, q, fn)
+			if !fn.IsMethod() {
+				rp.echo(host, q, fn, q.funcNames[fn])
+			}
 		}
 		fields = append(fields, fmt.Sprintf("%s: %s{}", wp.worldImports[in], host))
+	}
+	for t, host := range rp.hostTypes {
+		q := rp.g.pkgOf(t)
+		f.p("type %s struct{ int }\n", host)
+		f.p("func (*%s) Drop(zCtx %s.Context) {}\n", host, ctx)
+		names := q.handleMethodNames(t)
+		for _, fn := range q.resourceMethods(t) {
+			rp.echo("*"+host, q, fn, names[fn])
+		}
 	}
 	if len(impFns) > 0 {
 		f.p("type zWorldHost struct{}\n")
 		for _, fn := range impFns {
-			rp.echo("zWorldHost", wp, fn)
+			rp.echo("zWorldHost", wp, fn, wp.funcNames[fn])
 		}
 		fields = append(fields, "Functions: zWorldHost{}")
 	}
@@ -356,33 +412,47 @@ func (rp *rtProgram) program(world *wit.World, calls int) (src []byte, err error
 	return f.bytes("")
 }
 
-// echo writes the method of host type host implementing import fn of
-// package q: it returns its arguments, as the WIT function returns them.
-func (rp *rtProgram) echo(host string, q *goPackage, fn *wit.Function) {
+// echo writes the method goName of host type host implementing import fn
+// of package q: it returns its arguments but the borrowed handles, as the
+// WIT function returns them, and records those in zBorrowed. A constructor
+// returns a new host value.
+func (rp *rtProgram) echo(host string, q *goPackage, fn *wit.Function, goName string) {
 	f := rp.f
-	fi := f.fnInfo(fn, q.funcNames[fn])
+	fi := f.fnInfo(fn, goName)
 	params := []string{"zCtx " + f.std("context") + ".Context"}
 	var args []string
-	for i, p := range fn.Params {
-		params = append(params, fmt.Sprintf("zA%d %s", i, f.goType(p.Type)))
-		args = append(args, fmt.Sprintf("zA%d", i))
+	for i, p := range fi.params {
+		params = append(params, fmt.Sprintf("zA%d %s", i, f.goType(p.wit.Type)))
+		if !isBorrow(p.wit.Type) {
+			args = append(args, fmt.Sprintf("zA%d", i))
+		}
 	}
 	f.p("func (%s) %s(%s) %s {", host, fi.goName, strings.Join(params, ", "), f.importResults(fi))
+	for i, p := range fi.params {
+		if isBorrow(p.wit.Type) {
+			f.p("zBorrowed = append(zBorrowed, zA%d)", i)
+		}
+	}
+	if _, ok := fn.Kind.(*wit.Constructor); ok {
+		f.p("return %s\n}\n", rp.handle(fi.result))
+		return
+	}
 	switch {
 	case fi.result == nil:
 	case fi.isResult:
+		f.p("zV := %s", args[0]) // the one argument not borrowed
 		okZero := ""
 		if fi.ok != nil {
 			okZero = fmt.Sprintf("*new(%s), ", f.goType(fi.ok))
 		}
-		f.p("if zA0.IsErr {\nreturn %s%s\n}", okZero, rp.errValue(q, fi, "zA0.Err"))
+		f.p("if zV.IsErr {\nreturn %s%s\n}", okZero, rp.errValue(q, fi, "zV.Err"))
 		if fi.ok != nil {
-			f.p("return zA0.OK, nil")
+			f.p("return zV.OK, nil")
 		} else {
 			f.p("return nil")
 		}
 	case len(args) == 1:
-		f.p("return zA0")
+		f.p("return %s", args[0])
 	default:
 		var elems []string
 		for i, a := range args {
@@ -391,6 +461,36 @@ func (rp *rtProgram) echo(host string, q *goPackage, fn *wit.Function) {
 		f.p("return %s{%s}", f.goType(fi.result), strings.Join(elems, ", "))
 	}
 	f.p("}\n")
+}
+
+// isBorrow reports whether t is a borrowed handle.
+func isBorrow(t wit.Type) bool {
+	_, ok := kindOf(t).(*wit.Borrow)
+	return ok
+}
+
+// handle returns an expression making a new host value of the resource
+// of handle type t, and a handle to it.
+func (rp *rtProgram) handle(t wit.Type) string {
+	var res *wit.TypeDef
+	switch k := kindOf(t).(type) {
+	case *wit.Own:
+		res = k.Type
+	case *wit.Borrow:
+		res = k.Type
+	case *wit.Resource:
+		res = resolveAlias(t).(*wit.TypeDef)
+	default:
+		panic(fmt.Sprintf("handle of %T", k))
+	}
+	res = namedRoot(res)
+	q := rp.g.pkgOf(res)
+	host := rp.hostTypes[res]
+	if host == "" {
+		panic("no host type for resource " + res.TypeName())
+	}
+	rp.handles++
+	return fmt.Sprintf("%s%s(&%s{%d})", rp.f.pkgRef(q), q.resNames[res].newHost, host, rp.handles)
 }
 
 // errValue is the Go error by which a host implementation of fn (of
@@ -417,39 +517,50 @@ func (rp *rtProgram) call(recv string, q *goPackage, fn *wit.Function) {
 	fi := f.fnInfo(fn, q.funcNames[fn])
 	name := q.qualifiedFunc(fn)
 	f.p("{")
-	var args []string
+	var args, owned, lent []string
 	for i, p := range fn.Params {
-		f.p("var zA%d %s = %s", i, f.goType(p.Type), rp.value(p.Type, 3))
-		args = append(args, fmt.Sprintf("zA%d", i))
+		a := fmt.Sprintf("zA%d", i)
+		f.p("var %s %s = %s", a, f.goType(p.Type), rp.value(p.Type, 3))
+		args = append(args, a)
+		if isBorrow(p.Type) {
+			lent = append(lent, a)
+		} else {
+			owned = append(owned, a)
+		}
 	}
 	call := fmt.Sprintf("%s%s(zCtx%s)", recv, fi.goName, prefixComma(args))
 	f.p("zCalls++")
+	f.p("zBorrowed = nil")
 	switch {
 	case fi.result == nil || (fi.isResult && fi.ok == nil):
 		f.p("zErr := %s", call)
 	default:
 		f.p("zR, zErr := %s", call)
 	}
+	if len(lent) > 0 {
+		f.p("if zLent := []any{%s}; !zSame(zBorrowed, zLent) {\nzProblem(\"%s: lent %%s, the host borrowed %%s\", zShow(zLent), zShow(zBorrowed))\n}", strings.Join(lent, ", "), name)
+	}
 	switch {
 	case fi.result == nil:
 		f.p("if zErr != nil {\nzProblem(\"%s: %%v\", zErr)\n}", name)
 	case fi.isResult:
-		f.p("if zA0.IsErr {")
+		f.p("zV := %s", owned[0]) // the one argument not borrowed
+		f.p("if zV.IsErr {")
 		rp.checkErr(q, fi, name)
-		okVal := "zA0.OK"
+		okVal := "zV.OK"
 		if fi.ok == nil {
 			okVal = "struct{}{}"
 		}
 		f.p("} else if zErr != nil {\nzProblem(\"%s: sent ok(%%s), got error %%v\", zShow(%s), zErr)", name, okVal)
 		if fi.ok != nil {
-			f.p("} else if !zSame(zR, zA0.OK) {\nzProblem(\"%s: sent ok(%%s), got back ok(%%s)\", zShow(zA0.OK), zShow(zR))", name)
+			f.p("} else if !zSame(zR, zV.OK) {\nzProblem(\"%s: sent ok(%%s), got back ok(%%s)\", zShow(zV.OK), zShow(zR))", name)
 		}
 		f.p("}")
 	default:
-		want := "zA0"
-		if len(args) > 1 {
+		want := owned[0]
+		if len(owned) > 1 {
 			var elems []string
-			for i, a := range args {
+			for i, a := range owned {
 				elems = append(elems, fmt.Sprintf("F%d: %s", i, a))
 			}
 			want = fmt.Sprintf("%s{%s}", f.goType(fi.result), strings.Join(elems, ", "))
@@ -460,7 +571,7 @@ func (rp *rtProgram) call(recv string, q *goPackage, fn *wit.Function) {
 	f.p("}")
 }
 
-// checkErr writes the check that zErr is the err case zA0.Err of fn's
+// checkErr writes the check that zErr is the err case zV.Err of fn's
 // result.
 func (rp *rtProgram) checkErr(q *goPackage, fi *fnInfo, name string) {
 	f := rp.f
@@ -468,19 +579,19 @@ func (rp *rtProgram) checkErr(q *goPackage, fi *fnInfo, name string) {
 	switch rp.g.errMode(fi.err) {
 	case errPointer:
 		f.p("var zE *%s", f.goType(fi.err))
-		f.p("if !%s.As(zErr, &zE) || !zSame(*zE, zA0.Err) {", errorsPkg)
+		f.p("if !%s.As(zErr, &zE) || !zSame(*zE, zV.Err) {", errorsPkg)
 	case errValue:
 		f.p("var zE %s", f.goType(fi.err))
-		f.p("if !%s.As(zErr, &zE) || !zSame(zE, zA0.Err) {", errorsPkg)
+		f.p("if !%s.As(zErr, &zE) || !zSame(zE, zV.Err) {", errorsPkg)
 	default:
 		f.p("var zE *%sResultError[%s]", f.pkgRef(q), f.resultErrorArg(fi.err))
 		if fi.err != nil {
-			f.p("if !%s.As(zErr, &zE) || !zSame(zE.Value, zA0.Err) {", errorsPkg)
+			f.p("if !%s.As(zErr, &zE) || !zSame(zE.Value, zV.Err) {", errorsPkg)
 		} else {
 			f.p("if !%s.As(zErr, &zE) {", errorsPkg)
 		}
 	}
-	errVal := "zA0.Err"
+	errVal := "zV.Err"
 	if fi.err == nil {
 		errVal = "struct{}{}"
 	}
@@ -534,6 +645,8 @@ func (rp *rtProgram) value(t wit.Type, depth int) string {
 	switch k := root.Kind.(type) {
 	case wit.Type:
 		return rp.value(k, depth)
+	case *wit.Own, *wit.Borrow, *wit.Resource:
+		return rp.handle(t)
 	case *wit.Record:
 		q := rp.g.pkgOf(root)
 		var fields []string

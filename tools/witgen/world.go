@@ -161,7 +161,7 @@ func (f *file) worldBindings() {
 	for _, u := range p.usedForeignResources() {
 		q := p.g.pkgOf(u.target)
 		f.p("// Components import %s, used from %s.", u.use.TypeName(), q.instance)
-		f.p("if err := %sDefine%s(l.Root(), %q); err != nil {\nreturn err\n}", f.pkgRef(q), q.typeNames[u.target], u.use.TypeName())
+		f.p("if err := %s%s(l.Root(), %q); err != nil {\nreturn err\n}", f.pkgRef(q), q.resNames[u.target].define, u.use.TypeName())
 	}
 	for _, i := range imp {
 		q := p.g.byOwner[i]
