@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -42,7 +43,7 @@ func allWorlds(res *wit.Resolve) []string {
 }
 
 // generateInto generates every world of res into dir (a directory inside
-// the module) and returns the packages written.
+// a module) and returns the import paths of the packages written.
 func generateInto(t *testing.T, res *wit.Resolve, dir string) ([]string, error) {
 	t.Helper()
 	prefix, err := importPath(dir)
@@ -62,14 +63,15 @@ func generateInto(t *testing.T, res *wit.Resolve, dir string) ([]string, error) 
 	}
 	var pkgs []string
 	for name := range files {
-		pkgs = append(pkgs, "./"+filepath.ToSlash(filepath.Join(dir, filepath.Dir(name))))
+		pkgs = append(pkgs, prefix+"/"+path.Dir(name))
 	}
 	slices.Sort(pkgs)
 	return slices.Compact(pkgs), nil
 }
 
-// goBuild builds (compiles, without linking a program) the packages.
-func goBuild(t *testing.T, pkgs []string) {
+// goBuild builds (compiles, without linking a program) the packages of the
+// module in dir (made by tempModuleDir).
+func goBuild(t *testing.T, dir string, pkgs []string) {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -77,7 +79,7 @@ func goBuild(t *testing.T, pkgs []string) {
 	}
 	for len(pkgs) > 0 {
 		n := min(len(pkgs), 400) // keep the command line short
-		cmd := exec.Command(goTool, append([]string{"build"}, pkgs[:n]...)...)
+		cmd := goCommand(goTool, dir, append([]string{"build"}, pkgs[:n]...)...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go build: %v\n%s", err, out)
 		}
@@ -94,12 +96,7 @@ func TestForeignWIT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A leading underscore keeps ./... patterns (other builds) away.
-	dir, err := os.MkdirTemp(".", "_foreign")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	dir := tempModuleDir(t)
 	var pkgs []string
 	generated, refused := 0, 0
 	// Random worlds (internal/corpus): every kind of type, named with Go
@@ -134,5 +131,5 @@ func TestForeignWIT(t *testing.T) {
 		})
 	}
 	t.Logf("%d WIT documents: %d generated (%d Go packages), %d refused for features witgen does not support", len(cases), generated, len(pkgs), refused)
-	goBuild(t, pkgs)
+	goBuild(t, dir, pkgs)
 }

@@ -181,20 +181,18 @@ func TestCompileSelectedWorld(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command")
 	}
-	// A leading underscore keeps ./... patterns (other builds) away from it.
-	dir, err := os.MkdirTemp(".", "_compiletest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	dir := tempModuleDir(t)
 	if err := run("testdata/corpus", dir, "", []string{"importer", "exporter"}); err != nil {
 		t.Fatal(err)
 	}
-	// Wildcards skip directories starting with "_": name each package.
 	var pkgs []string
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".go") {
-			pkgs = append(pkgs, "./"+filepath.ToSlash(filepath.Dir(p)))
+			rel, err := filepath.Rel(dir, filepath.Dir(p))
+			if err != nil {
+				return err
+			}
+			pkgs = append(pkgs, "./"+filepath.ToSlash(rel))
 		}
 		return err
 	})
@@ -204,7 +202,7 @@ func TestCompileSelectedWorld(t *testing.T) {
 		t.Fatalf("generated packages: %q", pkgs)
 	}
 	for _, args := range [][]string{{"build"}, {"vet"}} {
-		cmd := exec.Command(goTool, append(args, pkgs...)...)
+		cmd := goCommand(goTool, dir, append(args, pkgs...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("go %s: %v\n%s", args[0], err, out)

@@ -113,9 +113,7 @@ func runRoundTrip(t *testing.T, worlds []*corpus.RandomWorld, calls int) {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "roundtrip.bin")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	build.Dir = dir
-	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	build := goCommand(goTool, dir, "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s%s", err, out, witsOf(string(out), byName))
 	}
@@ -127,11 +125,22 @@ func runRoundTrip(t *testing.T, worlds []*corpus.RandomWorld, calls int) {
 	t.Logf("%s", out)
 }
 
+// tempModuleDir returns a new module in a directory of t.TempDir(), for
+// tests that build generated code (see tempModule).
+func tempModuleDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := tempModule(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // tempModule makes dir, outside the source tree, a module that requires
-// this one from its source tree: the program builds against the bindings
-// and runtime in this checkout, and whatever a killed run leaves is in the
-// temporary directory, never among the sources. Its go.sum is this
-// module's, so the build needs no download.
+// this one from its source tree: code generated into it builds against the
+// bindings and runtime in this checkout, and whatever a killed test leaves
+// is in the temporary directory, never among the sources. Its go.sum is
+// this module's, so the build needs no download.
 func tempModule(dir string) error {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -149,11 +158,21 @@ func tempModule(dir string) error {
 	if err != nil {
 		return err
 	}
-	gomod := fmt.Sprintf("module driftless.test/roundtrip\n\n%s\n\nrequire github.com/driftless-dev/driftless v0.0.0\n\nreplace github.com/driftless-dev/driftless => %s\n", goLine, root)
+	gomod := fmt.Sprintf("module driftless.test/generated\n\n%s\n\nrequire github.com/driftless-dev/driftless v0.0.0\n\nreplace github.com/driftless-dev/driftless => %s\n", goLine, root)
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644)
+}
+
+// goCommand returns the go command running args in the module dir made
+// by tempModule (-mod=mod: its go.mod lists only this module, and go adds
+// this module's requirements as it builds).
+func goCommand(goTool, dir string, args ...string) *exec.Cmd {
+	cmd := exec.Command(goTool, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	return cmd
 }
 
 var worldRef = regexp.MustCompile(`\bp[0-9]+\b`)
