@@ -16,7 +16,10 @@ import (
 // returns what the import returns. A host that implements each import as
 // "return the arguments" (one argument as itself, several as a tuple) gets
 // back, from each export, exactly what it sent: a round trip of every
-// value through the component, lowered and lifted twice.
+// value through the component, lowered and lifted twice. (Borrowed
+// handles cannot be returned: the echo drops them, and returns the other
+// arguments.) The api interface may also declare a resource the component
+// implements (Guest).
 type RandomWorld struct {
 	Seed    int64
 	Package string // "fuzz:p<seed>"
@@ -30,6 +33,18 @@ type RandomWorld struct {
 	// Resources maps the names of resource types (resources, and aliases
 	// of them: `type a = r`) to the resource they name.
 	Resources map[string]string
+	// Guest, when not nil, is a resource of the api interface, which the
+	// component exports.
+	Guest *GuestResource
+}
+
+// GuestResource is a resource the component implements:
+// `resource r { constructor(v: u32); m: func() -> u32; }`, whose handles
+// hold v as their representation and m returns it.
+type GuestResource struct {
+	Interface string // "fuzz:p1/api"
+	Name      string // r
+	Method    string // m
 }
 
 // RandomExport is an exported function of a RandomWorld.
@@ -414,6 +429,13 @@ func NewRandomWorld(seed int64) *RandomWorld {
 		apiFns = append(apiFns, f)
 		fmt.Fprintf(&b, "  %s\n", f.wit(f.name))
 	}
+	if g.rng.Intn(2) == 0 {
+		gr := g.name(fnames)
+		// [method]r.r would clash with r.
+		w.Guest = &GuestResource{Interface: w.Package + "/" + api, Name: gr, Method: g.name(nameScope{strings.ReplaceAll(gr, "-", ""): true})}
+		w.Resources[w.Guest.Name] = w.Guest.Name
+		fmt.Fprintf(&b, "  resource %s {\n    constructor(%s: u32);\n    %s: func() -> u32;\n  }\n", id(w.Guest.Name), id(g.name(nameScope{})), id(w.Guest.Method))
+	}
 	b.WriteString("}\n\n")
 	g.named = typesNamed // the world uses those of types only
 	fmt.Fprintf(&b, "world w {\n%s  import %s;\n  export %s;\n", use, id(api), id(api))
@@ -439,6 +461,13 @@ func NewRandomWorld(seed int64) *RandomWorld {
 	for _, r := range g.resources {
 		fmt.Fprintf(&m, "  (import %q %q (func $drop-%s (param i32)))\n", w.Package+"/"+types, "[resource-drop]"+r.name, r.name)
 	}
+	if gr := w.Guest; gr != nil {
+		fmt.Fprintf(&m, "  (import %q %q (func $guest-new (param i32) (result i32)))\n", "[export]"+apiName, "[resource-new]"+gr.Name)
+		// Unused, but they keep the imported interface whole, as the WIT
+		// that wasm-tools reads back says it is.
+		fmt.Fprintf(&m, "  (import %q %q (func (param i32) (result i32)))\n", apiName, "[constructor]"+gr.Name)
+		fmt.Fprintf(&m, "  (import %q %q (func (param i32) (result i32)))\n", apiName, "[method]"+gr.Name+"."+gr.Method)
+	}
 	m.WriteString(`  (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 1024))
   ;; A bump allocator: the component frees nothing in its short life.
@@ -461,6 +490,12 @@ func NewRandomWorld(seed int64) *RandomWorld {
 	for i, f := range worldFns {
 		fmt.Fprintf(&m, "  (func (export %q) %s\n%s  )\n", f.name, liftSig(f), echoBody(f, fmt.Sprintf("$w%d", i)))
 		w.Exports = append(w.Exports, RandomExport{Name: f.name, Import: fmt.Sprintf("call-%c", 'a'+i)})
+	}
+	if gr := w.Guest; gr != nil {
+		// The handle's representation is the constructor's argument.
+		fmt.Fprintf(&m, "  (func (export %q) (param i32) (result i32) (call $guest-new (local.get 0)))\n", apiName+"#[constructor]"+gr.Name)
+		fmt.Fprintf(&m, "  (func (export %q) (param i32) (result i32) (local.get 0))\n", apiName+"#[method]"+gr.Name+"."+gr.Method)
+		fmt.Fprintf(&m, "  (func (export %q) (param i32))\n", apiName+"#[dtor]"+gr.Name)
 	}
 	m.WriteString(")\n")
 	w.CoreWAT = m.String()

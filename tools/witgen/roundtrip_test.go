@@ -7,8 +7,11 @@ package main
 // component of each world and checks that it gets back exactly what it
 // sent. Each value crosses the generated code four times: lowered by the
 // export call, lifted for the host's import, lowered back, lifted as the
-// export's result. The worlds of one run share one program, so one go
-// build; their seeds start at a random seed the test logs.
+// export's result. Handles of host resources go both ways, owned and
+// lent (the host checks that each borrowed handle holds the value lent);
+// a resource of the component's is constructed, called and dropped. The
+// worlds of one run share one program, built once in a module under
+// t.TempDir(); their seeds start at a random seed the test logs.
 
 import (
 	"flag"
@@ -417,8 +420,18 @@ func (rp *rtProgram) program(world *wit.World, calls int) (src []byte, err error
 	for _, in := range exp {
 		q := rp.g.byOwner[in]
 		for _, fn := range q.functions() {
+			if _, ok := fn.Kind.(*wit.Freestanding); !ok {
+				continue // of a resource of the component's, below
+			}
 			for range calls {
 				rp.call("zI."+wp.worldExports[in]+".", q, fn)
+			}
+		}
+		for _, t := range q.typeDefs() {
+			if _, ok := t.Kind.(*wit.Resource); ok {
+				for range calls {
+					rp.guest("zI."+wp.worldExports[in]+".", q, t)
+				}
 			}
 		}
 	}
@@ -470,6 +483,10 @@ func (rp *rtProgram) echo(host string, q *goPackage, fn *wit.Function, goName st
 		} else {
 			f.p("return nil")
 		}
+	case len(args) == 0:
+		// The method of a resource of the component's: the host's import
+		// of it is never called.
+		f.p("return *new(%s)", f.goType(fi.result))
 	case len(args) == 1:
 		f.p("return %s", args[0])
 	default:
@@ -480,6 +497,41 @@ func (rp *rtProgram) echo(host string, q *goPackage, fn *wit.Function, goName st
 		f.p("return %s{%s}", f.goType(fi.result), strings.Join(elems, ", "))
 	}
 	f.p("}\n")
+}
+
+// guest writes the round trip of resource t of the component (of
+// package q, recv the receiver of its constructor): resources of the
+// random worlds have the shape `resource r { constructor(v: u32); m:
+// func() -> u32; }`, where m returns v. It constructs one, checks that its
+// handle is the component's, calls m and drops it.
+func (rp *rtProgram) guest(recv string, q *goPackage, t *wit.TypeDef) {
+	f := rp.f
+	var ctor *wit.Function
+	for _, fn := range q.functions() {
+		if c, ok := fn.Kind.(*wit.Constructor); ok && namedRoot(c.Type.(*wit.TypeDef)) == t {
+			ctor = fn
+		}
+	}
+	methods := q.resourceMethods(t)
+	if ctor == nil || len(ctor.Params) != 1 || ctor.Params[0].Type != wit.Type(wit.U32{}) || len(methods) != 1 {
+		panic("guest resource " + t.TypeName() + " is not of the random worlds' shape")
+	}
+	m := methods[0]
+	if len(m.Params) != 1 || len(m.Results) != 1 || m.Results[0].Type != wit.Type(wit.U32{}) {
+		panic("method " + m.Name + " is not of the random worlds' shape")
+	}
+	name := q.qualifiedFunc(ctor)
+	mName := q.handleMethodNames(t)[m]
+	f.p("{")
+	f.p("zV := uint32(%d)", rp.rng.Uint32())
+	f.p("zCalls++")
+	f.p("zH, zErr := %s%s(zCtx, zV)", recv, q.funcNames[ctor])
+	f.p("if zErr != nil {\nzProblem(\"%s(%%d): %%v\", zV, zErr)\n} else {", name)
+	f.p("if zH.Resource() == nil || zH.Host() != nil {\nzProblem(\"%s: not a handle to the component's resource\")\n}", name)
+	f.p("zCalls++")
+	f.p("if zR, zErr := zH.%s(zCtx); zErr != nil || zR != zV {\nzProblem(\"%s: constructed with %%d, %s returns %%d, %%v\", zV, zR, zErr)\n}", mName, name, m.Name)
+	f.p("if zErr := zH.Drop(zCtx); zErr != nil {\nzProblem(\"%s: drop: %%v\", zErr)\n}", name)
+	f.p("}\n}")
 }
 
 // isBorrow reports whether t is a borrowed handle.
