@@ -112,9 +112,14 @@ func (s Shape) WAT(imp, exp string) string {
 		for _, d := range splitDefs(defs) {
 			named := ""
 			for _, n := range s.Named {
-				if strings.HasPrefix(d, "(type $"+n+suffix+" ") {
+				// Rebuilt from the prefix rather than with strings.Replace:
+				// Index's vector loads read past a short concatenated
+				// pattern into its uninitialised stack buffer, which
+				// valgrind (make memcheck) reports all the way into the
+				// WAT parser.
+				if head := "(type $" + n + suffix; strings.HasPrefix(d, head+" ") {
 					named = n
-					d = strings.Replace(d, "$"+n+suffix, "$"+n+suffix+"-def", 1)
+					d = head + "-def" + d[len(head):]
 				}
 			}
 			b.WriteString("    " + d + "\n")
