@@ -28,7 +28,7 @@ const benchConfig = `{"message":"hello"}`
 // host's.
 func benchPlugin(tb testing.TB) (*Plugin, *componentInstance) {
 	tb.Helper()
-	h, err := New(Options{Home: tb.TempDir(), DisableCache: true, Logger: slog.New(slog.DiscardHandler)})
+	h, err := New(Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -193,9 +193,9 @@ func BenchmarkLoad(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			wasm := c.wasm()
-			opts := Options{Home: b.TempDir(), Logger: slog.New(slog.DiscardHandler), DisableCache: !c.cache}
+			opts := Options{Logger: slog.New(slog.DiscardHandler)}
 			if c.cache {
-				opts.CacheDir = filepath.Join(b.TempDir(), "cache")
+				opts.Cache = NewDirCache(filepath.Join(b.TempDir(), "cache"))
 				warm, err := New(opts)
 				if err != nil {
 					b.Fatal(err)
@@ -241,7 +241,10 @@ func BenchmarkLoadAllExamples(b *testing.B) {
 		cache bool
 	}{{"cold", false}, {"cached", true}} {
 		b.Run(c.name, func(b *testing.B) {
-			opts := Options{Home: home, Logger: slog.New(slog.DiscardHandler), DisableCache: !c.cache, CacheDir: cache}
+			opts := Options{PluginDir: filepath.Join(home, "plugins"), Logger: slog.New(slog.DiscardHandler)}
+			if c.cache {
+				opts.Cache = NewDirCache(cache)
+			}
 			if c.cache {
 				warm, err := New(opts)
 				if err != nil {

@@ -11,7 +11,6 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,40 +42,79 @@ const maxCacheEntry = 1 << 30
 // are never offered to this one.
 const wasmtimeVersion = "wasmtime-" + bindings.WasmtimeVersion
 
-// compileCache stores compiled plugins (wasmtime's serialized code) under
-// dir, keyed by the SHA-256 of the wasm, the wasmtime version and the engine
-// settings. Deserializing compiled code trusts it completely: it is native
-// code that runs in the host's process, outside the sandbox. So the cache
-// is used only when nobody but the user running the host could have
-// written it (safeDir, openEntry: the directory, every directory above it
-// and each entry are owned by that user or root and writable by no one
-// else, as OpenSSH requires of ~/.ssh), and an entry is used only when its
-// header names its own key (an entry copied or renamed to another key is
-// refused) and its length and checksum match its content; a corrupt,
-// truncated or mismatched entry is removed and rebuilt, never loaded. What
-// the checksum cannot catch (an entry of another wasmtime or other engine
-// settings) wasmtime refuses when deserializing, and the host rebuilds it.
-type compileCache struct {
-	dir    string // "" disables the cache
-	logger *slog.Logger
+// CompileCache keeps compiled plugins (wasmtime's serialized code) between
+// loads, keyed by the SHA-256 of the plugin binary, the wasmtime version and
+// the engine settings (a key is 64 lowercase hex digits). NewDirCache is the
+// implementation the CLI uses; an embedder may implement it over any store
+// (memory, a database, a shared volume). Its methods may be called
+// concurrently, by any number of hosts.
+//
+// Deserializing compiled code trusts it completely: it is native code that
+// runs in the host's process, outside the sandbox. So a cache must give
+// back only what Put stored, from storage nobody but the embedder can
+// write. The host frames what it stores with the key, length and CRC-32C
+// of the code, and removes (Delete) and recompiles an entry that does not
+// match its key or its checksum, or that wasmtime refuses: that catches
+// corruption and mix-ups, not forgery.
+type CompileCache interface {
+	// Get returns the data stored under key; ok is false when there is
+	// none. An error is logged as a warning and taken for a miss.
+	Get(ctx context.Context, key string) (data []byte, ok bool, err error)
+	// Put stores data under key, replacing what was there. An error is
+	// logged as a warning; the load goes on.
+	Put(ctx context.Context, key string, data []byte) error
+	// Delete removes what is stored under key (one that turned out
+	// corrupt); no entry is not an error.
+	Delete(ctx context.Context, key string) error
+}
+
+// DirCache is a CompileCache in a directory (the CLI's is the plugin
+// home's cache/): entries are files, <2 hex>/<key>.cwasm, written
+// atomically, so hosts and processes can share one directory; a host that
+// finds another one compiling the same plugin waits for it (a lock file
+// beside the entry) instead of compiling it too. Because compiled code runs
+// outside the sandbox, the directory is used only when nobody but the user
+// running the host could have written it (the directory, every directory
+// above it and each entry are owned by that user or root and writable by
+// no one else, as OpenSSH requires of ~/.ssh); otherwise the host compiles
+// every plugin and warns once, naming the path at fault and the fix. An
+// entry is used only when its header names its own key (an entry copied or
+// renamed to another key is refused), and its length and checksum match
+// its content; a corrupt, truncated or mismatched entry is removed and
+// rebuilt, never loaded. What the checksum cannot catch (an entry of
+// another wasmtime or other engine settings) wasmtime refuses when
+// deserializing, and the host rebuilds it.
+//
+// The Host's CacheInfo, PruneCache, ClearCache and ForgetCompiled look
+// after a DirCache.
+type DirCache struct {
+	dir string
 
 	checkOnce sync.Once
 	unsafe    error // why dir must not be used (safeDir), checked once
 }
 
-// usable reports whether the cache is on and its directory is safe; the
-// first time it is not, it says so in a warning.
-func (c *compileCache) usable() bool {
-	if c.dir == "" {
-		return false
-	}
+// NewDirCache returns the compile cache in directory dir, which is made
+// (mode 0755) when the first entry is written. It touches nothing until it
+// is used.
+func NewDirCache(dir string) *DirCache {
+	return &DirCache{dir: dir}
+}
+
+// Dir returns the cache's directory.
+func (c *DirCache) Dir() string { return c.dir }
+
+// check returns why the cache's directory must not be used, or nil; it
+// looks once.
+func (c *DirCache) check() error {
 	c.checkOnce.Do(func() {
-		c.unsafe = safeDir(c.dir)
-		if c.unsafe != nil && c.logger != nil {
-			c.logger.Warn(c.unsafe.Error())
+		if c.dir == "" {
+			c.unsafe = errors.New("compile cache: NewDirCache was given no directory")
+			return
 		}
+		c.unsafe = safeDir(c.dir)
 	})
-	return c.unsafe == nil
+	return c.unsafe
 }
 
 // UnsafeCacheError says why the compile cache is not used: a file or
@@ -174,57 +212,54 @@ func safeDir(dir string) error {
 	}
 }
 
-// key returns the cache key of wasm compiled with the given engine
-// fingerprint; kind tells components and core modules apart.
-func (c *compileCache) key(kind string, wasm []byte, engine string) string {
-	return c.keySum(kind, sha256.Sum256(wasm), engine)
-}
-
-// keySum is key for the wasm whose SHA-256 is sum.
-func (c *compileCache) keySum(kind string, sum [sha256.Size]byte, engine string) string {
+// cacheKey returns the cache key of the wasm whose SHA-256 is sum,
+// compiled with the given engine fingerprint; kind tells components and
+// core modules apart.
+func cacheKey(kind string, sum [sha256.Size]byte, engine string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", wasmtimeVersion, kind, engine)
 	h.Write(sum[:])
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (c *compileCache) path(key string) string {
-	return filepath.Join(c.dir, key[:2], key+".cwasm")
+func (c *DirCache) path(key string) (string, error) {
+	if !isHex(key, 64) {
+		return "", fmt.Errorf("compile cache: %q is not a cache key (64 hex digits)", key)
+	}
+	return filepath.Join(c.dir, key[:2], key+".cwasm"), nil
 }
 
-// get returns the verified compiled code for key, or nil. An entry that
-// fails verification is deleted; one that another user could have written
-// is deleted with a warning.
-func (c *compileCache) get(key string) []byte {
-	if !c.usable() {
-		return nil
+// Get returns the entry stored under key. An entry that another user could
+// have written is removed, and the error (an *UnsafeCacheError) says so;
+// one that cannot be read or is over 1 GiB is removed silently (a miss).
+// When the directory itself is unsafe, the error is its
+// *UnsafeCacheError, every time.
+func (c *DirCache) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := c.check(); err != nil {
+		return nil, false, err
 	}
-	p := c.path(key)
+	p, err := c.path(key)
+	if err != nil {
+		return nil, false, err
+	}
 	data, err := c.read(p)
 	if err != nil {
 		var ue *UnsafeCacheError
 		switch {
 		case errors.As(err, &ue):
-			if c.logger != nil {
-				c.logger.Warn(ue.Error() + " (the entry is removed and the plugin compiled again)")
-			}
 			_ = os.Remove(p)
+			return nil, false, ue
 		case !errors.Is(err, fs.ErrNotExist):
 			_ = os.Remove(p) // unreadable or oversized: rebuilt
 		}
-		return nil
+		return nil, false, nil
 	}
-	payload, ok := verifyEntry(key, data)
-	if !ok {
-		_ = os.Remove(p)
-		return nil
-	}
-	return payload
+	return data, true, nil
 }
 
 // read reads the entry at p after checking, on the open file and its
 // directory, that only this user or root could have written them.
-func (c *compileCache) read(p string) ([]byte, error) {
+func (c *DirCache) read(p string) ([]byte, error) {
 	shard := filepath.Dir(p)
 	fi, err := os.Stat(shard)
 	if err != nil {
@@ -257,6 +292,8 @@ func (c *compileCache) read(p string) ([]byte, error) {
 	return data, nil
 }
 
+// verifyEntry returns the compiled code of an entry framed by entry, if it
+// is whole and names key.
 func verifyEntry(key string, data []byte) ([]byte, bool) {
 	rest, ok := bytes.CutPrefix(data, []byte(cacheMagic+key+"\n"))
 	if !ok || len(rest) < 12 {
@@ -278,21 +315,32 @@ func entry(key string, compiled []byte) []byte {
 	return append(out, compiled...)
 }
 
-// invalidate removes an entry that verified but that wasmtime refused.
-func (c *compileCache) invalidate(key string) {
-	if c.usable() {
-		_ = os.Remove(c.path(key))
+// Delete removes the entry stored under key.
+func (c *DirCache) Delete(ctx context.Context, key string) error {
+	if err := c.check(); err != nil {
+		return err
 	}
+	p, err := c.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
-// put stores compiled code atomically: readers see the old entry, no entry,
-// or the whole new one.
-func (c *compileCache) put(key string, compiled []byte) error {
-	if !c.usable() {
-		return nil
+// Put stores data under key atomically: readers see the old entry, no
+// entry, or the whole new one. It never writes where another user could
+// swap the entry afterwards.
+func (c *DirCache) Put(ctx context.Context, key string, data []byte) error {
+	if err := c.check(); err != nil {
+		return err
 	}
-	p := c.path(key)
-	// Never write where another user could swap the entry afterwards.
+	p, err := c.path(key)
+	if err != nil {
+		return err
+	}
 	if err := c.safeShard(filepath.Dir(p)); err != nil {
 		return err
 	}
@@ -300,7 +348,7 @@ func (c *compileCache) put(key string, compiled []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(entry(key, compiled))
+	_, err = tmp.Write(data)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -314,7 +362,7 @@ func (c *compileCache) put(key string, compiled []byte) error {
 }
 
 // entries counts the entries in the cache, for tests.
-func (c *compileCache) entries() (int, error) {
+func (c *DirCache) entries() (int, error) {
 	files, err := c.scan()
 	n := 0
 	for _, f := range files {
@@ -346,7 +394,7 @@ type cacheFile struct {
 // scan lists the cache's files. Only files named as the cache names them,
 // in shard directories named as it names them, are listed: nothing else
 // is ever removed. A missing cache directory is an empty cache.
-func (c *compileCache) scan() ([]cacheFile, error) {
+func (c *DirCache) scan() ([]cacheFile, error) {
 	if c.dir == "" {
 		return nil, nil
 	}
@@ -442,16 +490,27 @@ type CacheRemoved struct {
 // pluginKeys returns the cache keys the plugin binary wasm can have: one
 // per kind (the kind depends on what the binary is, which does not matter
 // here).
-func pluginKeys(c *compileCache, wasm []byte) []string {
+func pluginKeys(wasm []byte) []string {
 	sum := sha256.Sum256(wasm)
-	return []string{c.keySum("component", sum, engineFingerprint()), c.keySum("module", sum, engineFingerprint())}
+	return []string{cacheKey("component", sum, engineFingerprint()), cacheKey("module", sum, engineFingerprint())}
+}
+
+// dirCache returns the host's compile cache when it is a DirCache, the
+// only kind CacheInfo, PruneCache, ClearCache and ForgetCompiled look
+// after.
+func (h *Host) dirCache() *DirCache {
+	dc, _ := h.cache.(*DirCache)
+	return dc
 }
 
 // installedKeys maps the cache keys of the installed plugins to their
 // names. A plugin file that cannot be read (too large, not a regular
 // file) has no key.
-func (h *Host) installedKeys() (map[string]string, error) {
-	paths, err := filepath.Glob(filepath.Join(h.PluginDir(), "*.wasm"))
+func (h *Host) installedKeys(what string) (map[string]string, error) {
+	if h.pluginDir == "" {
+		return nil, errNoPluginDir(what)
+	}
+	paths, err := filepath.Glob(filepath.Join(h.pluginDir, "*.wasm"))
 	if err != nil {
 		return nil, err
 	}
@@ -462,30 +521,32 @@ func (h *Host) installedKeys() (map[string]string, error) {
 		if err != nil {
 			continue
 		}
-		for _, k := range pluginKeys(&h.cache, wasm) {
+		for _, k := range pluginKeys(wasm) {
 			keys[k] = name
 		}
 	}
 	return keys, nil
 }
 
-// CacheInfo describes the compile cache: its directory, whether it is
-// used, its entries and their sizes, by installed plugin and unused.
+// CacheInfo describes the compile cache when it is a DirCache: its
+// directory, whether it is used, its entries and their sizes, by installed
+// plugin (those of Options.PluginDir) and unused. With another cache, or
+// none, Dir is "" and there is nothing to count.
 func (h *Host) CacheInfo() (CacheInfo, error) {
-	info := CacheInfo{Dir: h.cache.dir}
-	if h.cache.dir == "" {
-		return info, nil
+	dc := h.dirCache()
+	if dc == nil {
+		return CacheInfo{}, nil
 	}
-	if !h.cache.usable() {
-		info.Unsafe = h.cache.unsafe
-	}
-	files, err := h.cache.scan()
+	info := CacheInfo{Dir: dc.dir, Unsafe: dc.check()}
+	files, err := dc.scan()
 	if err != nil {
 		return info, err
 	}
-	installed, err := h.installedKeys()
-	if err != nil {
-		return info, err
+	installed := map[string]string{}
+	if h.pluginDir != "" {
+		if installed, err = h.installedKeys("CacheInfo"); err != nil {
+			return info, err
+		}
 	}
 	byName := map[string]int64{}
 	for _, f := range files {
@@ -507,38 +568,64 @@ func (h *Host) CacheInfo() (CacheInfo, error) {
 	return info, nil
 }
 
-// PruneCache removes the cache entries no installed plugin uses, their
-// lock files, and temporary files left by hosts that died while writing an
-// entry. With a cache directory shared between plugin homes
-// (Options.CacheDir), the entries of the other homes' plugins go too.
+// PruneCache removes the entries of the compile cache (a DirCache) that no
+// installed plugin (a *.wasm of Options.PluginDir) uses, their lock files,
+// and temporary files left by hosts that died while writing an entry.
+// With a cache directory shared between plugin homes, the entries of the
+// other homes' plugins go too. It needs Options.PluginDir; with another
+// cache than a DirCache, or none, it removes nothing.
 func (h *Host) PruneCache() (CacheRemoved, error) {
-	installed, err := h.installedKeys()
+	dc := h.dirCache()
+	if dc == nil {
+		return CacheRemoved{}, nil
+	}
+	installed, err := h.installedKeys("PruneCache")
 	if err != nil {
 		return CacheRemoved{}, err
 	}
-	return h.cache.remove(func(f cacheFile) bool { return installed[f.key] == "" })
+	return dc.remove(func(f cacheFile) bool { return installed[f.key] == "" })
 }
 
-// ClearCache removes every entry of the compile cache, and the lock and
-// stale temporary files: every plugin is compiled again on its next load.
+// ClearCache removes every entry of the compile cache (a DirCache), and
+// the lock and stale temporary files: every plugin is compiled again on its
+// next load. With another cache than a DirCache, or none, it removes
+// nothing.
 func (h *Host) ClearCache() (CacheRemoved, error) {
-	return h.cache.remove(func(cacheFile) bool { return true })
+	dc := h.dirCache()
+	if dc == nil {
+		return CacheRemoved{}, nil
+	}
+	return dc.remove(func(cacheFile) bool { return true })
 }
 
-// ForgetCompiled removes the cache entries of the plugin binary at path,
-// e.g. before the plugin is removed.
+// ForgetCompiled removes the compile cache's entries of the plugin binary
+// at path, e.g. before the plugin is removed: from a DirCache, its files;
+// from another cache, through Delete.
 func (h *Host) ForgetCompiled(path string) (CacheRemoved, error) {
+	if h.cache == nil {
+		return CacheRemoved{}, nil
+	}
 	wasm, err := readPlugin(path, h.config.LimitsFor(nameFromPath(path)).MaxPluginSize)
 	if err != nil {
 		return CacheRemoved{}, err
 	}
-	keys := pluginKeys(&h.cache, wasm)
-	return h.cache.remove(func(f cacheFile) bool { return f.key == keys[0] || f.key == keys[1] })
+	keys := pluginKeys(wasm)
+	dc := h.dirCache()
+	if dc == nil {
+		var first error
+		for _, k := range keys {
+			if err := h.cache.Delete(context.Background(), k); err != nil && first == nil {
+				first = err
+			}
+		}
+		return CacheRemoved{}, first
+	}
+	return dc.remove(func(f cacheFile) bool { return f.key == keys[0] || f.key == keys[1] })
 }
 
 // remove removes the entries and lock files drop selects, and temporary
 // files older than staleTemp; it counts the entries removed.
-func (c *compileCache) remove(drop func(cacheFile) bool) (CacheRemoved, error) {
+func (c *DirCache) remove(drop func(cacheFile) bool) (CacheRemoved, error) {
 	var out CacheRemoved
 	files, err := c.scan()
 	if err != nil {
@@ -616,8 +703,11 @@ const (
 // called when the lock is taken by another, and the function it returns
 // when the wait ends. The lock file, <key>.lock beside the entry, stays.
 // It fails with the context's error when ctx ends while waiting.
-func (c *compileCache) lock(ctx context.Context, key string, waiting func() func()) (release func(), err error) {
-	p := c.path(key)
+func (c *DirCache) lock(ctx context.Context, key string, waiting func() func()) (release func(), err error) {
+	p, err := c.path(key)
+	if err != nil {
+		return nil, err
+	}
 	shard := filepath.Dir(p)
 	if err := c.safeShard(shard); err != nil {
 		return nil, err
@@ -657,7 +747,7 @@ func (c *compileCache) lock(ctx context.Context, key string, waiting func() func
 
 // safeShard makes the directory of a key's files and checks that no other
 // user can write it.
-func (c *compileCache) safeShard(shard string) error {
+func (c *DirCache) safeShard(shard string) error {
 	if err := os.MkdirAll(shard, 0o755); err != nil {
 		return err
 	}
@@ -668,25 +758,75 @@ func (c *compileCache) safeShard(shard string) error {
 	return checkOwnerMode(c.dir, shard, fi, false)
 }
 
+// cacheGet returns the verified compiled code stored under key, or nil.
+// An entry that does not verify is deleted.
+func (h *Host) cacheGet(ctx context.Context, key string) []byte {
+	data, ok, err := h.cache.Get(ctx, key)
+	if err != nil {
+		var ue *UnsafeCacheError
+		if errors.As(err, &ue) {
+			h.logger.Warn(ue.Error() + " (the entry is removed and the plugin compiled again)")
+		} else {
+			h.logger.Warn("cannot read the compile cache; compiling", "key", key, "error", err)
+		}
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	payload, ok := []byte(nil), len(data) <= maxCacheEntry
+	if ok {
+		payload, ok = verifyEntry(key, data)
+	}
+	if !ok {
+		if err := h.cache.Delete(ctx, key); err != nil {
+			h.logger.Warn("cannot remove a corrupt compile cache entry", "key", key, "error", err)
+		}
+		return nil
+	}
+	return payload
+}
+
+// cacheUsable reports whether the host has a compile cache it may use: a
+// DirCache whose directory is unsafe is not used, which the host says once.
+func (h *Host) cacheUsable() bool {
+	if h.cache == nil {
+		return false
+	}
+	dc := h.dirCache()
+	if dc == nil {
+		return true
+	}
+	err := dc.check()
+	if err != nil {
+		h.cacheWarn.Do(func() { h.logger.Warn(err.Error()) })
+	}
+	return err == nil
+}
+
 // compileCached returns plugin p's compiled code of the given kind
 // ("component" or "module"): from a verified cache entry that load accepts,
 // else made by compile and, unless p is only being validated, stored with
-// serialize. One host at a time compiles a given plugin (lock): the others
-// wait, honouring ctx, and load what it stored. Slow steps are reported to
-// Options.Progress.
+// serialize. With a DirCache, one host at a time compiles a given plugin
+// (lock): the others wait, honouring ctx, and load what it stored. Slow
+// steps are reported to Options.Progress.
 func compileCached[T any](ctx context.Context, h *Host, p *Plugin, kind string,
 	load func([]byte) (T, error), compile func() (T, error), serialize func(T) ([]byte, error)) (T, error) {
-	key := h.cache.keySum(kind, p.digest, engineFingerprint())
+	key := cacheKey(kind, p.digest, engineFingerprint())
+	usable := h.cacheUsable()
 	cached := func() (T, bool) {
 		var zero T
-		data := h.cache.get(key)
+		if !usable {
+			return zero, false
+		}
+		data := h.cacheGet(ctx, key)
 		if data == nil {
 			return zero, false
 		}
 		v, err := load(data)
 		if err != nil {
 			h.logger.Warn("compile cache entry refused by wasmtime; recompiling", "key", key, "error", bindings.CoreError("deserialize", err))
-			h.cache.invalidate(key)
+			_ = h.cache.Delete(ctx, key)
 			return zero, false
 		}
 		return v, true
@@ -694,9 +834,9 @@ func compileCached[T any](ctx context.Context, h *Host, p *Plugin, kind string,
 	if v, ok := cached(); ok {
 		return v, nil
 	}
-	store := h.cache.usable() && !p.validating
-	if store {
-		release, err := h.cache.lock(ctx, key, func() func() { return h.step(p, StepWaitCompile) })
+	store := usable && !p.validating
+	if dc := h.dirCache(); store && dc != nil {
+		release, err := dc.lock(ctx, key, func() func() { return h.step(p, StepWaitCompile) })
 		switch {
 		case err == nil:
 			defer release()
@@ -720,10 +860,14 @@ func compileCached[T any](ctx context.Context, h *Host, p *Plugin, kind string,
 	if store {
 		data, err := serialize(v)
 		if err == nil {
-			err = h.cache.put(key, data)
+			err = h.cache.Put(ctx, key, entry(key, data))
 		}
 		if err != nil {
-			h.logger.Warn("cannot write the compile cache", "dir", h.cache.dir, "error", err)
+			attrs := []any{"error", err}
+			if dc := h.dirCache(); dc != nil {
+				attrs = append([]any{"dir", dc.dir}, attrs...)
+			}
+			h.logger.Warn("cannot write the compile cache", attrs...)
 		}
 	}
 	return v, nil

@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -22,7 +23,9 @@ import (
 func cacheHost(t *testing.T, home string) (*Host, *logRecorder) {
 	t.Helper()
 	rec := &logRecorder{}
-	h, err := New(Options{Home: home, Logger: slog.New(rec)})
+	opts := homeOptions(t, home)
+	opts.Logger = slog.New(rec)
+	h, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +49,8 @@ func TestCompileCache(t *testing.T) {
 	home := t.TempDir()
 	a, b := fixture{name: "alpha"}.wasm(t), fixture{name: "beta"}.wasm(t)
 	h, _ := cacheHost(t, home)
-	key := h.cache.key("component", a, engineFingerprint())
-	path := h.cache.path(key)
+	key := testKey("component", a)
+	path := h.dirCache().entryPath(key)
 	entryPath := func() []byte {
 		t.Helper()
 		data, err := os.ReadFile(path)
@@ -65,7 +68,7 @@ func TestCompileCache(t *testing.T) {
 	if !strings.HasPrefix(string(good), "DRIFTLESS-CACHE-3\n"+key+"\n") {
 		t.Fatalf("entry header %q", good[:100])
 	}
-	if n, err := h.cache.entries(); err != nil || n != 1 {
+	if n, err := h.dirCache().entries(); err != nil || n != 1 {
 		t.Fatalf("%d entries, %v", n, err)
 	}
 
@@ -112,7 +115,7 @@ func TestCompileCache(t *testing.T) {
 	wrongSum[hdr+8] ^= 1
 	wrongLen := append([]byte(nil), good...)
 	wrongLen[hdr] ^= 1
-	bKey := h.cache.key("component", b, engineFingerprint())
+	bKey := testKey("component", b)
 	for _, c := range []struct {
 		name string
 		data []byte
@@ -162,13 +165,12 @@ func TestCompileCache(t *testing.T) {
 // The key covers the wasm, the kind of binary, wasmtime's version and the
 // engine settings.
 func TestCacheKey(t *testing.T) {
-	var c compileCache
 	wasm := []byte("\x00asm\x0d\x00\x01\x00")
-	base := c.key("component", wasm, engineFingerprint())
+	base := testKey("component", wasm)
 	for name, k := range map[string]string{
-		"other wasm":     c.key("component", append(wasm, 0), engineFingerprint()),
-		"other kind":     c.key("module", wasm, engineFingerprint()),
-		"other settings": c.key("component", wasm, strings.Replace(engineFingerprint(), "fuel=true", "fuel=false", 1)),
+		"other wasm":     testKey("component", append(wasm, 0)),
+		"other kind":     testKey("module", wasm),
+		"other settings": cacheKey("component", sha256.Sum256(wasm), strings.Replace(engineFingerprint(), "fuel=true", "fuel=false", 1)),
 	} {
 		if k == base {
 			t.Errorf("%s: same key", name)
@@ -262,8 +264,8 @@ func TestCompileCacheRefusesUnsafe(t *testing.T) {
 			l := layout{home: filepath.Join(base, "home")}
 			l.cache = filepath.Join(l.home, "cache")
 			h0, _ := cacheHost(t, l.home)
-			key := h0.cache.key("component", a, engineFingerprint())
-			l.entry = h0.cache.path(key)
+			key := testKey("component", a)
+			l.entry = h0.dirCache().entryPath(key)
 			l.shard = filepath.Dir(l.entry)
 			if err := os.MkdirAll(l.shard, 0o755); err != nil {
 				t.Fatal(err)
@@ -317,7 +319,7 @@ func TestCompileCacheSymlink(t *testing.T) {
 			}
 			h, rec := cacheHost(t, home)
 			describeName(t, h, fixture{name: "alpha"}.wasm(t))
-			n, err := (&compileCache{dir: target}).entries()
+			n, err := NewDirCache(target).entries()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -386,7 +388,7 @@ func TestCompileCacheLock(t *testing.T) {
 	var steps stepCounter
 	hosts := make([]*Host, n)
 	for i := range hosts {
-		h, err := New(Options{Home: t.TempDir(), CacheDir: dir, Progress: steps.progress, Logger: slog.New(&logRecorder{})})
+		h, err := New(Options{Cache: NewDirCache(dir), Progress: steps.progress, Logger: slog.New(&logRecorder{})})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -414,7 +416,7 @@ func TestCompileCacheLock(t *testing.T) {
 	if c := steps.count(StepCompile); c != 1 {
 		t.Errorf("%d hosts compiled the plugin, want 1 (%d waited)", c, steps.count(StepWaitCompile))
 	}
-	if n, err := (&compileCache{dir: dir}).entries(); err != nil || n != 1 {
+	if n, err := NewDirCache(dir).entries(); err != nil || n != 1 {
 		t.Errorf("%d entries, %v", n, err)
 	}
 }
@@ -425,14 +427,14 @@ func TestCompileCacheLockCancel(t *testing.T) {
 	wasm := fixture{name: "alpha"}.wasm(t)
 	dir := filepath.Join(t.TempDir(), "cache")
 	var steps stepCounter
-	h, err := New(Options{Home: t.TempDir(), CacheDir: dir, Progress: steps.progress, Logger: slog.New(&logRecorder{})})
+	h, err := New(Options{Cache: NewDirCache(dir), Progress: steps.progress, Logger: slog.New(&logRecorder{})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
 	// Another process compiling: it holds the key's lock.
-	key := h.cache.key("component", wasm, engineFingerprint())
-	lockPath := strings.TrimSuffix(h.cache.path(key), ".cwasm") + ".lock"
+	key := testKey("component", wasm)
+	lockPath := strings.TrimSuffix(h.dirCache().entryPath(key), ".cwasm") + ".lock"
 	if err := os.MkdirAll(filepath.Dir(lockPath), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -487,7 +489,7 @@ func TestCacheLifecycle(t *testing.T) {
 	}
 	count := func() int {
 		t.Helper()
-		n, err := h.cache.entries()
+		n, err := h.dirCache().entries()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -526,13 +528,13 @@ func TestCacheLifecycle(t *testing.T) {
 	if n := count(); n != 4 {
 		t.Fatalf("%d entries, want 4", n)
 	}
-	gammaKey := h.cache.key("component", fixture{name: "gamma"}.wasm(t), engineFingerprint())
-	shard := filepath.Dir(h.cache.path(gammaKey))
+	gammaKey := testKey("component", fixture{name: "gamma"}.wasm(t))
+	shard := filepath.Dir(h.dirCache().entryPath(gammaKey))
 	leftovers := map[string]bool{ // path → whether prune removes it
-		strings.TrimSuffix(h.cache.path(gammaKey), ".cwasm") + ".lock": true,
-		filepath.Join(shard, ".tmp-old"):                               true,
-		filepath.Join(shard, ".tmp-fresh"):                             false,
-		filepath.Join(shard, "notes.txt"):                              false,
+		strings.TrimSuffix(h.dirCache().entryPath(gammaKey), ".cwasm") + ".lock": true,
+		filepath.Join(shard, ".tmp-old"):                                         true,
+		filepath.Join(shard, ".tmp-fresh"):                                       false,
+		filepath.Join(shard, "notes.txt"):                                        false,
 	}
 	for p := range leftovers {
 		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
@@ -549,15 +551,15 @@ func TestCacheLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	size := func(key string) int64 {
-		fi, err := os.Stat(h.cache.path(key))
+		fi, err := os.Stat(h.dirCache().entryPath(key))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return fi.Size()
 	}
-	alphaKey := h.cache.key("component", fixture{name: "alpha"}.wasm(t), engineFingerprint())
-	betaKey := h.cache.key("component", slowFixture("beta", 50).wasm(t), engineFingerprint())
-	oldKey := h.cache.key("component", oldAlpha, engineFingerprint())
+	alphaKey := testKey("component", fixture{name: "alpha"}.wasm(t))
+	betaKey := testKey("component", slowFixture("beta", 50).wasm(t))
+	oldKey := testKey("component", oldAlpha)
 	want := CacheInfo{Dir: filepath.Join(home, "cache"), Entries: 4,
 		Bytes:         size(alphaKey) + size(betaKey) + size(gammaKey) + size(oldKey),
 		Plugins:       []CachedPlugin{{"alpha", size(alphaKey)}, {"beta", size(betaKey)}},
@@ -574,7 +576,7 @@ func TestCacheLifecycle(t *testing.T) {
 		t.Errorf("prune removed %+v", removed)
 	}
 	for _, k := range []string{alphaKey, betaKey} {
-		if _, err := os.Stat(h.cache.path(k)); err != nil {
+		if _, err := os.Stat(h.dirCache().entryPath(k)); err != nil {
 			t.Errorf("prune removed an installed plugin's entry: %v", err)
 		}
 	}
@@ -590,7 +592,7 @@ func TestCacheLifecycle(t *testing.T) {
 	if err != nil || removed != (CacheRemoved{Entries: 1, Bytes: betaSize}) {
 		t.Errorf("forget beta: %+v, %v", removed, err)
 	}
-	if _, err := os.Stat(h.cache.path(betaKey)); err == nil {
+	if _, err := os.Stat(h.dirCache().entryPath(betaKey)); err == nil {
 		t.Error("beta's entry is still there")
 	}
 
@@ -609,7 +611,7 @@ func TestCompileCacheFIFOEntry(t *testing.T) {
 	home := t.TempDir()
 	a := fixture{name: "alpha"}.wasm(t)
 	h, _ := cacheHost(t, home)
-	path := h.cache.path(h.cache.key("component", a, engineFingerprint()))
+	path := h.dirCache().entryPath(testKey("component", a))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -99,9 +99,10 @@ func newComponentRuntime(ctx context.Context, h *Host, p *Plugin, wasm []byte) (
 func (rt *componentRuntime) check() error {
 	ct := rt.comp.Type()
 	var problems LoadProblems
-	if err := checkComponentImports(ct); err != nil {
+	if err := checkComponentImports(ct, rt.h.linker.Defines, rt.h.interfaceNames()); err != nil {
 		problems = append(problems, Problems(err)...)
 	}
+	problems = append(problems, rt.h.checkInterfaces(rt.comp)...)
 	if err := hostiface.CheckImports(rt.comp); err != nil {
 		problems = append(problems, err.Error())
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -151,8 +152,10 @@ type Registry struct {
 	Enabled bool   `toml:"enabled"`
 }
 
-// Limits are the effective limits of one plugin: the defaults, overridden
-// by [security], overridden by [plugins.NAME].
+// Limits are the limits one plugin runs under: the defaults, overridden by
+// plugins.toml's [security], overridden by its [plugins.NAME]
+// (Config.LimitsFor); or given in Go for one load (LoadOptions.Limits, whose
+// zero fields take the defaults).
 type Limits struct {
 	MaxMemory        int64         // bytes one linear memory may grow to
 	FuelLimit        uint64        // fuel each call starts with
@@ -482,6 +485,109 @@ func (c *Config) LimitsFor(plugin string) Limits {
 		}
 	}
 	return l
+}
+
+// resolve returns l with its zero fields set to the defaults, after
+// checking its values against the bounds plugins.toml has; what names l in
+// errors ("LoadOptions.Limits").
+func (l Limits) resolve(what string) (Limits, error) {
+	d := DefaultLimits()
+	fail := func(field, format string, args ...any) (Limits, error) {
+		return Limits{}, fmt.Errorf("%s.%s: %s", what, field, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case l.MaxMemory == 0:
+		l.MaxMemory = d.MaxMemory
+	case l.MaxMemory < 64<<10 || l.MaxMemory > maxWasmMemory:
+		return fail("MaxMemory", "%d is out of range: between 65536 (one wasm page) and %d bytes (0 for the default)", l.MaxMemory, int64(maxWasmMemory))
+	}
+	if l.FuelLimit == 0 {
+		l.FuelLimit = d.FuelLimit
+	}
+	switch {
+	case l.ExecutionTimeout == 0:
+		l.ExecutionTimeout = d.ExecutionTimeout
+	case l.ExecutionTimeout < MinExecutionTimeout || l.ExecutionTimeout > MaxExecutionTimeout:
+		return fail("ExecutionTimeout", "%s is out of range: between %s and %s (0 for the default; running calls check their deadline every %s)",
+			l.ExecutionTimeout, MinExecutionTimeout, MaxExecutionTimeout, MinExecutionTimeout)
+	}
+	switch {
+	case l.MaxPluginSize == 0:
+		l.MaxPluginSize = d.MaxPluginSize
+	case l.MaxPluginSize < 0 || l.MaxPluginSize > 1<<30:
+		return fail("MaxPluginSize", "%d is out of range: between 1 and %d bytes (0 for the default)", l.MaxPluginSize, 1<<30)
+	}
+	switch {
+	case l.MaxInstances == 0:
+		l.MaxInstances = d.MaxInstances
+	case l.MaxInstances < 0 || l.MaxInstances > 1024:
+		return fail("MaxInstances", "%d is out of range: between 1 and 1024 (0 for the default)", l.MaxInstances)
+	}
+	switch {
+	case l.MaxCallsPerInstance == 0:
+		l.MaxCallsPerInstance = d.MaxCallsPerInstance
+	case l.MaxCallsPerInstance < 0 || l.MaxCallsPerInstance > MaxCallsPerInstanceLimit:
+		return fail("MaxCallsPerInstance", "%d is out of range: between 1 and %d (0 for the default)", l.MaxCallsPerInstance, MaxCallsPerInstanceLimit)
+	}
+	switch {
+	case l.LogRate == 0:
+		l.LogRate = d.LogRate
+	case l.LogRate < 0 || l.LogRate > MaxLogRate:
+		return fail("LogRate", "%d is out of range: between 1 and %d messages per second (0 for the default)", l.LogRate, MaxLogRate)
+	}
+	// The state limits: 0 is the default here (plugins.toml can say 0).
+	stateLimit := func(name string, v, def, max int64) (int64, error) {
+		switch {
+		case v == 0:
+			return def, nil
+		case v < 0 || v > max:
+			return 0, fmt.Errorf("%s.%s: %d is out of range: between 1 and %d (0 for the default)", what, name, v, max)
+		}
+		return v, nil
+	}
+	keySize, err := stateLimit("MaxStateKeySize", int64(l.MaxStateKeySize), int64(d.MaxStateKeySize), maxStateKeySize)
+	if err != nil {
+		return Limits{}, err
+	}
+	valueSize, err := stateLimit("MaxStateValueSize", int64(l.MaxStateValueSize), int64(d.MaxStateValueSize), maxStateValueSize)
+	if err != nil {
+		return Limits{}, err
+	}
+	l.MaxStateKeySize, l.MaxStateValueSize = int(keySize), int(valueSize)
+	if l.MaxStateBytes, err = stateLimit("MaxStateBytes", l.MaxStateBytes, d.MaxStateBytes, maxStateBytes); err != nil {
+		return Limits{}, err
+	}
+	if l.MaxStateKeys, err = stateLimit("MaxStateKeys", l.MaxStateKeys, d.MaxStateKeys, maxStateKeys); err != nil {
+		return Limits{}, err
+	}
+	if !l.AllowWASI && len(l.Env) > 0 {
+		return fail("Env", "is only given to plugins with AllowWASI")
+	}
+	if !l.AllowWASI && len(l.Dirs) > 0 {
+		return fail("Dirs", "are only given to plugins with AllowWASI")
+	}
+	for i, dir := range l.Dirs {
+		if err := dir.check(); err != nil {
+			return fail(fmt.Sprintf("Dirs[%d]", i), "%v", err)
+		}
+	}
+	// The caller keeps its map and slice; the plugin's must not change.
+	l.Env, l.Dirs = maps.Clone(l.Env), slices.Clone(l.Dirs)
+	return l, nil
+}
+
+// check reports what is wrong with a directory grant.
+func (d DirConfig) check() error {
+	switch {
+	case d.Host == "" || d.Guest == "":
+		return errors.New("needs both host and guest paths")
+	case !filepath.IsAbs(d.Host):
+		return fmt.Errorf("host %q is not an absolute path", d.Host)
+	}
+	if st, err := os.Stat(d.Host); err != nil || !st.IsDir() {
+		return fmt.Errorf("host %q is not a directory", d.Host)
+	}
+	return nil
 }
 
 func (s *Security) apply(l *Limits) {

@@ -195,7 +195,7 @@ url = "file:///srv/plugins"
 	}
 
 	// The host reads plugins.toml from its home, and refuses a bad one.
-	h, err := New(Options{Home: dir})
+	h, err := New(homeOptions(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ url = "file:///srv/plugins"
 	if err := os.WriteFile(path, []byte("[security]\nmax_memory = -1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(Options{Home: dir}); err == nil ||
+	if _, err := HomeOptions(dir); err == nil ||
 		err.Error() != "config "+path+": security.max_memory: -1 is out of range: between 65536 (one wasm page) and 4294967296 bytes" {
 		t.Fatalf("New with a bad plugins.toml: %v", err)
 	}
@@ -221,16 +221,6 @@ func TestDefaultHome(t *testing.T) {
 	t.Setenv("HOME", "/home/someone")
 	if got := DefaultHome(); got != "/home/someone/.driftless" {
 		t.Errorf("without DRIFTLESS_HOME: %q", got)
-	}
-	home := t.TempDir()
-	t.Setenv("DRIFTLESS_HOME", home)
-	h, err := New(Options{DisableCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if h.Home() != home || h.PluginDir() != filepath.Join(home, "plugins") {
-		t.Errorf("home %q, plugin dir %q", h.Home(), h.PluginDir())
 	}
 }
 
@@ -294,7 +284,7 @@ func TestExecutionTimeoutMinimum(t *testing.T) {
 	if got := c.LimitsFor("x").ExecutionTimeout; got != 10*time.Millisecond {
 		t.Fatalf("timeout %s", got)
 	}
-	h, err := New(Options{Home: t.TempDir(), Config: c, EpochTick: 50 * time.Millisecond, DisableCache: true})
+	h, err := New(Options{Config: c, EpochTick: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +302,7 @@ func TestExecutionTimeoutMinimum(t *testing.T) {
 
 	// A Config given in Options is checked as plugins.toml is.
 	zero := 1e-10
-	_, err = New(Options{Home: t.TempDir(), Config: &Config{Security: Security{ExecutionTimeoutSecs: &zero}}})
+	_, err = New(Options{Config: &Config{Security: Security{ExecutionTimeoutSecs: &zero}}})
 	if err == nil || err.Error() != "config Options.Config: security.execution_timeout_secs: 1e-10 is below the minimum of 0.01 seconds (running calls check their deadline every 10ms)" {
 		t.Fatalf("got %v", err)
 	}

@@ -54,9 +54,14 @@ max_memory = 16777216
 			return a
 		},
 	}))
-	h, err := host.New(host.Options{Home: home, Logger: logger})
+	opts, err := host.HomeOptions(home)
 	if err != nil {
 		panic(err) // a bad plugins.toml: the error names the file and the key
+	}
+	opts.Logger = logger
+	h, err := host.New(opts)
+	if err != nil {
+		panic(err)
 	}
 	defer h.Close()
 

@@ -39,7 +39,9 @@ func exampleHost(t testing.TB, toml string) (*Host, *logRecorder) {
 		}
 	}
 	rec := &logRecorder{}
-	h, err := New(Options{Home: home, CacheDir: sharedCacheDir(), Logger: slog.New(rec), EpochTick: 5 * time.Millisecond})
+	opts := homeOptions(t, home)
+	opts.Cache, opts.Logger, opts.EpochTick = NewDirCache(sharedCacheDir()), slog.New(rec), 5*time.Millisecond
+	h, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,9 @@ func TestExamplesLoadAll(t *testing.T) {
 	}
 	ctx := context.Background()
 	for round := range 2 {
-		h, err := New(Options{Home: home, CacheDir: sharedCacheDir(), Logger: slog.New(&logRecorder{})})
+		opts := homeOptions(t, home)
+		opts.Cache, opts.Logger = NewDirCache(sharedCacheDir()), slog.New(&logRecorder{})
+		h, err := New(opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"os"
@@ -26,12 +27,41 @@ func testHost(t testing.TB, toml string, cache bool) (*Host, *logRecorder) {
 		}
 	}
 	rec := &logRecorder{}
-	h, err := New(Options{Home: home, Logger: slog.New(rec), DisableCache: !cache, EpochTick: 5 * time.Millisecond})
+	opts := homeOptions(t, home)
+	opts.Logger, opts.EpochTick = slog.New(rec), 5*time.Millisecond
+	if !cache {
+		opts.Cache = nil
+	}
+	h, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
 	return h, rec
+}
+
+// homeOptions returns HomeOptions(home), failing the test on error.
+func homeOptions(t testing.TB, home string) Options {
+	t.Helper()
+	opts, err := HomeOptions(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts
+}
+
+// testKey is the compile cache key of wasm as a binary of the given kind.
+func testKey(kind string, wasm []byte) string {
+	return cacheKey(kind, sha256.Sum256(wasm), engineFingerprint())
+}
+
+// entryPath is the file of key's entry in c.
+func (c *DirCache) entryPath(key string) string {
+	p, err := c.path(key)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 // load loads fixture f into h under f.name and fails the test on error.

@@ -6,14 +6,20 @@
 // generated bindings in gen/) or a legacy JSON-ABI core module (through an
 // adapter that presents it the same way).
 //
-// A typical embedding:
+// A typical embedding (docs/embedding.md):
 //
-//	h, err := host.New(host.Options{})        // $DRIFTLESS_HOME or ~/.driftless
+//	h, err := host.New(host.Options{}) // default limits; no file, no environment, no cache
 //	if err != nil { ... }
 //	defer h.Close()
-//	h.LoadAll(ctx)                            // plugins/*.wasm; broken ones keep their error
-//	p, err := h.Plugin("myplugin")
+//	p, err := h.LoadBytes(ctx, "myplugin", wasm)
 //	res, err := p.ExecuteTask(ctx, "set-value", `{"key":"a","value":"b"}`, false)
+//
+// The zero Options touch nothing outside the process. HomeOptions gives a
+// host the plugin home of the driftless CLI (plugins.toml, plugins/*.wasm
+// for LoadAll, and a compile cache in a directory); Options.Cache takes
+// any CompileCache, LoadOptions gives one load its limits, and
+// Options.Interfaces adds host interfaces of the embedder's own WIT for
+// the plugins that import them.
 package host
 
 import (
@@ -24,6 +30,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -35,24 +42,38 @@ import (
 	"github.com/driftless-dev/driftless/pluginstate"
 )
 
-// Options configure a Host.
+// Options configure a Host. The zero Options are a complete, self-contained
+// host: default limits for every plugin, no WASI access, no compile cache,
+// no plugin directory, no state store, and logs to slog.Default(). New then reads no
+// environment variable and no file, and writes nothing: plugins come from
+// Load or LoadBytes. HomeOptions gives the Options of a plugin home, the
+// layout the driftless CLI uses.
 type Options struct {
-	// Home is the plugin home. Empty means $DRIFTLESS_HOME, else
-	// ~/.driftless. Plugins are Home/plugins/*.wasm, the configuration
-	// Home/plugins.toml, the compile cache Home/cache and the plugins'
-	// state Home/state/state.db.
-	Home string
-	// Config, if set, is used instead of reading Home/plugins.toml. It is
-	// checked as plugins.toml is: New refuses impossible values.
+	// Config holds the limits of the plugins, what they are granted and
+	// the config of their template extensions (the content of a
+	// plugins.toml: ParseConfig, LoadConfig, or built in Go). nil means the
+	// defaults (DefaultLimits) for every plugin. It is checked as
+	// plugins.toml is: New refuses impossible values. LoadOptions.Limits
+	// overrides its limits for one load.
 	Config *Config
+	// PluginDir is the directory LoadAll loads (its *.wasm files) and that
+	// the compile cache's housekeeping (CacheInfo, PruneCache) takes for
+	// the installed plugins. "" means none: LoadAll fails, saying so.
+	PluginDir string
+	// Cache keeps compiled plugins between loads, so that a large plugin
+	// is compiled once rather than at every load (seconds for a JavaScript
+	// component). nil means no cache: every load compiles. NewDirCache
+	// gives a cache in a directory (what the CLI uses, shareable between
+	// hosts and processes); an embedder may implement CompileCache itself.
+	Cache CompileCache
+	// Interfaces are the embedder's own host interfaces, linked for the
+	// plugins that import them (see Interface). A component may import
+	// them, driftless:plugin/host, state and types, and wasi:* (without
+	// sockets and http): nothing else.
+	Interfaces []Interface
 	// Logger receives plugin logs and host diagnostics; nil means
 	// slog.Default().
 	Logger *slog.Logger
-	// DisableCache turns the compile cache off.
-	DisableCache bool
-	// CacheDir, if set, is the compile cache's directory instead of
-	// Home/cache (e.g. to share one cache between plugin homes).
-	CacheDir string
 	// EpochTick is how often running calls check their deadline and
 	// context; 0 means 10ms.
 	EpochTick time.Duration
@@ -62,23 +83,33 @@ type Options struct {
 	// goroutine that loads, and the function it returns (if not nil) when
 	// the step ends.
 	Progress func(Step) (done func())
-	// StateDir, if set, is the directory of the plugins' state database
-	// instead of Home/state.
-	StateDir string
+	// StatePath is the database file that keeps the plugins' durable
+	// state (driftless:plugin/state, the legacy host_state_* functions;
+	// package pluginstate), opened, and created with its directory, when
+	// a plugin first uses state, and closed by Close. "" means none (unless
+	// State is set): a call into a plugin that uses state then fails, with
+	// an error saying the host keeps no plugin state.
+	StatePath string
 	// StateBusyTimeout is how long a state operation waits for another
-	// process's lock on the database; 0 means 5s.
+	// process's lock on the StatePath database; 0 means 5s.
 	StateBusyTimeout time.Duration
+	// State, if not nil, is an open state store used instead of StatePath
+	// (pluginstate.Open), e.g. one that several hosts share; the host does
+	// not close it.
+	State *pluginstate.Store
 }
 
 // Host loads and runs plugins. It is safe for concurrent use.
 type Host struct {
-	tick   time.Duration // Options.EpochTick
-	home   string
-	config *Config
-	logger *slog.Logger
-	engine *bindings.Engine
-	linker *bindings.Linker
-	cache  compileCache
+	tick       time.Duration // Options.EpochTick
+	pluginDir  string
+	config     *Config
+	logger     *slog.Logger
+	engine     *bindings.Engine
+	linker     *bindings.Linker
+	cache      CompileCache
+	cacheWarn  sync.Once // the compile cache directory is unsafe: said once
+	interfaces []Interface
 
 	progress func(Step) func()
 
@@ -86,14 +117,17 @@ type Host struct {
 	plugins map[string]*Plugin
 	closed  bool
 
-	stateDir    string
+	statePath   string
 	stateBusy   time.Duration
 	stateMu     sync.Mutex
-	state       *pluginstate.Store // opened on first use
+	state       *pluginstate.Store // opened on first use, or Options.State
+	stateOwned  bool               // state was opened from statePath: Close closes it
 	stateClosed bool
 }
 
-// DefaultHome returns the plugin home used when Options.Home is empty.
+// DefaultHome returns the plugin home of the driftless CLI:
+// $DRIFTLESS_HOME, else ~/.driftless. New never calls it; an embedder that
+// wants the CLI's plugins passes it to HomeOptions.
 func DefaultHome() string {
 	if h := os.Getenv("DRIFTLESS_HOME"); h != "" {
 		return h
@@ -104,19 +138,42 @@ func DefaultHome() string {
 	return ".driftless"
 }
 
-// New creates a host. It reads plugins.toml but loads no plugin: call
-// LoadAll, Load or LoadBytes.
-func New(opts Options) (*Host, error) {
-	home := opts.Home
-	if home == "" {
-		home = DefaultHome()
+// HomeOptions returns the Options of the plugin home dir, the layout the
+// driftless CLI uses:
+//
+//	dir/plugins.toml     Config (a missing file means the defaults)
+//	dir/plugins/         PluginDir: the installed plugins, NAME.wasm
+//	dir/cache/           Cache: a DirCache
+//	dir/state/state.db   StatePath: the plugins' durable state
+//
+// It reads plugins.toml (its errors are *ConfigError, naming the file and
+// the key) and nothing else; the cache directory is made when a plugin is
+// first compiled, the state database when a plugin first uses state. Set
+// the other fields on the result before New (Logger, Interfaces, ...); set
+// Cache to nil to turn the compile cache off, or to another cache to share
+// one between homes.
+func HomeOptions(dir string) (Options, error) {
+	if dir == "" {
+		return Options{}, errors.New("host: HomeOptions needs a directory (DefaultHome() is the CLI's: $DRIFTLESS_HOME, else ~/.driftless)")
 	}
+	cfg, err := LoadConfig(filepath.Join(dir, "plugins.toml"))
+	if err != nil {
+		return Options{}, err
+	}
+	return Options{
+		Config:    cfg,
+		PluginDir: filepath.Join(dir, "plugins"),
+		Cache:     NewDirCache(filepath.Join(dir, "cache")),
+		StatePath: filepath.Join(dir, "state", StateFile),
+	}, nil
+}
+
+// New creates a host from opts. It loads no plugin: call Load, LoadBytes or
+// LoadAll. It fails when one of opts.Interfaces cannot be defined.
+func New(opts Options) (*Host, error) {
 	cfg := opts.Config
 	if cfg == nil {
-		var err error
-		if cfg, err = LoadConfig(filepath.Join(home, "plugins.toml")); err != nil {
-			return nil, err
-		}
+		cfg = &Config{}
 	} else {
 		c := *cfg
 		if c.Path == "" {
@@ -135,27 +192,26 @@ func New(opts Options) (*Host, error) {
 		return nil, err
 	}
 	h := &Host{
-		tick:      opts.EpochTick,
-		progress:  opts.Progress,
-		home:      home,
-		config:    cfg,
-		logger:    logger,
-		engine:    engine,
-		plugins:   map[string]*Plugin{},
-		stateDir:  opts.StateDir,
-		stateBusy: opts.StateBusyTimeout,
+		tick:       opts.EpochTick,
+		progress:   opts.Progress,
+		pluginDir:  opts.PluginDir,
+		config:     cfg,
+		logger:     logger,
+		engine:     engine,
+		cache:      opts.Cache,
+		interfaces: slices.Clone(opts.Interfaces),
+		plugins:    map[string]*Plugin{},
+		statePath:  opts.StatePath,
+		stateBusy:  opts.StateBusyTimeout,
+		state:      opts.State,
 	}
-	if h.stateDir == "" {
-		h.stateDir = filepath.Join(home, "state")
+	if h.linker, err = newComponentLinker(engine); err == nil {
+		err = defineInterfaces(h.linker, h.interfaces)
 	}
-	h.cache.logger = logger
-	if !opts.DisableCache {
-		h.cache.dir = opts.CacheDir
-		if h.cache.dir == "" {
-			h.cache.dir = filepath.Join(home, "cache")
+	if err != nil {
+		if h.linker != nil {
+			h.linker.Close()
 		}
-	}
-	if h.linker, err = newComponentLinker(engine); err != nil {
 		engine.Close()
 		return nil, err
 	}
@@ -235,11 +291,9 @@ func storeState(ctx context.Context) (*instanceState, bool) {
 	return st, ok
 }
 
-// Home returns the plugin home.
-func (h *Host) Home() string { return h.home }
-
-// PluginDir returns the directory plugins are loaded from.
-func (h *Host) PluginDir() string { return filepath.Join(h.home, "plugins") }
+// PluginDir returns the directory LoadAll loads (Options.PluginDir); ""
+// for none.
+func (h *Host) PluginDir() string { return h.pluginDir }
 
 // Config returns the configuration in force.
 func (h *Host) Config() *Config { return h.config }
@@ -247,10 +301,14 @@ func (h *Host) Config() *Config { return h.config }
 // Engine returns the engine plugins run in.
 func (h *Host) Engine() *bindings.Engine { return h.engine }
 
-// LoadAll loads every plugins/*.wasm of the plugin home, in name order. A
-// plugin that fails to load is kept, with its error (Plugin.Err), and does
-// not stop the others. A missing plugin directory means no plugins.
+// LoadAll loads every *.wasm of the plugin directory (Options.PluginDir),
+// in name order. A plugin that fails to load is kept, with its error
+// (Plugin.Err), and does not stop the others. A missing plugin directory
+// means no plugins; a host without one cannot LoadAll.
 func (h *Host) LoadAll(ctx context.Context) ([]*Plugin, error) {
+	if h.pluginDir == "" {
+		return nil, errNoPluginDir("LoadAll")
+	}
 	paths, err := filepath.Glob(filepath.Join(h.PluginDir(), "*.wasm"))
 	if err != nil {
 		return nil, err
@@ -269,14 +327,42 @@ func (h *Host) LoadAll(ctx context.Context) ([]*Plugin, error) {
 	return out, nil
 }
 
+// LoadOptions are the settings of one load (Load, LoadBytes, Validate,
+// Prepare).
+type LoadOptions struct {
+	// Limits, if not nil, are the limits the plugin runs under instead of
+	// those Options.Config gives its name: zero fields take the defaults
+	// (DefaultLimits), so Limits{MaxMemory: 16 << 20} changes only the
+	// memory cap. They are checked as plugins.toml's are (a value out of
+	// range is an error naming the field).
+	Limits *Limits
+}
+
+// limits returns the limits of plugin name under the load options opts
+// (at most one).
+func (h *Host) limits(name string, opts []LoadOptions) (Limits, error) {
+	switch {
+	case len(opts) > 1:
+		return Limits{}, fmt.Errorf("host: %d LoadOptions given; pass at most one", len(opts))
+	case len(opts) == 1 && opts[0].Limits != nil:
+		l, err := opts[0].Limits.resolve("LoadOptions.Limits")
+		return h.raiseToTick(l), err
+	}
+	return h.limitsFor(name), nil
+}
+
 // Load loads the plugin in the file at path, named after the file. It
 // returns the plugin and its load error; a plugin that failed to load is
 // still registered (listed with its error), even under a file name that is
 // not a valid plugin name (so that LoadAll lists it instead of skipping it
-// silently; it cannot be called anyway).
-func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
+// silently; it cannot be called anyway). opts (at most one) may set the
+// plugin's limits.
+func (h *Host) Load(ctx context.Context, path string, opts ...LoadOptions) (*Plugin, error) {
 	name := nameFromPath(path)
-	limits := h.limitsFor(name)
+	limits, err := h.limits(name, opts)
+	if err != nil {
+		return nil, loadError(name, err)
+	}
 	if err := checkName(name); err != nil {
 		p := h.broken(name, path, limits, err)
 		return p, p.err
@@ -286,20 +372,25 @@ func (h *Host) Load(ctx context.Context, path string) (*Plugin, error) {
 		p := h.broken(name, path, limits, err)
 		return p, p.err
 	}
-	return h.load(ctx, name, path, wasm)
+	return h.load(ctx, name, path, wasm, limits)
 }
 
-// LoadBytes loads a plugin from its binary under the given name.
-func (h *Host) LoadBytes(ctx context.Context, name string, wasm []byte) (*Plugin, error) {
+// LoadBytes loads a plugin from its binary under the given name (letters,
+// digits, '-' and '_'). Loading a name again replaces the plugin. opts (at
+// most one) may set the plugin's limits.
+func (h *Host) LoadBytes(ctx context.Context, name string, wasm []byte, opts ...LoadOptions) (*Plugin, error) {
 	if err := checkName(name); err != nil {
 		return nil, &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
 	}
-	limits := h.limitsFor(name)
+	limits, err := h.limits(name, opts)
+	if err != nil {
+		return nil, loadError(name, err)
+	}
 	if int64(len(wasm)) > limits.MaxPluginSize {
 		p := h.broken(name, "", limits, &sizeError{size: int64(len(wasm)), max: limits.MaxPluginSize})
 		return p, p.err
 	}
-	return h.load(ctx, name, "", wasm)
+	return h.load(ctx, name, "", wasm, limits)
 }
 
 // Validate runs every check of loading on the file at path, without
@@ -307,23 +398,26 @@ func (h *Host) LoadBytes(ctx context.Context, name string, wasm []byte) (*Plugin
 // definitions) or the error listing every problem found. It leaves nothing
 // behind: the compiled code is not kept in the compile cache (a file only
 // validated is never loaded).
-func (h *Host) Validate(ctx context.Context, path string) (*Plugin, error) {
-	return h.validate(ctx, path, false)
+func (h *Host) Validate(ctx context.Context, path string, opts ...LoadOptions) (*Plugin, error) {
+	return h.validate(ctx, path, false, opts)
 }
 
 // Prepare is Validate for a plugin about to be installed: it also keeps
 // the compiled code in the compile cache, so that the plugin's first load
 // does not compile it (what `driftless plugins install` does).
-func (h *Host) Prepare(ctx context.Context, path string) (*Plugin, error) {
-	return h.validate(ctx, path, true)
+func (h *Host) Prepare(ctx context.Context, path string, opts ...LoadOptions) (*Plugin, error) {
+	return h.validate(ctx, path, true, opts)
 }
 
-func (h *Host) validate(ctx context.Context, path string, keep bool) (*Plugin, error) {
+func (h *Host) validate(ctx context.Context, path string, keep bool, opts []LoadOptions) (*Plugin, error) {
 	name := nameFromPath(path)
 	if err := checkName(name); err != nil {
 		return nil, &Error{Plugin: name, Func: "load", Kind: KindLoad, Msg: err.Error(), Err: err}
 	}
-	limits := h.limitsFor(name)
+	limits, err := h.limits(name, opts)
+	if err != nil {
+		return nil, loadError(name, err)
+	}
 	wasm, err := readPlugin(path, limits.MaxPluginSize)
 	if err != nil {
 		return nil, loadError(name, err)
@@ -354,8 +448,8 @@ func (h *Host) broken(name, path string, limits Limits, err error) *Plugin {
 	return p
 }
 
-func (h *Host) load(ctx context.Context, name, path string, wasm []byte) (*Plugin, error) {
-	p := h.newPlugin(name, path, h.limitsFor(name))
+func (h *Host) load(ctx context.Context, name, path string, wasm []byte, limits Limits) (*Plugin, error) {
+	p := h.newPlugin(name, path, limits)
 	if err := p.init(ctx, h, wasm); err != nil {
 		p.close()
 		p.err = err
@@ -378,7 +472,12 @@ func (h *Host) register(p *Plugin) {
 // with an execution timeout shorter than the host's epoch tick raised to
 // it (deadlines are checked at each tick; Limits.TimeoutRaisedFrom says so).
 func (h *Host) limitsFor(name string) Limits {
-	l := h.config.LimitsFor(name)
+	return h.raiseToTick(h.config.LimitsFor(name))
+}
+
+// raiseToTick raises an execution timeout shorter than the host's epoch
+// tick to it (limitsFor).
+func (h *Host) raiseToTick(l Limits) Limits {
 	if h.tick > l.ExecutionTimeout {
 		l.TimeoutRaisedFrom, l.ExecutionTimeout = l.ExecutionTimeout, h.tick
 	}
@@ -415,8 +514,11 @@ func (h *Host) Plugin(name string) (*Plugin, error) {
 func (h *Host) known() string {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	if len(h.plugins) == 0 && h.pluginDir != "" {
+		return fmt.Sprintf(" (no plugins are loaded from %s)", h.pluginDir)
+	}
 	if len(h.plugins) == 0 {
-		return fmt.Sprintf(" (no plugins are loaded from %s)", h.PluginDir())
+		return " (no plugins are loaded)"
 	}
 	return fmt.Sprintf(" (loaded: %s)", joinNames(sortedNames(h.plugins)))
 }
@@ -448,6 +550,11 @@ func (h *Host) Close() {
 	}
 	h.closeState()
 	h.engine.Close()
+}
+
+// errNoPluginDir is the error of what needs Options.PluginDir without it.
+func errNoPluginDir(what string) error {
+	return fmt.Errorf("host: %s needs the plugin directory, Options.PluginDir (HomeOptions sets it); without one, load plugins with Load or LoadBytes", what)
 }
 
 func loadError(name string, err error) *Error {

@@ -291,21 +291,21 @@ func TestLegacyCompileCache(t *testing.T) {
 	h, logs := newLegacyHost(t, "")
 	wasm := fullFixture(defaultFx()).wasm(t)
 	loadLegacy(t, h, "cached", wasm)
-	if n, err := h.cache.entries(); err != nil || n != 1 {
+	if n, err := h.dirCache().entries(); err != nil || n != 1 {
 		t.Fatalf("%d cache entries, %v; want 1", n, err)
 	}
-	key := h.cache.key("module", wasm, engineFingerprint())
-	if key == h.cache.key("component", wasm, engineFingerprint()) {
+	key := testKey("module", wasm)
+	if key == testKey("component", wasm) {
 		t.Fatal("modules and components share cache keys")
 	}
-	path := h.cache.path(key)
+	path := h.dirCache().entryPath(key)
 	before, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Another host on the same home uses the entry (it is not rewritten).
 	other := func() *Host {
-		h2, err := New(Options{Home: h.Home(), Config: &Config{}, Logger: h.logger})
+		h2, err := New(Options{Cache: h.cache, Config: &Config{}, Logger: h.logger})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,17 +324,17 @@ func TestLegacyCompileCache(t *testing.T) {
 	data[len(data)-1] ^= 0xff
 	lmust(t, os.WriteFile(path, data, 0o644))
 	loadLegacy(t, other(), "cached", wasm)
-	if h.cache.get(key) == nil {
+	if h.cacheGet(context.Background(), key) == nil {
 		t.Error("the corrupt entry was not rebuilt")
 	}
 	// An entry that verifies but that wasmtime refuses is replaced, with a
 	// warning.
-	lmust(t, h.cache.put(key, []byte("not compiled code")))
+	lmust(t, h.cache.Put(context.Background(), key, entry(key, []byte("not compiled code"))))
 	loadLegacy(t, other(), "cached", wasm)
 	if !strings.Contains(logs.String(), "compile cache entry refused by wasmtime; recompiling") {
 		t.Errorf("no warning about the refused entry:\n%s", logs.String())
 	}
-	if got := h.cache.get(key); got == nil || string(got) == "not compiled code" {
+	if got := h.cacheGet(context.Background(), key); got == nil || string(got) == "not compiled code" {
 		t.Error("the refused entry was not rebuilt")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -51,7 +52,7 @@ func newLegacyHost(t testing.TB, cfg string) (*Host, *syncBuffer) {
 	}
 	out := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: LevelTrace}))
-	h, err := New(Options{Home: t.TempDir(), Config: c, Logger: logger})
+	h, err := New(Options{Config: c, Logger: logger, Cache: NewDirCache(filepath.Join(t.TempDir(), "cache"))})
 	if err != nil {
 		t.Fatal(err)
 	}

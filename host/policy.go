@@ -34,10 +34,11 @@ func (e *PolicyError) Error() string {
 }
 
 // checkComponentImports applies the import policy to a component: it may
-// import driftless:plugin/host, state and types, and wasi:* interfaces (served by a
-// sealed WASI context) except sockets and http. Everything else is refused,
-// each offending import named.
-func checkComponentImports(ct *bindings.ComponentType) error {
+// import driftless:plugin/host, state and types, wasi:* interfaces (served
+// by a sealed WASI context) except sockets and http, and what the
+// embedder's Interfaces defined in the linker (registered). Everything else
+// is refused, each offending import named.
+func checkComponentImports(ct *bindings.ComponentType, registered func(string) bool, own []string) error {
 	var refused []string
 	for _, imp := range ct.Imports {
 		name := imp.Name
@@ -48,8 +49,13 @@ func checkComponentImports(ct *bindings.ComponentType) error {
 		case hasAnyPrefix(name, refusedWASI):
 			refused = append(refused, fmt.Sprintf("import %s: network access is not allowed to plugins", name))
 		case strings.HasPrefix(name, "wasi:"):
+		case !strings.HasPrefix(name, "driftless:") && registered != nil && registered(name):
 		default:
-			refused = append(refused, fmt.Sprintf("import %s: unknown interface; plugins may import only %s, %s and wasi:* (without sockets and http)", name, ifaceHost, ifaceState))
+			msg := fmt.Sprintf("import %s: unknown interface; plugins may import only %s, %s and wasi:* (without sockets and http)", name, ifaceHost, ifaceState)
+			if len(own) > 0 {
+				msg += ", and this host's own " + strings.Join(own, ", ")
+			}
+			refused = append(refused, msg)
 		}
 	}
 	if len(refused) > 0 {

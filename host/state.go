@@ -9,50 +9,67 @@ package host
 import (
 	"context"
 	"errors"
-	"path/filepath"
 
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
 	"github.com/driftless-dev/driftless/pluginstate"
 )
 
-// StateFile is the name of the state database in the state directory.
+// StateFile is the name of the state database in a plugin home's state
+// directory (HomeOptions).
 const StateFile = "state.db"
 
-// StatePath returns the state database of the plugin home.
-func (h *Host) StatePath() string { return filepath.Join(h.stateDir, StateFile) }
+// ErrNoState is the error of a host without a state store
+// (Options.StatePath and Options.State unset, as in the zero Options) when
+// state is asked for: a plugin's call that uses state fails with it.
+var ErrNoState = errors.New("this host keeps no plugin state: give it a state store (Options.StatePath, or Options.State; HomeOptions sets StatePath)")
 
-// State returns the plugin home's state store, opening it (and creating
-// it) on first use. It fails with a *pluginstate.Error naming the file
-// when the database cannot be opened (corrupt, locked, not a regular
-// file); a later call tries again.
-func (h *Host) State() (*pluginstate.Store, error) {
+// StatePath returns the state database: Options.StatePath, or the path of
+// Options.State; "" when the host has no state store.
+func (h *Host) StatePath() string {
 	h.stateMu.Lock()
 	defer h.stateMu.Unlock()
 	if h.state != nil {
-		return h.state, nil
+		return h.state.Path()
 	}
+	return h.statePath
+}
+
+// State returns the host's state store: Options.State, or the database
+// at Options.StatePath, opened (and created) on first use. It fails with
+// ErrNoState when the host has none, and with a *pluginstate.Error naming
+// the file when the database cannot be opened (corrupt, locked, not a
+// regular file); a later call tries again.
+func (h *Host) State() (*pluginstate.Store, error) {
+	h.stateMu.Lock()
+	defer h.stateMu.Unlock()
 	if h.stateClosed {
 		return nil, errors.New("host: State called after Close")
 	}
-	s, err := pluginstate.Open(h.StatePath(), pluginstate.Options{BusyTimeout: h.stateBusy})
+	if h.state != nil {
+		return h.state, nil
+	}
+	if h.statePath == "" {
+		return nil, ErrNoState
+	}
+	s, err := pluginstate.Open(h.statePath, pluginstate.Options{BusyTimeout: h.stateBusy})
 	if err != nil {
 		return nil, err
 	}
-	h.state = s
+	h.state, h.stateOwned = s, true
 	return s, nil
 }
 
-// closeState closes the store, if it was opened.
+// closeState closes the store, if the host opened it.
 func (h *Host) closeState() {
 	h.stateMu.Lock()
 	defer h.stateMu.Unlock()
 	h.stateClosed = true
-	if h.state != nil {
+	if h.state != nil && h.stateOwned {
 		if err := h.state.Close(); err != nil {
 			h.logger.Warn("closing the state database", "error", err)
 		}
-		h.state = nil
 	}
+	h.state = nil
 }
 
 // callState is the state transaction of one call into a plugin: begun on

@@ -8,6 +8,7 @@ package host
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"testing"
 )
 
@@ -40,7 +41,7 @@ func benchStateFixture() fixture {
 // and a get, or set 100 keys; committed (the call succeeds) or discarded
 // (check mode: the same work without the commit).
 func BenchmarkState(b *testing.B) {
-	h, err := New(Options{Home: b.TempDir(), DisableCache: true, Logger: slog.New(slog.DiscardHandler)})
+	h, err := New(Options{StatePath: filepath.Join(b.TempDir(), StateFile), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

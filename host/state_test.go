@@ -131,7 +131,7 @@ max_memory = 2097152
 func TestStateIsolationAndDurability(t *testing.T) {
 	home := t.TempDir()
 	newHost := func() *Host {
-		h, err := New(Options{Home: home, DisableCache: true})
+		h, err := New(Options{StatePath: filepath.Join(home, "state", StateFile)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +261,7 @@ func TestStateConcurrent(t *testing.T) {
 func TestStateBadDatabase(t *testing.T) {
 	h, _ := testHost(t, "", false)
 	after := bystander(t, h)
-	if err := os.MkdirAll(h.stateDir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(h.StatePath()), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(h.StatePath(), []byte(strings.Repeat("not a database ", 400)), 0o600); err != nil {
@@ -279,7 +279,7 @@ func TestStateBadDatabase(t *testing.T) {
 // timeout, then fail naming the file; the call's writes are discarded.
 func TestStateLockedDatabase(t *testing.T) {
 	home := t.TempDir()
-	h, err := New(Options{Home: home, DisableCache: true, StateBusyTimeout: 200 * time.Millisecond})
+	h, err := New(Options{StatePath: filepath.Join(home, "state", StateFile), StateBusyTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestStateCrashChild(t *testing.T) {
 	if home == "" {
 		t.Skip("run by TestStateCrash")
 	}
-	h, err := New(Options{Home: home, DisableCache: true})
+	h, err := New(Options{StatePath: filepath.Join(home, "state", StateFile)})
 	if err != nil {
 		t.Fatal(err)
 	}

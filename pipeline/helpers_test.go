@@ -20,11 +20,10 @@ func repoRoot() string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-// testCacheHome is a plugin home kept across test runs for its compile
-// cache only (the tests pass their own Config and load plugins from
-// bytes): the JavaScript example takes tens of seconds to compile.
-func testCacheHome() string {
-	return filepath.Join(os.TempDir(), "driftless-pipeline-test-home")
+// testCache is a compile cache kept across test runs: the JavaScript
+// example takes tens of seconds to compile.
+func testCache() host.CompileCache {
+	return host.NewDirCache(filepath.Join(os.TempDir(), "driftless-pipeline-test-home", "cache"))
 }
 
 // newHost returns a host with default limits or cfg, closed with the test.
@@ -34,7 +33,7 @@ func newHost(t testing.TB, cfg *host.Config) *host.Host {
 	if cfg == nil {
 		cfg = &host.Config{}
 	}
-	h, err := host.New(host.Options{Home: testCacheHome(), Config: cfg, StateDir: t.TempDir()})
+	h, err := host.New(host.Options{Config: cfg, Cache: testCache(), StatePath: filepath.Join(t.TempDir(), "state.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

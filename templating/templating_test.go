@@ -18,7 +18,7 @@ import (
 func loadPlugins(t *testing.T, cfg *host.Config, plugins ...testplugin.Plugin) []*host.Plugin {
 	t.Helper()
 	dir := t.TempDir()
-	h, err := host.New(host.Options{Home: dir, Config: cfg, DisableCache: true})
+	h, err := host.New(host.Options{Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestAmbiguousNames(t *testing.T) {
 
 func TestBrokenPluginsAreLeftOut(t *testing.T) {
 	ps := loadPlugins(t, nil, extPlugin("p", wrap))
-	h, err := host.New(host.Options{Home: t.TempDir(), DisableCache: true})
+	h, err := host.New(host.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestExtensionConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := host.New(host.Options{Home: t.TempDir(), Config: cfg, DisableCache: true})
+		h, err := host.New(host.Options{Config: cfg})
 		if err != nil {
 			t.Fatal(err)
 		}

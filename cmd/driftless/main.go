@@ -75,12 +75,21 @@ type app struct {
 // appOf returns the invocation's state from a command's context.
 func appOf(c *cli.Context) *app { return c.App.Metadata["app"].(*app) }
 
-// host returns the plugin host, creating it on first use (which reads
-// plugins.toml but loads no plugin).
+// host returns the plugin host of the plugin home (--home, else
+// $DRIFTLESS_HOME, else ~/.driftless), creating it on first use (which
+// reads plugins.toml but loads no plugin).
 func (a *app) host() (*host.Host, error) {
 	if a.h == nil {
-		h, err := host.New(host.Options{Home: a.home, Logger: a.logger,
-			Progress: slowSteps(a.stderr, a.stderrTTY, a.json)})
+		home := a.home
+		if home == "" {
+			home = host.DefaultHome()
+		}
+		opts, err := host.HomeOptions(home)
+		if err != nil {
+			return nil, err
+		}
+		opts.Logger, opts.Progress = a.logger, slowSteps(a.stderr, a.stderrTTY, a.json)
+		h, err := host.New(opts)
 		if err != nil {
 			return nil, err
 		}

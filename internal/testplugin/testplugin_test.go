@@ -46,7 +46,7 @@ func load(t *testing.T, p Plugin, cfg *host.Config) *host.Plugin {
 	if err := os.WriteFile(path, wasm, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := host.New(host.Options{Home: dir, Config: cfg, DisableCache: true})
+	h, err := host.New(host.Options{Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
