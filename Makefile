@@ -25,7 +25,7 @@ help:
 	@echo "make test      vet, gofmt check, generate check, examples, all tests, race, fuzz, memory check"
 	@echo "make build     build the CLI into $(DRIFTLESS)"
 	@echo "make bench     run the benchmarks (figures go into docs/PERFORMANCE.md)"
-	@echo "make generate  regenerate gen/ from wit/ with tools/witgen"
+	@echo "make generate  regenerate gen/ from wit/ (and examples/embedding/gen/) with tools/witgen"
 	@echo "make examples  build the example plugins into build/examples/"
 
 build:
@@ -41,12 +41,13 @@ fmt-check:
 
 generate:
 	$(GO) run ./tools/witgen -wit wit -out gen -package-prefix github.com/driftless-dev/driftless/gen
+	$(GO) run ./tools/witgen -wit examples/embedding/wit -out examples/embedding/gen -package-prefix github.com/driftless-dev/driftless/examples/embedding/gen
 
 # Regenerating must not change what is checked in.
 generate-check: generate
-	@if [ -n "$$(git status --porcelain -- gen)" ]; then \
-		echo "gen/ is out of date with wit/ and tools/witgen: run 'make generate' and commit"; \
-		git status --porcelain -- gen; git diff --stat -- gen; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- gen examples/embedding/gen)" ]; then \
+		echo "gen/ or examples/embedding/gen/ is out of date with their WIT and tools/witgen: run 'make generate' and commit"; \
+		git status --porcelain -- gen examples/embedding/gen; git diff --stat -- gen examples/embedding/gen; exit 1; fi
 
 unit: examples corpus
 	DRIFTLESS_REQUIRE_EXAMPLES=1 $(GO) test -count=1 -timeout 30m ./...

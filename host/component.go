@@ -103,6 +103,7 @@ func (rt *componentRuntime) check() error {
 		problems = append(problems, Problems(err)...)
 	}
 	problems = append(problems, rt.h.checkInterfaces(rt.comp)...)
+	problems = append(problems, rt.h.undefinedImports(rt.comp)...)
 	if err := hostiface.CheckImports(rt.comp); err != nil {
 		problems = append(problems, err.Error())
 	}

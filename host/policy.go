@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -72,4 +73,25 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 		}
 	}
 	return false
+}
+
+// undefinedImports names the functions and resources a component imports
+// from an interface the policy admits (the contract's, the embedder's) but
+// that the host does not define: without this check the component would
+// fail only when instantiated, with a less helpful message.
+func (h *Host) undefinedImports(c *bindings.Component) []string {
+	var ie *bindings.ImportError
+	if err := h.linker.CheckImports(c); !errors.As(err, &ie) {
+		return nil
+	}
+	var out []string
+	for _, m := range ie.Missing {
+		iface, _, _ := strings.Cut(m, "#")
+		admitted := iface == ifaceHost || iface == ifaceState || iface == ifaceTypes ||
+			(!strings.HasPrefix(iface, "driftless:") && !strings.HasPrefix(iface, "wasi:") && h.linker.Defines(iface))
+		if admitted && iface != m {
+			out = append(out, fmt.Sprintf("import %s: the host does not define it", m))
+		}
+	}
+	return out
 }

@@ -77,6 +77,7 @@ const (
 	opFail
 	opSpin
 	opGrow
+	opUpper
 )
 
 // Result: a task returns ok with these values; diff "" means none. In
@@ -113,6 +114,10 @@ func EchoConfig() Behaviour { return Behaviour{op: opEchoConfig} }
 // Fail returns err(plugin-error{kind, message}); kind is a WIT error-kind
 // name: invalid-config, invalid-input, not-found, unsupported, failed.
 func Fail(kind, message string) Behaviour { return Behaviour{op: opFail, kind: kind, message: message} }
+
+// Upper: a filter returns its value (a JSON string) with the letters a-z
+// in capitals (an escape sequence's letter is left alone).
+func Upper() Behaviour { return Behaviour{op: opUpper} }
 
 // Spin loops forever (until the host's timeout or fuel stops it).
 func Spin() Behaviour { return Behaviour{op: opSpin} }
@@ -421,6 +426,8 @@ func (g *gen) jsonBody(b Behaviour, echo string) string {
 		return "        (return " + echo + ")\n"
 	case opEchoConfig:
 		return "        (return (call $okjson (local.get $cp) (local.get $cl)))\n"
+	case opUpper:
+		return "        (return (call $upper (local.get $vp) (local.get $vl)))\n"
 	}
 	return fmt.Sprintf("        (return (i32.const %d))\n", g.jsonResult(b))
 }
@@ -463,6 +470,23 @@ const coreHelpers = `    (func $alloc (param $size i32) (param $align i32) (resu
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
       (i32.const 1))
+    (func $upper (param $p i32) (param $l i32) (result i32)
+      (local $q i32) (local $i i32) (local $c i32)
+      (local.set $q (call $alloc (local.get $l) (i32.const 1)))
+      (block $done (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $l)))
+        (local.set $c (i32.load8_u (i32.add (local.get $p) (local.get $i))))
+        (if (i32.eq (local.get $c) (i32.const 92)) ;; a backslash: copy the escaped byte as it is
+          (then (i32.store8 (i32.add (local.get $q) (local.get $i)) (local.get $c))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $done (i32.ge_u (local.get $i) (local.get $l)))
+                (local.set $c (i32.load8_u (i32.add (local.get $p) (local.get $i)))))
+          (else (if (i32.and (i32.ge_u (local.get $c) (i32.const 97)) (i32.le_u (local.get $c) (i32.const 122)))
+            (then (local.set $c (i32.sub (local.get $c) (i32.const 32)))))))
+        (i32.store8 (i32.add (local.get $q) (local.get $i)) (local.get $c))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+      (call $okjson (local.get $q) (local.get $l)))
     (func $okjson (param $p i32) (param $l i32) (result i32)
       (local $r i32)
       (local.set $r (call $alloc (i32.const 16) (i32.const 4)))

@@ -139,3 +139,19 @@ func TestLimits(t *testing.T) {
 	}
 	t.Logf("grow: %v", err)
 }
+
+func TestUpper(t *testing.T) {
+	p := load(t, Plugin{Name: "shout", Version: "1.0.0", Extensions: []Extension{{Name: "upper", Do: Upper()}}}, nil)
+	for _, c := range []struct{ in, want string }{
+		{`"hello, world"`, `"HELLO, WORLD"`},
+		{`"caf\u00e9 \"quoted\" \\n"`, `"CAF\u00E9 \"QUOTED\" \\N"`},
+		{`""`, `""`},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			out, err := p.ApplyFilter(context.Background(), "upper", "", c.in, nil)
+			if err != nil || out != c.want {
+				t.Errorf("upper(%s) = %s, %v; want %s", c.in, out, err, c.want)
+			}
+		})
+	}
+}

@@ -29,6 +29,7 @@ var goldenCases = []struct {
 	name, wit, out string
 }{
 	{"plugin", "../../wit", "../../gen"},
+	{"embedding", "../../examples/embedding/wit", "../../examples/embedding/gen"},
 	{"corpus", "testdata/corpus", "internal/corpusgen"},
 	{"names", "testdata/names", "internal/namesgen"},
 }
