@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/pluginstate"
 )
 
 // snapshot lists every file below dir with its size and content hash
@@ -77,17 +79,26 @@ func TestZeroOptionsTouchNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	echo(t, p, "zero options")
+	// No state store: a call that uses state fails, saying what to do; the
+	// plugin goes on serving calls that do not.
+	counter := load(t, h, counterFixture("counter"))
+	_, err = counter.ExecuteTask(context.Background(), "evil", "{}", false)
+	wantError(t, err, KindState, "plugin counter: tasks.execute: "+ErrNoState.Error())
+	if !errors.Is(err, ErrNoState) || h.StatePath() != "" {
+		t.Errorf("errors.Is(ErrNoState) false for %v, or a state path %q", err, h.StatePath())
+	}
+	echo(t, counter, "without state")
 	if got, want := p.Limits(), DefaultLimits(); !reflect.DeepEqual(got, want) {
 		t.Errorf("limits %+v, want the defaults %+v", got, want)
 	}
-	if h.PluginDir() != "" || len(h.Plugins()) != 1 {
+	if h.PluginDir() != "" || len(h.Plugins()) != 2 {
 		t.Errorf("plugin dir %q, plugins %v", h.PluginDir(), h.Plugins())
 	}
 	if _, err := h.LoadAll(context.Background()); err == nil ||
 		err.Error() != "host: LoadAll needs the plugin directory, Options.PluginDir (HomeOptions sets it); without one, load plugins with Load or LoadBytes" {
 		t.Errorf("LoadAll without a plugin directory: %v", err)
 	}
-	if _, err := h.Plugin("planted"); KindOf(err) != KindNotFound || err.Error() != `plugin planted: no such plugin (loaded: alpha)` {
+	if _, err := h.Plugin("planted"); KindOf(err) != KindNotFound || err.Error() != `plugin planted: no such plugin (loaded: alpha, counter)` {
 		t.Errorf("Plugin(planted): %v", err)
 	}
 	if info, err := h.CacheInfo(); err != nil || info.Dir != "" || info.Entries != 0 {
@@ -123,7 +134,7 @@ func TestHomeOptions(t *testing.T) {
 	}
 	dc, ok := opts.Cache.(*DirCache)
 	if !ok || dc.Dir() != filepath.Join(dir, "cache") || opts.PluginDir != filepath.Join(dir, "plugins") ||
-		opts.Config.Path != filepath.Join(dir, "plugins.toml") {
+		opts.Config.Path != filepath.Join(dir, "plugins.toml") || opts.StatePath != filepath.Join(dir, "state", "state.db") {
 		t.Fatalf("options %+v", opts)
 	}
 	h, err := New(opts)
@@ -144,6 +155,16 @@ func TestHomeOptions(t *testing.T) {
 	}
 	if n, err := dc.entries(); n != 1 || err != nil {
 		t.Errorf("%d cache entries, %v", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the state directory exists though no plugin used state: %v", err)
+	}
+	counter := load(t, h, counterFixture("counter"))
+	if _, err := counter.ExecuteTask(context.Background(), "evil", "{}", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedCounter(t, h, "counter"); got != 1 || h.StatePath() != opts.StatePath {
+		t.Errorf("counter %d in %s", got, h.StatePath())
 	}
 
 	// A home that does not exist is an empty one, with the defaults.
@@ -419,5 +440,38 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An open state store given to several hosts: they share it, and closing
+// a host leaves it open for the others and the embedder.
+func TestStateSharedStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	store, err := pluginstate.Open(path, pluginstate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	run := func() uint32 {
+		t.Helper()
+		h, err := New(Options{State: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		if h.StatePath() != path {
+			t.Errorf("StatePath %q, want the store's %q", h.StatePath(), path)
+		}
+		p := load(t, h, counterFixture("counter"))
+		if _, err := p.ExecuteTask(context.Background(), "evil", "{}", false); err != nil {
+			t.Fatal(err)
+		}
+		return storedCounter(t, h, "counter")
+	}
+	if a, b := run(), run(); a != 1 || b != 2 {
+		t.Errorf("counters %d, %d: the hosts did not share the store", a, b)
+	}
+	if _, ok, err := store.Get(context.Background(), "counter", "n", pluginstate.DefaultLimits()); err != nil || !ok {
+		t.Errorf("the store was closed with a host, or lost the counter: %t, %v", ok, err)
 	}
 }
