@@ -250,6 +250,8 @@ func TestLoadOptionsLimits(t *testing.T) {
 		{"instances", Limits{MaxInstances: 5000}, "LoadOptions.Limits.MaxInstances: 5000 is out of range: between 1 and 1024 (0 for the default)"},
 		{"calls", Limits{MaxCallsPerInstance: -1}, "LoadOptions.Limits.MaxCallsPerInstance: -1 is out of range: between 1 and 2147483648 (0 for the default)"},
 		{"log-rate", Limits{LogRate: -5}, "LoadOptions.Limits.LogRate: -5 is out of range: between 1 and 1000000 messages per second (0 for the default)"},
+		{"state-key", Limits{MaxStateKeySize: 1 << 20}, "LoadOptions.Limits.MaxStateKeySize: 1048576 is out of range: between 1 and 65536 (0 for the default)"},
+		{"state-keys", Limits{MaxStateKeys: -1}, "LoadOptions.Limits.MaxStateKeys: -1 is out of range: between 1 and 100000000 (0 for the default)"},
 		{"env", Limits{Env: map[string]string{"A": "b"}}, "LoadOptions.Limits.Env: is only given to plugins with AllowWASI"},
 		{"dirs", Limits{Dirs: []DirConfig{{Host: "/", Guest: "/"}}}, "LoadOptions.Limits.Dirs: are only given to plugins with AllowWASI"},
 		{"relative", Limits{AllowWASI: true, Dirs: []DirConfig{{Host: "data", Guest: "/data"}}}, `LoadOptions.Limits.Dirs[0]: host "data" is not an absolute path`},
@@ -265,6 +267,19 @@ func TestLoadOptionsLimits(t *testing.T) {
 	}
 	_, err = h.LoadBytes(ctx, "two", bomb, LoadOptions{}, LoadOptions{})
 	wantError(t, err, KindLoad, "plugin two: load: host: 2 LoadOptions given; pass at most one")
+
+	// State limits too (the counter is 4 bytes).
+	hs, err := New(Options{StatePath: filepath.Join(t.TempDir(), "state.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	counter, err := hs.LoadBytes(ctx, "counter", counterFixture("counter").wasm(t), LoadOptions{Limits: &Limits{MaxStateValueSize: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = counter.ExecuteTask(ctx, "evil", "{}", false)
+	wantError(t, err, KindFailed, `plugin counter: tasks.execute: state: the value for key "n" is 4 bytes, over the limit of 3 (max_state_value_size)`)
 
 	// The caller's maps and slices are copied: changing them later changes
 	// nothing.
