@@ -130,7 +130,7 @@ func TestCorpusComponents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := host.New(host.Options{Home: t.TempDir(), DisableCache: true, Logger: slog.New(slog.DiscardHandler)})
+	h, err := host.New(host.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,11 +15,18 @@ import (
 	"fmt"
 
 	"github.com/driftless-dev/driftless/bindings"
-	"github.com/driftless-dev/driftless/examples/embedding/gen/internal/witrt"
+	"github.com/driftless-dev/driftless/bindings/witrt"
 )
 
 // InterfaceName is the name of the interface in components.
 const InterfaceName = "acme:deploy/secrets@0.1.0"
+
+// The runtime must support the version of it this file was generated
+// for (1): checked when the file compiles.
+const (
+	_ = witrt.EnforceVersion(1 - witrt.MinVersion)
+	_ = witrt.EnforceVersion(witrt.MaxVersion - 1)
+)
 
 // SecretError is the WIT enum secret-error.
 //
