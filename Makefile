@@ -15,6 +15,7 @@ DRIFTLESS := $(BIN)/driftless
 include mk/examples.mk
 include mk/corpus.mk
 include mk/memcheck.mk
+include mk/registries.mk
 
 .PHONY: all build test vet fmt-check generate generate-check unit race fuzz memcheck bench demo clean help
 
@@ -27,6 +28,7 @@ help:
 	@echo "make bench     run the benchmarks (figures go into docs/PERFORMANCE.md)"
 	@echo "make generate  regenerate gen/ from wit/ (and examples/embedding/gen/) with tools/witgen"
 	@echo "make examples  build the example plugins into build/examples/"
+	@echo "make tools-registries  build the registry tests' tools (an OCI registry, cosign, wkg) into build/tools/"
 
 build:
 	@mkdir -p $(BIN)
@@ -49,7 +51,7 @@ generate-check: generate
 		echo "gen/ or examples/embedding/gen/ is out of date with their WIT and tools/witgen: run 'make generate' and commit"; \
 		git status --porcelain -- gen examples/embedding/gen; git diff --stat -- gen examples/embedding/gen; exit 1; fi
 
-unit: examples corpus
+unit: examples corpus tools-registries
 	DRIFTLESS_REQUIRE_EXAMPLES=1 $(GO) test -count=1 -timeout 30m ./...
 
 # The concurrency tests again under the race detector.

@@ -242,7 +242,14 @@ func (rt *componentRuntime) newInstance(ctx context.Context, v variant) (*compon
 // provides; the instance then stays in the pool, warm.
 func (rt *componentRuntime) readDefinitions(ctx context.Context) error {
 	d := &rt.defs
-	d.wit = rt.comp.Type().WIT()
+	ct := rt.comp.Type()
+	d.wit = ct.WIT()
+	for _, it := range ct.Imports {
+		d.imports = append(d.imports, it.Name)
+	}
+	for _, it := range ct.Exports {
+		d.exports = append(d.exports, it.Name)
+	}
 	return rt.with(ctx, "metadata.describe", false, func(ci *componentInstance) error {
 		var err error
 		if d.info, err = ci.meta.Describe(ctx); err != nil {

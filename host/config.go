@@ -33,6 +33,7 @@ const (
 	DefaultMaxCallsPerInstance = 10_000
 	DefaultMaxLogMessage       = 4 << 10 // bytes kept of one log message
 	DefaultLogRate             = 100     // messages per second a plugin may log, with bursts of 10x
+	DefaultRegistryTimeout     = 30 * time.Second
 
 	// MinExecutionTimeout is the shortest execution_timeout_secs: running
 	// calls check their deadline at every epoch tick (10ms by default), so
@@ -66,8 +67,9 @@ type Config struct {
 	Security Security `toml:"security"`
 	// Plugins overrides Security (and grants WASI access) per plugin name.
 	Plugins map[string]PluginConfig `toml:"plugins"`
-	// Registries are kept for plugin installation from registries; the
-	// host itself does not use them yet.
+	// Registries are where `driftless plugins install`, `search`,
+	// `update` and `publish` find plugins (package registry); the host
+	// itself does not use them.
 	Registries []Registry `toml:"registries"`
 	// Templates bounds template rendering (package templating reads it;
 	// the host renders no templates).
@@ -147,9 +149,40 @@ type DirConfig struct {
 
 // Registry is a [[registries]] entry.
 type Registry struct {
-	Name    string `toml:"name"`
-	URL     string `toml:"url"`
-	Enabled bool   `toml:"enabled"`
+	// Name is how commands refer to it (REGISTRY/NAME[@VERSION]).
+	Name string `toml:"name"`
+	// URL is oci://HOST[:PORT]/NAMESPACE (an OCI registry), file:///DIR
+	// or https://HOST/PATH (a static index), or http:// with Insecure.
+	URL string `toml:"url"`
+	// Enabled registries are searched; install and update use only them.
+	Enabled bool `toml:"enabled"`
+	// Insecure allows plain HTTP; TLS is always verified otherwise.
+	Insecure bool `toml:"insecure"`
+	// PublicKey, if set, is a PEM public key file (absolute once loaded:
+	// a relative path is taken from plugins.toml's directory); every plugin
+	// installed from the registry must carry a valid signature by it.
+	PublicKey string `toml:"public_key"`
+	// TimeoutSecs is how long the registry may stay silent (connecting,
+	// answering, between two chunks of a download); unset means 30.
+	TimeoutSecs *float64 `toml:"timeout_secs"`
+}
+
+// Timeout returns how long the registry may stay silent.
+func (r Registry) Timeout() time.Duration {
+	if r.TimeoutSecs == nil {
+		return DefaultRegistryTimeout
+	}
+	return time.Duration(*r.TimeoutSecs * float64(time.Second))
+}
+
+// Registry returns the [[registries]] entry named name.
+func (c *Config) Registry(name string) (Registry, bool) {
+	for _, r := range c.Registries {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Registry{}, false
 }
 
 // Limits are the limits one plugin runs under: the defaults, overridden by
@@ -343,7 +376,7 @@ func unknownKeys(file string, und []toml.Key) error {
 	case k[0] == "templates":
 		where, known = "[templates]", []string{"max_depth", "max_output", "timeout_secs"}
 	case k[0] == "registries":
-		where, known = "[[registries]]", []string{"name", "url", "enabled"}
+		where, known = "[[registries]]", []string{"name", "url", "enabled", "insecure", "public_key", "timeout_secs"}
 	}
 	msg := "unknown key"
 	if where != "" {
@@ -408,13 +441,39 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	for i, r := range c.Registries {
+	seen := map[string]bool{}
+	for i := range c.Registries {
+		r := &c.Registries[i]
 		key := fmt.Sprintf("registries[%d]", i)
 		if r.Name == "" {
 			return &ConfigError{File: c.Path, Key: key + ".name", Err: errors.New("is empty")}
 		}
-		if !strings.HasPrefix(r.URL, "https://") && !strings.HasPrefix(r.URL, "http://") && !strings.HasPrefix(r.URL, "file://") {
-			return &ConfigError{File: c.Path, Key: key + ".url", Err: fmt.Errorf("%q is not an http(s) or file URL", r.URL)}
+		if checkName(r.Name) != nil {
+			return &ConfigError{File: c.Path, Key: key + ".name", Err: fmt.Errorf("%q is not a valid registry name: letters, digits, '-' and '_'", r.Name)}
+		}
+		if seen[r.Name] {
+			return &ConfigError{File: c.Path, Key: key + ".name", Err: fmt.Errorf("%q names two registries", r.Name)}
+		}
+		seen[r.Name] = true
+		switch {
+		case strings.HasPrefix(r.URL, "oci://"), strings.HasPrefix(r.URL, "https://"), strings.HasPrefix(r.URL, "file:///"):
+		case strings.HasPrefix(r.URL, "http://"):
+			if !r.Insecure {
+				return &ConfigError{File: c.Path, Key: key + ".url", Err: fmt.Errorf("%q is plain HTTP: set insecure = true to allow it", r.URL)}
+			}
+		default:
+			return &ConfigError{File: c.Path, Key: key + ".url", Err: fmt.Errorf("%q is not an oci://, https://, http:// or file:/// URL", r.URL)}
+		}
+		if r.TimeoutSecs != nil && (math.IsNaN(*r.TimeoutSecs) || *r.TimeoutSecs < 0.01 || *r.TimeoutSecs > 3600) {
+			return &ConfigError{File: c.Path, Key: key + ".timeout_secs", Err: fmt.Errorf("%v is out of range: between 0.01 and 3600", *r.TimeoutSecs)}
+		}
+		if r.PublicKey != "" {
+			if !filepath.IsAbs(r.PublicKey) && c.Path != "" {
+				r.PublicKey = filepath.Join(filepath.Dir(c.Path), r.PublicKey)
+			}
+			if st, err := os.Stat(r.PublicKey); err != nil || !st.Mode().IsRegular() {
+				return &ConfigError{File: c.Path, Key: key + ".public_key", Err: fmt.Errorf("%q is not a readable file", r.PublicKey)}
+			}
 		}
 	}
 	return nil

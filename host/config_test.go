@@ -35,7 +35,7 @@ func TestConfigErrors(t *testing.T) {
 			"max_state_key_size, max_state_value_size, max_state_bytes, max_state_keys, env, dirs, extensions)"},
 		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = '/tmp', guest = '/t', mode = 'rw'}]\n",
 			"plugins.x.dirs.mode: unknown key (an entry of plugins.x.dirs has: host, guest, readonly)"},
-		{"[[registries]]\nname = 'a'\nurl = 'https://r.example'\ntoken = 's'\n", "registries.token: unknown key ([[registries]] has: name, url, enabled)"},
+		{"[[registries]]\nname = 'a'\nurl = 'https://r.example'\ntoken = 's'\n", "registries.token: unknown key ([[registries]] has: name, url, enabled, insecure, public_key, timeout_secs)"},
 		{"[templates]\nmax_dept = 3\n", "templates.max_dept: unknown key ([templates] has: max_depth, max_output, timeout_secs)"},
 		{"[templates]\nmax_depth = 0\n", "templates.max_depth: 0 is out of range: between 1 and 10000"},
 		{"[templates]\nmax_output = 2147483648\n", "templates.max_output: 2147483648 is out of range: between 1 and 1073741824 bytes"},
@@ -89,7 +89,14 @@ func TestConfigErrors(t *testing.T) {
 		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = '" + dir + "/none', guest = '/t'}]\n", `plugins.x.dirs[0].host: "` + dir + `/none" is not a directory`},
 		{"[plugins.x]\nallow_wasi = true\ndirs = [{host = '" + dir + "'}]\n", "plugins.x.dirs[0]: needs both host and guest paths"},
 		{"[[registries]]\nname = ''\nurl = 'https://r.example'\n", "registries[0].name: is empty"},
-		{"[[registries]]\nname = 'a'\nurl = 'ftp://r.example'\n", `registries[0].url: "ftp://r.example" is not an http(s) or file URL`},
+		{"[[registries]]\nname = 'a'\nurl = 'ftp://r.example'\n", `registries[0].url: "ftp://r.example" is not an oci://, https://, http:// or file:/// URL`},
+		{"[[registries]]\nname = 'a'\nurl = 'http://r.example'\n", `registries[0].url: "http://r.example" is plain HTTP: set insecure = true to allow it`},
+		{"[[registries]]\nname = 'a'\nurl = 'file://relative/dir'\n", `registries[0].url: "file://relative/dir" is not an oci://, https://, http:// or file:/// URL`},
+		{"[[registries]]\nname = 'a/b'\nurl = 'oci://r.example/p'\n", `registries[0].name: "a/b" is not a valid registry name: letters, digits, '-' and '_'`},
+		{"[[registries]]\nname = 'a'\nurl = 'oci://r.example/p'\n[[registries]]\nname = 'a'\nurl = 'oci://r.example/q'\n", `registries[1].name: "a" names two registries`},
+		{"[[registries]]\nname = 'a'\nurl = 'oci://r.example/p'\ntimeout_secs = 0\n", `registries[0].timeout_secs: 0 is out of range: between 0.01 and 3600`},
+		{"[[registries]]\nname = 'a'\nurl = 'oci://r.example/p'\npublic_key = '" + dir + "/none.pub'\n", `registries[0].public_key: "` + dir + `/none.pub" is not a readable file`},
+		{"[[registries]]\nname = 'a'\nurl = 'oci://r.example/p'\npublic_key = '" + dir + "'\n", `registries[0].public_key: "` + dir + `" is not a readable file`},
 		// Not TOML.
 		{"[security\n", "line 2: expected '.' or ']' to end table name, but got '\\n' instead"},
 	} {
@@ -347,5 +354,41 @@ func TestTOMLDecoderTextPinned(t *testing.T) {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) || pe.Position.Line == 0 {
 		t.Fatalf("syntax error: %T %v", err, err)
+	}
+}
+
+// A registry's public_key is taken from plugins.toml's directory when
+// relative; its timeout defaults to 30 s.
+func TestRegistryKeysAndTimeouts(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "team.pub"), []byte("key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseConfig(filepath.Join(dir, "plugins.toml"), []byte(`
+[[registries]]
+name = "team"
+url = "oci://registry.example/plugins"
+enabled = true
+public_key = "team.pub"
+timeout_secs = 2.5
+
+[[registries]]
+name = "web"
+url = "http://plugins.example/index"
+insecure = true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	team, ok := c.Registry("team")
+	if !ok || team.PublicKey != filepath.Join(dir, "team.pub") || team.Timeout() != 2500*time.Millisecond {
+		t.Errorf("team: %+v", team)
+	}
+	web, _ := c.Registry("web")
+	if !web.Insecure || web.Timeout() != DefaultRegistryTimeout {
+		t.Errorf("web: %+v", web)
+	}
+	if _, ok := c.Registry("nope"); ok {
+		t.Error("found a registry that is not configured")
 	}
 }

@@ -78,6 +78,10 @@ var (
 	ErrTrap        error = kindSentinel(KindTrap)
 )
 
+// ErrLockMismatch is in the chain of the load error of an installed plugin
+// whose bytes differ from its plugins.lock entry.
+var ErrLockMismatch = errors.New("plugin file does not match plugins.lock")
+
 // KindOf returns the kind of err: the kind of the *Error in its chain, or
 // KindFailed.
 func KindOf(err error) ErrorKind {

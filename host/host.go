@@ -39,6 +39,7 @@ import (
 	hostiface "github.com/driftless-dev/driftless/gen/driftless/plugin/host"
 	stateiface "github.com/driftless-dev/driftless/gen/driftless/plugin/state"
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
+	"github.com/driftless-dev/driftless/pluginlock"
 	"github.com/driftless-dev/driftless/pluginstate"
 )
 
@@ -71,6 +72,10 @@ type Options struct {
 	// them, driftless:plugin/host, state and types, and wasi:* (without
 	// sockets and http): nothing else.
 	Interfaces []Interface
+	// Lock holds the digests the plugins of PluginDir must match to load
+	// (plugins.lock; pluginlock.Read). nil means none: nothing is pinned.
+	// HomeOptions reads the home's plugins.lock.
+	Lock *pluginlock.Lock
 	// Logger receives plugin logs and host diagnostics; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -110,6 +115,7 @@ type Host struct {
 	cache      CompileCache
 	cacheWarn  sync.Once // the compile cache directory is unsafe: said once
 	interfaces []Interface
+	lock       *pluginlock.Lock // Options.Lock; never nil
 
 	progress func(Step) func()
 
@@ -142,12 +148,14 @@ func DefaultHome() string {
 // driftless CLI uses:
 //
 //	dir/plugins.toml     Config (a missing file means the defaults)
+//	dir/plugins.lock     Lock: the digests installed plugins must match
 //	dir/plugins/         PluginDir: the installed plugins, NAME.wasm
 //	dir/cache/           Cache: a DirCache
 //	dir/state/state.db   StatePath: the plugins' durable state
 //
 // It reads plugins.toml (its errors are *ConfigError, naming the file and
-// the key) and nothing else; the cache directory is made when a plugin is
+// the key) and plugins.lock (*pluginlock.Error, naming the file and line)
+// and nothing else; the cache directory is made when a plugin is
 // first compiled, the state database when a plugin first uses state. Set
 // the other fields on the result before New (Logger, Interfaces, ...); set
 // Cache to nil to turn the compile cache off, or to another cache to share
@@ -160,8 +168,13 @@ func HomeOptions(dir string) (Options, error) {
 	if err != nil {
 		return Options{}, err
 	}
+	lock, err := pluginlock.Read(filepath.Join(dir, pluginlock.FileName))
+	if err != nil {
+		return Options{}, err
+	}
 	return Options{
 		Config:    cfg,
+		Lock:      lock,
 		PluginDir: filepath.Join(dir, "plugins"),
 		Cache:     NewDirCache(filepath.Join(dir, "cache")),
 		StatePath: filepath.Join(dir, "state", StateFile),
@@ -182,6 +195,10 @@ func New(opts Options) (*Host, error) {
 		if err := c.validate(); err != nil {
 			return nil, err
 		}
+	}
+	lock := opts.Lock
+	if lock == nil {
+		lock = pluginlock.New("")
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -204,6 +221,7 @@ func New(opts Options) (*Host, error) {
 		statePath:  opts.StatePath,
 		stateBusy:  opts.StateBusyTimeout,
 		state:      opts.State,
+		lock:       lock,
 	}
 	if h.linker, err = newComponentLinker(engine); err == nil {
 		err = defineInterfaces(h.linker, h.interfaces)
@@ -298,6 +316,11 @@ func (h *Host) PluginDir() string { return h.pluginDir }
 // Config returns the configuration in force.
 func (h *Host) Config() *Config { return h.config }
 
+// Lock returns the lock file read when the host was made (empty when the
+// home has none). Installed plugins load only if their bytes match their
+// entry.
+func (h *Host) Lock() *pluginlock.Lock { return h.lock }
+
 // Engine returns the engine plugins run in.
 func (h *Host) Engine() *bindings.Engine { return h.engine }
 
@@ -363,16 +386,34 @@ func (h *Host) Load(ctx context.Context, path string, opts ...LoadOptions) (*Plu
 	if err != nil {
 		return nil, loadError(name, err)
 	}
+	p := h.newPlugin(name, path, limits)
+	if h.installed(path) {
+		if e, ok := h.lock.Get(name); ok {
+			p.pin, p.lock = &e, h.lock.Path
+		}
+	}
 	if err := checkName(name); err != nil {
-		p := h.broken(name, path, limits, err)
-		return p, p.err
+		return h.fail(p, err)
 	}
 	wasm, err := readPlugin(path, limits.MaxPluginSize)
 	if err != nil {
-		p := h.broken(name, path, limits, err)
-		return p, p.err
+		return h.fail(p, err)
 	}
-	return h.load(ctx, name, path, wasm, limits)
+	return h.load(ctx, p, wasm)
+}
+
+// installed reports whether path is a file of the plugin directory, whose
+// plugins must match their lock entries.
+func (h *Host) installed(path string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	if h.pluginDir == "" {
+		return false
+	}
+	dir, err := filepath.Abs(h.pluginDir)
+	return err == nil && filepath.Dir(abs) == dir
 }
 
 // LoadBytes loads a plugin from its binary under the given name (letters,
@@ -390,7 +431,7 @@ func (h *Host) LoadBytes(ctx context.Context, name string, wasm []byte, opts ...
 		p := h.broken(name, "", limits, &sizeError{size: int64(len(wasm)), max: limits.MaxPluginSize})
 		return p, p.err
 	}
-	return h.load(ctx, name, "", wasm, limits)
+	return h.load(ctx, h.newPlugin(name, "", limits), wasm)
 }
 
 // Validate runs every check of loading on the file at path, without
@@ -442,14 +483,18 @@ func (h *Host) newPlugin(name, path string, limits Limits) *Plugin {
 }
 
 func (h *Host) broken(name, path string, limits Limits, err error) *Plugin {
-	p := h.newPlugin(name, path, limits)
-	p.err = loadError(name, err)
-	h.register(p)
+	p, _ := h.fail(h.newPlugin(name, path, limits), err)
 	return p
 }
 
-func (h *Host) load(ctx context.Context, name, path string, wasm []byte, limits Limits) (*Plugin, error) {
-	p := h.newPlugin(name, path, limits)
+// fail registers p as a plugin that did not load, with err.
+func (h *Host) fail(p *Plugin, err error) (*Plugin, error) {
+	p.err = loadError(p.name, err)
+	h.register(p)
+	return p, p.err
+}
+
+func (h *Host) load(ctx context.Context, p *Plugin, wasm []byte) (*Plugin, error) {
 	if err := p.init(ctx, h, wasm); err != nil {
 		p.close()
 		p.err = err

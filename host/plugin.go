@@ -19,6 +19,7 @@ import (
 	"github.com/driftless-dev/driftless/gen/driftless/plugin/types"
 
 	"github.com/driftless-dev/driftless/internal/safetext"
+	"github.com/driftless-dev/driftless/pluginlock"
 )
 
 // maxResultSize bounds what the host accepts from one plugin call (a task
@@ -41,6 +42,8 @@ type Plugin struct {
 	size   int
 	sum    string
 	digest [sha256.Size]byte // sum, raw
+	pin    *pluginlock.Entry // the plugin's lock entry, for installed plugins that have one
+	lock   string            // the lock file's path, for errors
 
 	defs    definitions
 	schemas map[string]*schema // "task/NAME", "collector/NAME", "extension/NAME", "log/NAME"
@@ -64,6 +67,8 @@ type definitions struct {
 	logComponents []logs.ComponentDefinition
 	provides      []string // of "tasks", "facts", "templates", "logs"
 	wit           string   // imports and exports as WIT-like text
+	imports       []string // names of a component's imports (nil for core modules)
+	exports       []string // names of a component's exports
 }
 
 // runtime runs one plugin: the component runtime and the legacy adapter
@@ -109,6 +114,12 @@ func (p *Plugin) init(ctx context.Context, h *Host, wasm []byte) error {
 	p.size = len(wasm)
 	p.digest = sha256.Sum256(wasm)
 	p.sum = hex.EncodeToString(p.digest[:])
+	if p.pin != nil && p.pin.SHA256 != p.sum {
+		return &Error{Plugin: p.name, Func: "load", Kind: KindLoad, Err: ErrLockMismatch,
+			Msg: fmt.Sprintf("%s does not match its entry in %s: the file's sha256 is %s, the lock pins %s "+
+				"(reinstall what the lock names with `driftless plugins install`, or the plugin with `plugins install REF --force`)",
+				p.path, p.lock, p.sum, p.pin.SHA256)}
+	}
 	abi, err := sniff(wasm)
 	if err != nil {
 		return loadError(p.name, err)
@@ -278,6 +289,24 @@ func (p *Plugin) Size() int { return p.size }
 
 // SHA256 returns the hex SHA-256 of the plugin binary.
 func (p *Plugin) SHA256() string { return p.sum }
+
+// LockEntry returns the plugin's entry of plugins.lock: where it was
+// installed from, its version and pinned digest. ok is false for a plugin
+// without one (copied into plugins/ by hand, or not loaded from there).
+func (p *Plugin) LockEntry() (e pluginlock.Entry, ok bool) {
+	if p.pin == nil {
+		return pluginlock.Entry{}, false
+	}
+	return *p.pin, true
+}
+
+// Imports returns the names of a component's imports (interfaces such as
+// "driftless:plugin/host@0.1.0"); nil for core modules.
+func (p *Plugin) Imports() []string { return p.defs.imports }
+
+// Exports returns the names of a component's exports; nil for core
+// modules.
+func (p *Plugin) Exports() []string { return p.defs.exports }
 
 // Limits returns the limits the plugin runs under.
 func (p *Plugin) Limits() Limits { return p.limits }

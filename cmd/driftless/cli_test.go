@@ -84,6 +84,7 @@ func TestPluginsEmptyHome(t *testing.T) {
 func TestPluginsLifecycle(t *testing.T) {
 	home := newHome(t)
 	src := writeFile(t, t.TempDir(), "fixture.wasm", string(fixtureBytes(t)))
+	srcFile := src
 
 	r := runCLI(t, home, 0, "plugins", "validate", src)
 	contains(t, "validate", r.stdout, "valid", "fixture", "tasks: ok, change")
@@ -118,8 +119,11 @@ func TestPluginsLifecycle(t *testing.T) {
 		t.Fatalf("list: %v", list)
 	}
 	p := list[0]
-	if keys(p) != "abi,description,error,name,path,provides,version" || p["abi"] != "component" || p["version"] != "1.0.0" || p["error"] != nil {
+	if keys(p) != "abi,description,error,name,path,provides,sha256,source,version" || p["abi"] != "component" || p["version"] != "1.0.0" || p["error"] != nil {
 		t.Errorf("list entry: %v", p)
+	}
+	if src := p["source"].(map[string]any); src["kind"] != "file" || src["ref"] != "file://"+srcFile || src["sha256"] != p["sha256"] || src["version"] != "1.0.0" {
+		t.Errorf("list entry source: %v", src)
 	}
 	prov := p["provides"].(map[string]any)
 	if keys(prov) != "collectors,log_components,tasks,template_extensions" || len(prov["tasks"].([]any)) != 7 ||
@@ -127,7 +131,11 @@ func TestPluginsLifecycle(t *testing.T) {
 		t.Errorf("provides: %v", prov)
 	}
 	r = runCLI(t, home, 0, "plugins", "list")
-	contains(t, "list text", r.stdout, "NAME", "ABI", "VERSION", "PROVIDES", "fixture", "component", "1.0.0", "wrap (filter)", "pack (function)")
+	contains(t, "list text", r.stdout, "NAME", "ABI", "VERSION", "SOURCE", "DIGEST", "PROVIDES", "fixture", "component", "1.0.0", "file", "sha256:",
+		"wrap (filter)", "pack (function)")
+	if strings.Contains(r.stdout, "warning") {
+		t.Errorf("installed plugins listed as unlocked:\n%s", r.stdout)
+	}
 
 	doc = runJSON(t, home, 0, "plugins", "inspect", "fixture")
 	for _, k := range []string{"name", "version", "description", "abi", "path", "size", "sha256", "provides", "interface", "tasks", "collectors", "template_extensions", "log_components", "limits"} {

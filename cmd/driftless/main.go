@@ -80,11 +80,7 @@ func appOf(c *cli.Context) *app { return c.App.Metadata["app"].(*app) }
 // reads plugins.toml but loads no plugin).
 func (a *app) host() (*host.Host, error) {
 	if a.h == nil {
-		home := a.home
-		if home == "" {
-			home = host.DefaultHome()
-		}
-		opts, err := host.HomeOptions(home)
+		opts, err := host.HomeOptions(a.homeDir())
 		if err != nil {
 			return nil, err
 		}
@@ -96,6 +92,15 @@ func (a *app) host() (*host.Host, error) {
 		a.h = h
 	}
 	return a.h, nil
+}
+
+// homeDir returns the plugin home: --home, else $DRIFTLESS_HOME, else
+// ~/.driftless.
+func (a *app) homeDir() string {
+	if a.home == "" {
+		a.home = host.DefaultHome()
+	}
+	return a.home
 }
 
 // loadAll loads every installed plugin (once per run); broken ones keep

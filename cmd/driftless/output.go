@@ -13,8 +13,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/driftless-dev/driftless/host"
+	"github.com/driftless-dev/driftless/internal/safefile"
 	"github.com/driftless-dev/driftless/internal/safetext"
 	"github.com/driftless-dev/driftless/playbook"
+	"github.com/driftless-dev/driftless/pluginlock"
+	"github.com/driftless-dev/driftless/registry"
 	"github.com/driftless-dev/driftless/templating"
 )
 
@@ -105,6 +108,9 @@ var exit1Kinds = map[string]bool{
 	string(host.KindFuel): true, string(host.KindMemory): true, string(host.KindTrap): true,
 	string(host.KindBadOutput): true, string(host.KindBusy): true, "internal": true,
 	string(host.KindState): true, string(host.KindStateConflict): true,
+	// A registry that cannot be reached, refuses access or stays silent;
+	// installed plugins that do not match plugins.lock.
+	string(registry.KindUnreachable): true, string(registry.KindUnauthorized): true, "verify": true,
 }
 
 // classify returns the kind of an error (as JSON errors show it) and the
@@ -115,6 +121,12 @@ func classify(err error) (string, int) {
 		kind = string(he.Kind)
 	} else if _, ok := errorsAs[*host.ConfigError](err); ok {
 		kind = "config"
+	} else if re, ok := errorsAs[*registry.Error](err); ok {
+		kind = string(re.Kind)
+	} else if _, ok := errorsAs[*pluginlock.Error](err); ok {
+		kind = "lock"
+	} else if _, ok := errorsAs[*safefile.TooLargeError](err); ok {
+		kind = "too-large"
 	} else if ce, ok := errorsAs[*cliError](err); ok {
 		kind = ce.kind
 	} else if te, ok := errorsAs[*templating.Error](err); ok {
@@ -191,6 +203,9 @@ func errorDoc(err error) *errorJSON {
 	}
 	if ce, ok := errorsAs[*host.ConfigError](err); ok {
 		e.File, e.Key = ce.File, ce.Key
+	}
+	if le, ok := errorsAs[*pluginlock.Error](err); ok {
+		e.File, e.Line, e.Key = le.File, le.Line, le.Key
 	}
 	if pe, ok := errorsAs[*playbook.Error](err); ok {
 		e.File, e.Line, e.Column, e.Key = pe.File, pe.Line, pe.Column, pe.Key

@@ -17,13 +17,14 @@ import (
 
 	"github.com/driftless-dev/driftless/host"
 	"github.com/driftless-dev/driftless/internal/safefile"
+	"github.com/driftless-dev/driftless/pluginlock"
 	"github.com/driftless-dev/driftless/templating"
 )
 
 func pluginsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "plugins",
-		Usage: "create, list, inspect, validate, install, remove and document plugins",
+		Usage: "create, list, inspect, validate, install, update, remove, verify, search, publish and document plugins",
 		Subcommands: []*cli.Command{
 			pluginsNewCommand(),
 			{
@@ -45,18 +46,26 @@ func pluginsCommand() *cli.Command {
 				Action:    pluginsValidate,
 			},
 			{
-				Name:      "install",
-				Usage:     "validate a plugin file (- for standard input, with --name), then copy it into the plugin directory",
-				ArgsUsage: "FILE",
+				Name: "install",
+				Usage: "install a plugin from a file (- for standard input, with --name), an OCI reference or a registry " +
+					"(validated, pinned in plugins.lock); without REF, install exactly what plugins.lock names",
+				ArgsUsage: "[FILE | - | oci://HOST/REPO:TAG | oci://HOST/REPO@sha256:DIGEST | REGISTRY/NAME[@VERSION]]",
 				Flags: []cli.Flag{
-					nameFlag("install under this name (default: the file name without .wasm)"),
+					nameFlag("install under this name (default: the file or repository name)"),
 					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "replace an installed plugin of the same name"},
 				},
 				Action: pluginsInstall,
 			},
 			{
+				Name:      "update",
+				Usage:     "install the newest version (or the one asked) of plugins installed from registries, showing old → new",
+				ArgsUsage: "[NAME[@VERSION]...]",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "check", Usage: "only report what would be updated"}},
+				Action:    pluginsUpdate,
+			},
+			{
 				Name: "remove",
-				Usage: "remove an installed plugin; asks whether to remove its state too when it has some " +
+				Usage: "remove an installed plugin and its plugins.lock entry; asks whether to remove its state too when it has some " +
 					"(without a terminal to ask on, the state is kept)",
 				ArgsUsage: "NAME",
 				Flags: []cli.Flag{
@@ -64,6 +73,27 @@ func pluginsCommand() *cli.Command {
 					&cli.BoolFlag{Name: "keep-state", Usage: "keep the plugin's state, without asking"},
 				},
 				Action: pluginsRemove,
+			},
+			{
+				Name:   "verify",
+				Usage:  "check every installed plugin against plugins.lock and its signature where one is required; exit 1 naming each mismatch",
+				Action: pluginsVerify,
+			},
+			{
+				Name:      "search",
+				Usage:     "what the enabled registries offer: name, versions, description",
+				ArgsUsage: "[TERM]",
+				Action:    pluginsSearch,
+			},
+			{
+				Name:      "publish",
+				Usage:     "validate a plugin file and publish it to a registry, signed with --key",
+				ArgsUsage: "FILE REGISTRY/NAME@VERSION",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "key", Usage: "sign with this cosign private key `FILE` (password in $COSIGN_PASSWORD)"},
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "replace a version already published"},
+				},
+				Action: pluginsPublish,
 			},
 			{
 				Name:      "doc",
@@ -133,12 +163,14 @@ type pluginJSON struct {
 	Version     string       `json:"version"`
 	Description string       `json:"description"`
 	Path        string       `json:"path"`
+	SHA256      string       `json:"sha256"`
+	Source      sourceJSON   `json:"source"`
 	Provides    providesJSON `json:"provides"`
 	Error       *errorJSON   `json:"error"`
 }
 
 func describePlugin(p *host.Plugin) pluginJSON {
-	out := pluginJSON{Name: p.Name(), ABI: string(p.ABI()), Path: p.Path(), Provides: provides(p)}
+	out := pluginJSON{Name: p.Name(), ABI: string(p.ABI()), Path: p.Path(), SHA256: p.SHA256(), Source: sourceOf(p.LockEntry()), Provides: provides(p)}
 	if p.Err() == nil {
 		out.Version, out.Description = p.Info().Version, p.Info().Description
 	} else {
@@ -157,7 +189,7 @@ func pluginsList(c *cli.Context) error {
 		return err
 	}
 	if h, err := a.host(); err == nil {
-		cleanInstallLeftovers(h.PluginDir(), a.logger, false)
+		warnLeftovers(a, h)
 	}
 	docs := make([]pluginJSON, 0, len(plugins))
 	for _, p := range plugins {
@@ -167,10 +199,14 @@ func pluginsList(c *cli.Context) error {
 		if len(plugins) == 0 {
 			h, _ := a.host()
 			fmt.Fprintf(w, "no plugins installed in %s\n", h.PluginDir())
+			for _, n := range h.Lock().Names() {
+				fmt.Fprintf(w, "warning: plugins.lock names %s, which is not installed: `driftless plugins install` installs it\n", n)
+			}
 			return
 		}
 		t := table(w)
-		fmt.Fprintln(t, "NAME\tABI\tVERSION\tPROVIDES")
+		fmt.Fprintln(t, "NAME\tABI\tVERSION\tSOURCE\tDIGEST\tPROVIDES")
+		var unlocked []string
 		for _, p := range plugins {
 			abi, version, what := orDash(string(p.ABI())), "-", providesText(p)
 			if p.Err() == nil {
@@ -178,9 +214,30 @@ func pluginsList(c *cli.Context) error {
 			} else {
 				what = "ERROR: " + oneLine(p.Err().Error())
 			}
-			fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", p.Name(), abi, version, what)
+			e, locked := p.LockEntry()
+			if !locked {
+				unlocked = append(unlocked, p.Name())
+			}
+			digest := "-"
+			if p.SHA256() != "" {
+				digest = "sha256:" + p.SHA256()[:12]
+			}
+			fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name(), abi, version, sourceText(e, locked), digest, what)
 		}
 		t.Flush()
+		for _, n := range unlocked {
+			fmt.Fprintf(w, "warning: %s is not in plugins.lock (copied in by hand?): nothing pins its bytes; `driftless plugins verify` reports it\n", n)
+		}
+		listed := map[string]bool{}
+		for _, p := range plugins {
+			listed[p.Name()] = true
+		}
+		h, _ := a.host()
+		for _, n := range h.Lock().Names() {
+			if !listed[n] {
+				fmt.Fprintf(w, "warning: plugins.lock names %s, which is not installed: `driftless plugins install` installs it\n", n)
+			}
+		}
 	})
 }
 
@@ -270,6 +327,7 @@ type inspectJSON struct {
 	Path               string             `json:"path"`
 	Size               int                `json:"size"`
 	SHA256             string             `json:"sha256"`
+	Source             sourceJSON         `json:"source"`
 	Provides           []string           `json:"provides"`
 	Interface          string             `json:"interface"`
 	Tasks              []taskJSON         `json:"tasks"`
@@ -290,7 +348,7 @@ func inspect(p *host.Plugin) inspectJSON {
 	info := p.Info()
 	out := inspectJSON{
 		Name: p.Name(), Version: info.Version, Description: info.Description, ABI: string(p.ABI()),
-		Path: p.Path(), Size: p.Size(), SHA256: p.SHA256(), Provides: p.Provides(), Interface: p.Interface(),
+		Path: p.Path(), Size: p.Size(), SHA256: p.SHA256(), Source: sourceOf(p.LockEntry()), Provides: p.Provides(), Interface: p.Interface(),
 		Tasks: []taskJSON{}, Collectors: []collectorJSON{}, TemplateExtensions: []extensionJSON{}, LogComponents: []logComponentJSON{},
 		Limits: limits(p.Limits()),
 	}
@@ -336,6 +394,21 @@ func pluginsInspect(c *cli.Context) error {
 		fmt.Fprintf(t, "path\t%s\n", doc.Path)
 		fmt.Fprintf(t, "size\t%s\n", bytesText(int64(doc.Size)))
 		fmt.Fprintf(t, "sha256\t%s\n", doc.SHA256)
+		switch src := doc.Source; src.Kind {
+		case "":
+			fmt.Fprintf(t, "source\tnot in plugins.lock (copied in by hand?): nothing pins its bytes\n")
+		default:
+			what := src.Kind
+			if src.Registry != "" {
+				what = "registry " + src.Registry
+			}
+			fmt.Fprintf(t, "source\t%s\n", what)
+			fmt.Fprintf(t, "ref\t%s\n", src.Ref)
+			fmt.Fprintf(t, "locked version\t%s\n", orDash(src.Version))
+			if src.Key != "" {
+				fmt.Fprintf(t, "signed by key\t%s\n", src.Key)
+			}
+		}
 		fmt.Fprintf(t, "provides\t%s\n", orDash(strings.Join(doc.Provides, ", ")))
 		t.Flush()
 
@@ -556,13 +629,16 @@ func pluginsRemove(c *cli.Context) error {
 		return usagef("--purge and --keep-state contradict each other")
 	}
 	name := c.Args().First()
-	path, err := a.installedPath(name)
+	in, err := newInstaller(a)
 	if err != nil {
 		return err
 	}
-	h, err := a.host()
+	path, err := a.installedPath(name)
 	if err != nil {
-		return err
+		if _, locked := in.h.Lock().Get(name); !locked {
+			return err
+		}
+		path = in.home.PluginPath(name) // only its lock entry is left
 	}
 	// The state first: with --purge, a state that cannot be removed
 	// leaves the plugin installed, and nothing is half done.
@@ -593,12 +669,25 @@ func pluginsRemove(c *cli.Context) error {
 			}
 		}
 	}
-	// Its compiled code goes with it (a file that cannot be read has none).
-	forgot, err := h.ForgetCompiled(path)
+	// Under the home's lock, the lock entry, then the file: a removal cut
+	// short leaves a plugin without an entry (listed with a warning), never
+	// an entry that `plugins install` would bring back.
+	var forgot host.CacheRemoved
+	err = in.lockedHome(c.Context, func(lock *pluginlock.Lock) error {
+		if _, locked := lock.Get(name); locked {
+			lock.Remove(name)
+			if err := lock.Write(); err != nil {
+				return err
+			}
+		}
+		// Its compiled code goes with it (a file that cannot be read has none).
+		var err error
+		if forgot, err = in.h.ForgetCompiled(path); err != nil {
+			a.logger.Debug("no compiled code removed", "plugin", name, "error", err)
+		}
+		return in.home.Remove(name)
+	})
 	if err != nil {
-		a.logger.Debug("no compiled code removed", "plugin", name, "error", err)
-	}
-	if err := os.Remove(path); err != nil {
 		return err
 	}
 	doc.Cache = cacheCountJSON{forgot.Entries, forgot.Bytes}
