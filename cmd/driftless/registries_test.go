@@ -632,10 +632,10 @@ func TestInstallSpecialFiles(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skip(err)
 	}
-	for _, f := range []string{fifo, "/dev/zero"} {
+	for f, kind := range map[string]string{fifo: "a named pipe (FIFO)", "/dev/zero": "a character device"} {
 		start := time.Now()
 		e := errorOf(t, runJSON(t, home, 2, "plugins", "install", f, "--name", "x"), "usage")
-		contains(t, f, e["message"].(string), f+" is not a regular file")
+		contains(t, f, e["message"].(string), f+" is "+kind+", not a regular file")
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("%s: took %s", f, d)
 		}
