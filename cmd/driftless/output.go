@@ -125,10 +125,10 @@ func classify(err error) (string, int) {
 		kind = string(re.Kind)
 	} else if _, ok := errorsAs[*pluginlock.Error](err); ok {
 		kind = "lock"
+	} else if ce, ok := errorsAs[*cliError](err); ok {
+		kind = ce.kind // the CLI's own word wins over a wrapped cause's
 	} else if _, ok := errorsAs[*safefile.TooLargeError](err); ok {
 		kind = "too-large"
-	} else if ce, ok := errorsAs[*cliError](err); ok {
-		kind = ce.kind
 	} else if te, ok := errorsAs[*templating.Error](err); ok {
 		kind = "template"
 		if errors.Is(te, context.Canceled) {

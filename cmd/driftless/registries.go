@@ -7,6 +7,7 @@ package main
 // (signatures); these files put them together for people.
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -233,12 +234,17 @@ func pluginsPublish(c *cli.Context) error {
 	} else if key != nil {
 		return sigError("registry %s requires plugins signed by %s (public_key): give --key", regName, key)
 	}
-	// Validate first: only a plugin that loads is published.
-	p, err := validateAs(ctx, h, file, name)
-	if err != nil {
+	// Validate first: only a plugin that loads is published, and what is
+	// published is exactly the bytes validated (read once, into a private
+	// copy, so a file rewritten meanwhile cannot slip other bytes through).
+	if err := checkFile(file, "plugin file"); err != nil {
 		return err
 	}
 	wasm, err := readBounded(file, h.Config().LimitsFor(name).MaxPluginSize)
+	if err != nil {
+		return err
+	}
+	p, err := validateBytes(ctx, h, wasm, name)
 	if err != nil {
 		return err
 	}
@@ -262,6 +268,20 @@ func pluginsPublish(c *cli.Context) error {
 		}
 		fmt.Fprintf(w, "sha256: %s\n", art.SHA256)
 	})
+}
+
+// validateBytes validates wasm as plugin name, from a private copy.
+func validateBytes(ctx context.Context, h *host.Host, wasm []byte, name string) (*host.Plugin, error) {
+	dir, err := os.MkdirTemp("", "driftless-publish-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, name+".wasm")
+	if err := os.WriteFile(path, wasm, 0o600); err != nil {
+		return nil, err
+	}
+	return h.Validate(ctx, path)
 }
 
 // keyPassword is the password of an encrypted private key: $COSIGN_PASSWORD,
