@@ -642,3 +642,155 @@ func TestInstallSpecialFiles(t *testing.T) {
 	}
 	nothingStaged(t, home)
 }
+
+// TestPublishChecks: publish validates first (an invalid plugin reaches no
+// registry), refuses a bad target, and replaces a version only with
+// --force.
+func TestPublishChecks(t *testing.T) {
+	home := newHome(t)
+	dir := t.TempDir()
+	src := t.TempDir()
+	writeFile(t, home, "plugins.toml", "[[registries]]\nname = 'team'\nurl = 'file://"+dir+"'\nenabled = true\n")
+	good := writeFile(t, src, "greeter.wasm", string(greeter(t, "1.0.0")))
+	bad := writeFile(t, src, "bad.wasm", "not a plugin")
+	cases := []struct {
+		name string
+		args []string
+		kind string
+		want string
+	}{
+		{"invalid plugin", []string{bad, "team/bad@1.0.0"}, "load", "plugin bad: load: not a WebAssembly file"},
+		{"no version", []string{good, "team/greeter"}, "usage", `"team/greeter" is not REGISTRY/NAME@VERSION`},
+		{"bad name", []string{good, "team/..evil@1.0.0"}, "usage", `invalid plugin name "..evil"`},
+		{"unknown registry", []string{good, "elsewhere/greeter@1.0.0"}, "usage", `no registry "elsewhere" in ` + filepath.Join(home, "plugins.toml") + " (registries: team)"},
+		{"missing file", []string{filepath.Join(src, "nosuch.wasm"), "team/greeter@1.0.0"}, "usage", "cannot read " + filepath.Join(src, "nosuch.wasm")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := errorOf(t, runJSON(t, home, 2, append([]string{"plugins", "publish"}, c.args...)...), c.kind)
+			contains(t, c.name, e["message"].(string), c.want)
+			if _, err := os.Stat(filepath.Join(dir, "index.json")); !os.IsNotExist(err) {
+				t.Errorf("the registry has an index after a refused publish: %v", err)
+			}
+		})
+	}
+
+	runCLI(t, home, 0, "plugins", "publish", good, "team/greeter@1.0.0")
+	newer := writeFile(t, src, "greeter2.wasm", string(greeter(t, "1.0.1")))
+	e := errorOf(t, runJSON(t, home, 2, "plugins", "publish", newer, "team/greeter@1.0.0"), "exists")
+	contains(t, "republish", e["message"].(string), "registry team: greeter@1.0.0: this version is already published (--force replaces it)")
+	doc := runJSON(t, home, 0, "plugins", "publish", newer, "team/greeter@1.0.0", "--force")
+	if doc["sha256"] != sha(greeter(t, "1.0.1")) {
+		t.Fatalf("publish --force: %v", doc)
+	}
+	runCLI(t, home, 0, "plugins", "install", "team/greeter")
+	r := runCLI(t, home, 0, "task", "run", "greeter.hello")
+	contains(t, "run replaced", r.stdout, "hello from 1.0.1")
+	// install refuses to replace an installed plugin without --force.
+	e = errorOf(t, runJSON(t, home, 2, "plugins", "install", "team/greeter"), "usage")
+	contains(t, "install again", e["message"].(string), "plugin greeter is already installed", "use --force to replace it")
+	doc = runJSON(t, home, 0, "plugins", "install", "team/greeter", "--force")
+	if doc["replaced"] != true {
+		t.Errorf("install --force: %v", doc)
+	}
+}
+
+// TestVerifySignatures: verify checks each plugin's kept signature
+// against its registry's key as plugins.toml sets it now, and names what
+// no longer holds.
+func TestVerifySignatures(t *testing.T) {
+	dir := t.TempDir()
+	keys := t.TempDir()
+	priv, pub := keyPair(t, keys, "team")
+	_, otherPub := keyPair(t, keys, "other")
+	src := writeFile(t, t.TempDir(), "g.wasm", string(greeter(t, "1.0.0")))
+	signed := "[[registries]]\nname = 'team'\nurl = 'file://" + dir + "'\nenabled = true\npublic_key = '" + pub + "'\n"
+	setup := newHome(t)
+	writeFile(t, setup, "plugins.toml", signed)
+	env(t, setup, []string{"COSIGN_PASSWORD=pw"}, 0, "plugins", "publish", src, "team/greeter@1.0.0", "--key", priv)
+	open := "[[registries]]\nname = 'team'\nurl = 'file://" + dir + "'\nenabled = true\n"
+
+	cases := []struct {
+		name        string
+		installWith string // plugins.toml at install time
+		change      func(t *testing.T, home string)
+		want        string
+	}{
+		{"kept signature removed", signed, func(t *testing.T, home string) {
+			os.Remove(filepath.Join(home, "signatures", "greeter.json"))
+		}, "greeter: MISMATCH: the signature that verified it is not kept"},
+		{"kept signature altered", signed, func(t *testing.T, home string) {
+			p := filepath.Join(home, "signatures", "greeter.json")
+			data, _ := os.ReadFile(p)
+			os.WriteFile(p, bytes.Replace(data, []byte(`"`), []byte(`'`), 1), 0o644)
+		}, "greeter: MISMATCH: the kept signature is unreadable"},
+		{"registry key changed", signed, func(t *testing.T, home string) {
+			writeFile(t, home, "plugins.toml", strings.Replace(signed, pub, otherPub, 1))
+		}, "greeter: MISMATCH: signature check with " + otherPub},
+		{"registry key added after install", open, func(t *testing.T, home string) {
+			writeFile(t, home, "plugins.toml", signed)
+		}, "greeter: MISMATCH: installed without a signature, but registry team requires one by " + pub},
+		{"registry key dropped", signed, func(t *testing.T, home string) {
+			writeFile(t, home, "plugins.toml", open)
+		}, "greeter: MISMATCH: plugins.lock says key sha256:"},
+		{"registry no longer configured", signed, func(t *testing.T, home string) {
+			writeFile(t, home, "plugins.toml", "")
+		}, "greeter: MISMATCH: installed from registry team, which"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			home := newHome(t)
+			writeFile(t, home, "plugins.toml", c.installWith)
+			runCLI(t, home, 0, "plugins", "install", "team/greeter")
+			runCLI(t, home, 0, "plugins", "verify")
+			c.change(t, home)
+			r := runCLI(t, home, 1, "plugins", "verify")
+			contains(t, c.name, r.stdout, c.want)
+			doc := runJSON(t, home, 1, "plugins", "verify")
+			if doc["ok"] != false {
+				t.Errorf("verify JSON: %v", doc)
+			}
+		})
+	}
+}
+
+// TestUpdateBadInput: update names what it cannot update.
+func TestUpdateBadInput(t *testing.T) {
+	home := newHome(t)
+	dir := t.TempDir()
+	writeFile(t, home, "plugins.toml", "[[registries]]\nname = 'team'\nurl = 'file://"+dir+"'\nenabled = true\n")
+	local := writeFile(t, t.TempDir(), "local.wasm", string(greeter(t, "1.0.0")))
+	runCLI(t, home, 0, "plugins", "install", local)
+	runCLI(t, home, 0, "plugins", "publish", local, "team/greeter@1.0.0")
+	runCLI(t, home, 0, "plugins", "install", "team/greeter")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		kind string
+		want string
+	}{
+		{"not installed", []string{"nosuch"}, 2, "not-found", "plugin nosuch: update: not in plugins.lock"},
+		{"installed from a file", []string{"local"}, 2, "usage", "plugin local was installed from file://" + local + ", not from a registry"},
+		{"no such version", []string{"greeter@9.0.0"}, 2, "not-found", "registry team: greeter@9.0.0: no version 9.0.0 (versions: 1.0.0)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := errorOf(t, runJSON(t, home, c.code, append([]string{"plugins", "update"}, c.args...)...), c.kind)
+			contains(t, c.name, e["message"].(string), c.want)
+			if en, _ := readLock(t, home).Get("greeter"); en.Version != "1.0.0" {
+				t.Errorf("the lock changed: %+v", en)
+			}
+		})
+	}
+	// Several names at once, and no name: every plugin from a registry.
+	runCLI(t, home, 0, "plugins", "publish", writeFile(t, t.TempDir(), "g.wasm", string(greeter(t, "1.1.0"))), "team/greeter@1.1.0")
+	runCLI(t, home, 0, "plugins", "install", "team/greeter@1.0.0", "--name", "second")
+	r := runCLI(t, home, 0, "plugins", "update", "--check")
+	contains(t, "update --check", r.stdout, "greeter 1.0.0 → 1.1.0 available (registry team)", "second 1.0.0 → 1.1.0 available (registry team)")
+	if strings.Contains(r.stdout, "local") {
+		t.Errorf("update --check lists a plugin installed from a file:\n%s", r.stdout)
+	}
+	r = runCLI(t, home, 0, "plugins", "update", "greeter", "second")
+	contains(t, "update two", r.stdout, "updated greeter 1.0.0 → 1.1.0", "updated second 1.0.0 → 1.1.0")
+}
