@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -302,7 +303,7 @@ const (
 )
 
 // indexServer serves dir over HTTPS; plugin files (*.wasm) per mode.
-func indexServer(t *testing.T, dir string, mode *serverMode) *httptest.Server {
+func indexServer(t *testing.T, dir string, mode *atomic.Int32) *httptest.Server {
 	t.Helper()
 	files := http.FileServer(http.Dir(dir))
 	done := make(chan struct{})
@@ -316,13 +317,14 @@ func indexServer(t *testing.T, dir string, mode *serverMode) *httptest.Server {
 			http.NotFound(w, req)
 			return
 		}
-		switch *mode {
+		m := serverMode(mode.Load())
+		switch m {
 		case serveStall, serveCut:
 			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 			w.WriteHeader(200)
 			w.Write(data[:len(data)/2])
 			w.(http.Flusher).Flush()
-			if *mode == serveStall {
+			if m == serveStall {
 				select {
 				case <-req.Context().Done():
 				case <-done:
@@ -347,7 +349,7 @@ func TestStaticIndexHTTPS(t *testing.T) {
 	dir := t.TempDir()
 	s, k := testSigner(t)
 	publishFile(t, dir, s, "1.0.0")
-	mode := serveWell
+	var mode atomic.Int32
 	srv := indexServer(t, dir, &mode)
 	r, err := Open("web", srv.URL+"/", Options{Transport: srv.Client().Transport, Timeout: 500 * time.Millisecond})
 	if err != nil {
@@ -368,19 +370,20 @@ func TestStaticIndexHTTPS(t *testing.T) {
 	k.verifyBlob(t, testWasm, sigs.Blob)
 
 	cases := []struct {
+		name string
 		mode serverMode
 		kind ErrorKind
 		want string
 	}{
-		{serveStall, KindTimeout, "registry web: hello@1.0.0: the download stalled: nothing arrived for 500ms (timeout_secs) after 37504 of 75008 bytes"},
-		{serveCut, KindIntegrity, "registry web: hello@1.0.0: the download was cut after 37504 of 75008 bytes"},
-		{serveNotFound, KindNotFound, "404 Not Found"},
-		{serveUnauthorized, KindUnauthorized, "401 Unauthorized"},
+		{"stalled", serveStall, KindTimeout, "registry web: hello@1.0.0: the download stalled: nothing arrived for 500ms (timeout_secs) after 37504 of 75008 bytes"},
+		{"cut", serveCut, KindIntegrity, "registry web: hello@1.0.0: the download was cut after 37504 of 75008 bytes"},
+		{"404", serveNotFound, KindNotFound, "404 Not Found"},
+		{"401", serveUnauthorized, KindUnauthorized, "401 Unauthorized"},
 	}
 	for _, c := range cases {
-		t.Run(strconv.Itoa(int(c.mode)), func(t *testing.T) {
-			mode = c.mode
-			defer func() { mode = serveWell }()
+		t.Run(c.name, func(t *testing.T) {
+			mode.Store(int32(c.mode))
+			defer mode.Store(int32(serveWell))
 			start := time.Now()
 			err := Fetch(ctx, r, a, &bytes.Buffer{}, 1<<20, nil)
 			wantKind(t, err, c.kind, c.want)

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -365,17 +364,18 @@ func TestOCITransferFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
+		name string
 		mode proxyMode
 		kind ErrorKind
 		want string
 	}{
-		{proxyCorrupt, KindIntegrity, "registry team: hello@1.0.0: the bytes received have sha256 "},
-		{proxyCut, KindIntegrity, "registry team: hello@1.0.0: the download was cut after 25002 of 75008 bytes"},
-		{proxyStallBlob, KindTimeout, "registry team: hello@1.0.0: the download stalled: nothing arrived for 700ms (timeout_secs) after 25002 of 75008 bytes"},
-		{proxyLongerBlob, KindIntegrity, "the registry sent more than the 75008 bytes announced"},
+		{"corrupt blob", proxyCorrupt, KindIntegrity, "registry team: hello@1.0.0: the bytes received have sha256 "},
+		{"cut blob", proxyCut, KindIntegrity, "registry team: hello@1.0.0: the download was cut after 25002 of 75008 bytes"},
+		{"stalled blob", proxyStallBlob, KindTimeout, "registry team: hello@1.0.0: the download stalled: nothing arrived for 700ms (timeout_secs) after 25002 of 75008 bytes"},
+		{"longer blob", proxyLongerBlob, KindIntegrity, "the registry sent more than the 75008 bytes announced"},
 	}
 	for _, c := range cases {
-		t.Run(strconv.Itoa(int(c.mode)), func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			mode.Store(int32(c.mode))
 			var got bytes.Buffer
 			err := Fetch(ctx, r, a, &got, 1<<20, nil)

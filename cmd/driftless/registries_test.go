@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -297,16 +298,12 @@ public_key = "`+pub+`"
 // indexHTTPS serves a directory over HTTPS; the returned file holds its
 // certificate, for SSL_CERT_FILE. stall makes *.wasm downloads stop
 // half-way until the client gives up.
-func indexHTTPS(t *testing.T, dir string, stall *bool) (*httptest.Server, string) {
+func indexHTTPS(t *testing.T, dir string, stall *atomic.Bool) (*httptest.Server, string) {
 	t.Helper()
 	files := http.FileServer(http.Dir(dir))
 	done := make(chan struct{})
-	var mu sync.Mutex
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		mu.Lock()
-		s := *stall
-		mu.Unlock()
-		if !s || !strings.HasSuffix(req.URL.Path, ".wasm") {
+		if !stall.Load() || !strings.HasSuffix(req.URL.Path, ".wasm") {
 			files.ServeHTTP(w, req)
 			return
 		}
@@ -340,7 +337,7 @@ func TestRegistryBadInput(t *testing.T) {
 	writeFile(t, setup, "plugins.toml", "[[registries]]\nname = 'team'\nurl = 'file://"+dir+"'\nenabled = true\n")
 	env(t, setup, nil, 0, "plugins", "publish", writeFile(t, src, "g.wasm", string(wasm)), "team/greeter@1.0.0")
 
-	var stall bool
+	var stall atomic.Bool
 	srv, cert := indexHTTPS(t, dir, &stall)
 	tls := []string{"SSL_CERT_FILE=" + cert}
 
@@ -366,7 +363,7 @@ func TestRegistryBadInput(t *testing.T) {
 			code: 2, kind: "too-large", want: "over max_plugin_size of 1000 bytes"},
 		{name: "stalled server", toml: reg(srv.URL, "timeout_secs = 0.5\n"), args: []string{"plugins", "install", "team/greeter"}, code: 1,
 			kind: "timeout", want: "the download stalled: nothing arrived for 500ms (timeout_secs)",
-			before: func(*testing.T, string) { stall = true }},
+			before: func(*testing.T, string) { stall.Store(true) }},
 		{name: "registry down", toml: reg("https://127.0.0.1:1/idx", ""), args: []string{"plugins", "install", "team/greeter"}, code: 1,
 			kind: "unreachable", want: "connection refused"},
 		{name: "not found", toml: reg("file://"+dir, ""), args: []string{"plugins", "install", "team/nosuch"}, code: 2,
@@ -385,7 +382,7 @@ func TestRegistryBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			stall = false
+			stall.Store(false)
 			home := newHome(t)
 			writeFile(t, home, "plugins.toml", c.toml)
 			if c.before != nil {
@@ -517,7 +514,8 @@ func TestKilledInstall(t *testing.T) {
 	setup := newHome(t)
 	writeFile(t, setup, "plugins.toml", "[[registries]]\nname = 'team'\nurl = 'file://"+dir+"'\nenabled = true\n")
 	env(t, setup, nil, 0, "plugins", "publish", writeFile(t, src, "g.wasm", string(greeter(t, "1.0.0"))), "team/greeter@1.0.0")
-	stall := true
+	var stall atomic.Bool
+	stall.Store(true)
 	srv, cert := indexHTTPS(t, dir, &stall)
 
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
@@ -571,8 +569,8 @@ func TestKilledInstall(t *testing.T) {
 				t.Fatal("SIGKILL left no staging file: the test proves nothing")
 			}
 			// The next install removes it before doing anything else.
-			stall = false
-			defer func() { stall = true }()
+			stall.Store(false)
+			defer stall.Store(true)
 			env(t, home, []string{"SSL_CERT_FILE=" + cert}, 0, "plugins", "install", "team/greeter")
 			nothingStaged(t, home)
 		})
