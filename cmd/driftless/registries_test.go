@@ -792,3 +792,36 @@ func TestUpdateBadInput(t *testing.T) {
 	r = runCLI(t, home, 0, "plugins", "update", "greeter", "second")
 	contains(t, "update two", r.stdout, "updated greeter 1.0.0 → 1.1.0", "updated second 1.0.0 → 1.1.0")
 }
+
+// TestRegistryStaticHTTP: a static index on a plain HTTP server (a real
+// one, on loopback) is used only with insecure = true.
+func TestRegistryStaticHTTP(t *testing.T) {
+	dir := t.TempDir()
+	setup := newHome(t)
+	writeFile(t, setup, "plugins.toml", "[[registries]]\nname = 'team'\nurl = 'file://"+dir+"'\nenabled = true\n")
+	env(t, setup, nil, 0, "plugins", "publish", writeFile(t, t.TempDir(), "g.wasm", string(greeter(t, "1.0.0"))), "team/greeter@1.0.0")
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	t.Run("without insecure", func(t *testing.T) {
+		home := newHome(t)
+		writeFile(t, home, "plugins.toml", "[[registries]]\nname = 'team'\nurl = '"+srv.URL+"/'\nenabled = true\n")
+		e := errorOf(t, runJSON(t, home, 2, "plugins", "install", "team/greeter"), "config")
+		contains(t, "plain http", e["message"].(string), filepath.Join(home, "plugins.toml")+`: registries[0].url: "`+srv.URL+`/" is plain HTTP: set insecure = true to allow it`)
+		if entries, _ := os.ReadDir(filepath.Join(home, "plugins")); len(entries) != 0 {
+			t.Errorf("plugins/ holds %v", entries)
+		}
+	})
+	t.Run("with insecure", func(t *testing.T) {
+		home := newHome(t)
+		writeFile(t, home, "plugins.toml", "[[registries]]\nname = 'team'\nurl = '"+srv.URL+"/'\nenabled = true\ninsecure = true\n")
+		r := runCLI(t, home, 0, "plugins", "search")
+		contains(t, "search", r.stdout, "greeter", "1.0.0")
+		doc := runJSON(t, home, 0, "plugins", "install", "team/greeter")
+		if doc["source"].(map[string]any)["sha256"] != sha(greeter(t, "1.0.0")) {
+			t.Fatalf("install: %v", doc)
+		}
+		runCLI(t, home, 0, "plugins", "verify")
+		r = runCLI(t, home, 0, "task", "run", "greeter.hello")
+		contains(t, "run", r.stdout, "hello from 1.0.0")
+	})
+}
