@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,4 +186,82 @@ func setSignature(t *testing.T, dir, version, sig string) {
 	idx["plugins"].(map[string]any)["greeter"].(map[string]any)["versions"].(map[string]any)[version].(map[string]any)["signature"] = sig
 	data, _ = json.Marshal(idx)
 	os.WriteFile(path, data, 0o644)
+}
+
+// shBlock returns the ```sh block of doc that contains marker.
+func shBlock(t *testing.T, doc, marker string) string {
+	t.Helper()
+	for _, part := range strings.Split(doc, "```sh\n")[1:] {
+		body, _, _ := strings.Cut(part, "```")
+		if strings.Contains(body, marker) {
+			return body
+		}
+	}
+	t.Fatalf("docs/registries.md has no sh block with %q", marker)
+	return ""
+}
+
+// TestDocsRegistryWalkthrough runs, as docs/registries.md writes them, its
+// registry to try out and its wkg round trip: on a free loopback port
+// instead of 5000, with temporary directories instead of /tmp and
+// ~/.driftless.
+func TestDocsRegistryWalkthrough(t *testing.T) {
+	regBin := testtool.Path(t, "registry")
+	testtool.Path(t, "wkg")
+	data, err := os.ReadFile(repoPath(t, "docs/registries.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := shBlock(t, string(data), "build/tools/registry serve")
+	roundTrip := shBlock(t, string(data), "wkg oci pull")
+	addr, tmp, home, work := testtool.FreeAddr(t), t.TempDir(), newHome(t), t.TempDir()
+	subst := strings.NewReplacer("127.0.0.1:5000", addr, "/tmp/", tmp+"/", "~/.driftless", home)
+	vars := append(isolated(t), "DRIFTLESS_HOME="+home, "NO_COLOR=1",
+		"PATH="+filepath.Dir(testtool.Path(t, "wkg"))+":"+filepath.Dir(binary)+":"+os.Getenv("PATH"))
+
+	// The setup block, but the test starts the registry itself, to stop it.
+	serve := "build/tools/registry serve /tmp/registry.yml &\n"
+	if !strings.Contains(setup, serve) {
+		t.Fatalf("the setup block no longer has %q", serve)
+	}
+	tool(t, work, vars, false, "bash", "-euc", subst.Replace(strings.Replace(setup, serve, "", 1)))
+	cmd := exec.Command(regBin, "serve", filepath.Join(tmp, "registry.yml"))
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the docs' registry did not start on %s", addr)
+		}
+	}
+
+	wasm := builtexample.Wasm(t, "c-plugin")
+	writeFile(t, work, "hello.wasm", string(wasm))
+	out := tool(t, work, vars, false, "bash", "-euxc", subst.Replace(roundTrip))
+	contains(t, "round trip", out, "installed hello 1.0.0 (component) from registry local", "published hello 2.0.0 to registry local")
+	pulled, _ := os.ReadFile(filepath.Join(work, "pulled.wasm"))
+	if !bytes.Equal(pulled, wasm) {
+		t.Fatalf("wkg pulled %d bytes, not the %d published", len(pulled), len(wasm))
+	}
+	installed, _ := os.ReadFile(filepath.Join(home, "plugins", "hello.wasm"))
+	if !bytes.Equal(installed, wasm) {
+		t.Fatal("installed bytes differ from what wkg pushed")
+	}
 }
