@@ -404,3 +404,26 @@ func TestStaticIndexHTTPS(t *testing.T) {
 	_, err = down.List(ctx, "")
 	wantKind(t, err, KindUnreachable, "connection refused")
 }
+
+func TestCompareVersions(t *testing.T) {
+	cases := []struct {
+		a, b string
+		want int
+		ok   bool
+	}{
+		{"1.2.0", "1.10.0", -1, true},
+		{"v2.0.0", "2.0.0", 0, true},
+		{"2.0.0-rc.1", "1.9.0", 1, true},
+		{"2.0.0", "2.0.0-rc.1", 1, true},
+		{"latest", "1.0.0", 0, false},
+		{"1.2", "1.0.0", 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.a+" vs "+c.b, func(t *testing.T) {
+			got, ok := CompareVersions(c.a, c.b)
+			if got != c.want || ok != c.ok {
+				t.Errorf("CompareVersions(%q, %q) = %d, %v; want %d, %v", c.a, c.b, got, ok, c.want, c.ok)
+			}
+		})
+	}
+}

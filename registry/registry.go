@@ -308,6 +308,17 @@ func versionKey(v string) string {
 	return v
 }
 
+// CompareVersions compares two semantic versions (as plugins.lock and
+// Artifact.Version hold them, with or without a leading "v"): -1, 0 or +1,
+// and false when either is not a MAJOR.MINOR.PATCH version.
+func CompareVersions(a, b string) (int, bool) {
+	ka, kb := versionKey(a), versionKey(b)
+	if ka == "" || kb == "" {
+		return 0, false
+	}
+	return semver.Compare(ka, kb), true
+}
+
 // sortVersions sorts semantic versions newest first, dropping the others.
 func sortVersions(vs []string) []string {
 	var out []string

@@ -327,7 +327,7 @@ type updateItem struct {
 	Registry string `json:"registry"`
 	From     string `json:"from"`
 	To       string `json:"to"`
-	Status   string `json:"status"` // updated, available, up-to-date
+	Status   string `json:"status"` // updated, available, up-to-date, newer-installed
 }
 
 func pluginsUpdate(c *cli.Context) error {
@@ -374,7 +374,12 @@ func pluginsUpdate(c *cli.Context) error {
 			return err
 		}
 		item := updateItem{Name: w.name, Registry: e.Registry, From: e.Version, To: art.Version, Status: "up-to-date"}
-		if art.SHA256 != e.SHA256 || art.Ref != e.Ref {
+		if cmp, ok := registry.CompareVersions(art.Version, e.Version); ok && cmp < 0 && w.version == "" {
+			// Never a silent downgrade: the registry's newest is older
+			// than what is installed (a version withdrawn, or installed
+			// by name). Asking for the version does it.
+			item.Status = "newer-installed"
+		} else if art.SHA256 != e.SHA256 || art.Ref != e.Ref {
 			item.Status = "available"
 			if !doc.Check {
 				f, err := in.fetch(ctx, &source{kind: pluginlock.SourceRegistry, reg: reg, regConf: rc, artifact: art}, w.name, "")
@@ -398,6 +403,9 @@ func pluginsUpdate(c *cli.Context) error {
 			switch p.Status {
 			case "up-to-date":
 				fmt.Fprintf(wr, "%s %s: up to date (registry %s)\n", p.Name, p.From, p.Registry)
+			case "newer-installed":
+				fmt.Fprintf(wr, "%s %s: kept: newer than %s, the newest in registry %s (`plugins update %s@%s` installs that)\n",
+					p.Name, p.From, p.To, p.Registry, p.Name, p.To)
 			case "available":
 				fmt.Fprintf(wr, "%s %s → %s available (registry %s)\n", p.Name, p.From, p.To, p.Registry)
 			default:

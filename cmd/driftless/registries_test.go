@@ -791,6 +791,27 @@ func TestUpdateBadInput(t *testing.T) {
 	}
 	r = runCLI(t, home, 0, "plugins", "update", "greeter", "second")
 	contains(t, "update two", r.stdout, "updated greeter 1.0.0 → 1.1.0", "updated second 1.0.0 → 1.1.0")
+
+	// 1.1.0 withdrawn from the index: update never downgrades on its own.
+	path := filepath.Join(dir, "index.json")
+	data, _ := os.ReadFile(path)
+	var idx map[string]any
+	if err := json.Unmarshal(data, &idx); err != nil {
+		t.Fatal(err)
+	}
+	delete(idx["plugins"].(map[string]any)["greeter"].(map[string]any)["versions"].(map[string]any), "1.1.0")
+	data, _ = json.Marshal(idx)
+	os.WriteFile(path, data, 0o644)
+	for _, args := range [][]string{{"--check"}, {}} {
+		r = runCLI(t, home, 0, append([]string{"plugins", "update"}, args...)...)
+		contains(t, "update after a withdrawal", r.stdout,
+			"greeter 1.1.0: kept: newer than 1.0.0, the newest in registry team (`plugins update greeter@1.0.0` installs that)")
+		if e, _ := readLock(t, home).Get("greeter"); e.Version != "1.1.0" {
+			t.Fatalf("update downgraded: %+v", e)
+		}
+	}
+	r = runCLI(t, home, 0, "plugins", "update", "greeter@1.0.0")
+	contains(t, "asked downgrade", r.stdout, "updated greeter 1.1.0 → 1.0.0")
 }
 
 // TestRegistryStaticHTTP: a static index on a plain HTTP server (a real
