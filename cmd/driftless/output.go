@@ -111,6 +111,7 @@ var exit1Kinds = map[string]bool{
 	// A registry that cannot be reached, refuses access or stays silent;
 	// installed plugins that do not match plugins.lock.
 	string(registry.KindUnreachable): true, string(registry.KindUnauthorized): true, "verify": true,
+	"update": true, // some of several plugins could not be updated
 }
 
 // classify returns the kind of an error (as JSON errors show it) and the

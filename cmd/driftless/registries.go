@@ -327,7 +327,10 @@ type updateItem struct {
 	Registry string `json:"registry"`
 	From     string `json:"from"`
 	To       string `json:"to"`
-	Status   string `json:"status"` // updated, available, up-to-date, newer-installed
+	Status   string `json:"status"` // updated, available, up-to-date, newer-installed, failed
+	// Error says why a plugin of several could not be updated (status
+	// failed); the others are still tried.
+	Error *errorJSON `json:"error,omitempty"`
 }
 
 func pluginsUpdate(c *cli.Context) error {
@@ -363,38 +366,24 @@ func pluginsUpdate(c *cli.Context) error {
 		wants = append(wants, want{n, v})
 	}
 	doc := updateJSON{Check: c.Bool("check"), Plugins: []updateItem{}}
+	failed := 0
 	for _, w := range wants {
 		e, _ := lock.Get(w.name)
-		reg, rc, err := registryOf(cfg, e.Registry, true)
-		if err != nil {
+		item := updateItem{Name: w.name, Registry: e.Registry, From: e.Version}
+		err := updateOne(ctx, in, cfg, e, w.version, doc.Check, &item)
+		switch {
+		case err == nil:
+		case len(wants) == 1 || ctx.Err() != nil:
+			// One plugin: its error is the command's. Cancelled: stop.
 			return err
-		}
-		art, err := reg.Resolve(ctx, e.UpstreamName(), w.version)
-		if err != nil {
-			return err
-		}
-		item := updateItem{Name: w.name, Registry: e.Registry, From: e.Version, To: art.Version, Status: "up-to-date"}
-		if cmp, ok := registry.CompareVersions(art.Version, e.Version); ok && cmp < 0 && w.version == "" {
-			// Never a silent downgrade: the registry's newest is older
-			// than what is installed (a version withdrawn, or installed
-			// by name). Asking for the version does it.
-			item.Status = "newer-installed"
-		} else if art.SHA256 != e.SHA256 || art.Ref != e.Ref {
-			item.Status = "available"
-			if !doc.Check {
-				f, err := in.fetch(ctx, &source{kind: pluginlock.SourceRegistry, reg: reg, regConf: rc, artifact: art}, w.name, "")
-				if err != nil {
-					return err
-				}
-				if err := in.commit(ctx, f, true); err != nil {
-					return err
-				}
-				item.Status = "updated"
-			}
+		default:
+			// Several: say why this one failed and go on with the others.
+			item.Status, item.Error = "failed", errorDoc(err)
+			failed++
 		}
 		doc.Plugins = append(doc.Plugins, item)
 	}
-	return a.emit(doc, func(wr io.Writer) {
+	err = a.emit(doc, func(wr io.Writer) {
 		if len(doc.Plugins) == 0 {
 			fmt.Fprintln(wr, "no plugin installed from a registry")
 			return
@@ -408,11 +397,60 @@ func pluginsUpdate(c *cli.Context) error {
 					p.Name, p.From, p.To, p.Registry, p.Name, p.To)
 			case "available":
 				fmt.Fprintf(wr, "%s %s → %s available (registry %s)\n", p.Name, p.From, p.To, p.Registry)
+			case "failed":
+				fmt.Fprintf(wr, "%s %s: not updated: %s\n", p.Name, p.From, p.Error.Message)
 			default:
 				fmt.Fprintf(wr, "updated %s %s → %s (registry %s)\n", p.Name, p.From, p.To, p.Registry)
 			}
 		}
 	})
+	if err != nil || failed == 0 {
+		return err
+	}
+	// The report is printed, each failure in it: a summary on stderr (text
+	// mode) and the exit code (1) remain.
+	cerr := &cliError{kind: "update", msg: fmt.Sprintf("%d of %d plugins could not be updated", failed, len(wants))}
+	if !a.json {
+		fmt.Fprintf(a.stderr, "error: %s\n", cerr.msg)
+	}
+	return &reported{err: cerr}
+}
+
+// updateOne updates the plugin of lock entry e to version (the newest
+// when ""), or with check only finds out, filling in item.
+func updateOne(ctx context.Context, in *installer, cfg *host.Config, e pluginlock.Entry, version string, check bool, item *updateItem) error {
+	reg, rc, err := registryOf(cfg, e.Registry, true)
+	if err != nil {
+		return err
+	}
+	art, err := reg.Resolve(ctx, e.UpstreamName(), version)
+	if err != nil {
+		return err
+	}
+	item.To, item.Status = art.Version, "up-to-date"
+	if cmp, ok := registry.CompareVersions(art.Version, e.Version); ok && cmp < 0 && version == "" {
+		// Never a silent downgrade: the registry's newest is older
+		// than what is installed (a version withdrawn, or installed
+		// by name). Asking for the version does it.
+		item.Status = "newer-installed"
+		return nil
+	}
+	if art.SHA256 == e.SHA256 && art.Ref == e.Ref {
+		return nil
+	}
+	item.Status = "available"
+	if check {
+		return nil
+	}
+	f, err := in.fetch(ctx, &source{kind: pluginlock.SourceRegistry, reg: reg, regConf: rc, artifact: art}, e.Name, "")
+	if err != nil {
+		return err
+	}
+	if err := in.commit(ctx, f, true); err != nil {
+		return err
+	}
+	item.Status = "updated"
+	return nil
 }
 
 type verifyJSON struct {

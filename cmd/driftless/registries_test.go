@@ -789,8 +789,25 @@ func TestUpdateBadInput(t *testing.T) {
 	if strings.Contains(r.stdout, "local") {
 		t.Errorf("update --check lists a plugin installed from a file:\n%s", r.stdout)
 	}
+	// Several names, one failing: the others are still updated; exit 1,
+	// each failure named in the report.
+	r = runCLI(t, home, 1, "plugins", "update", "second@9.0.0", "greeter")
+	contains(t, "update two, one failing", r.stdout,
+		"second 1.0.0: not updated: registry team: greeter@9.0.0: no version 9.0.0", "updated greeter 1.0.0 → 1.1.0")
+	contains(t, "update two, one failing", r.stderr, "1 of 2 plugins could not be updated")
+	if e, _ := readLock(t, home).Get("second"); e.Version != "1.0.0" {
+		t.Errorf("the failed update changed the lock: %+v", e)
+	}
+	doc := runJSON(t, home, 1, "plugins", "update", "second@9.0.0", "greeter")
+	items := doc["plugins"].([]any)
+	if first := items[0].(map[string]any); first["status"] != "failed" || first["error"].(map[string]any)["kind"] != "not-found" {
+		t.Errorf("update -o json, failing plugin: %v", first)
+	}
+	if second := items[1].(map[string]any); second["status"] != "up-to-date" {
+		t.Errorf("update -o json, other plugin: %v", second)
+	}
 	r = runCLI(t, home, 0, "plugins", "update", "greeter", "second")
-	contains(t, "update two", r.stdout, "updated greeter 1.0.0 → 1.1.0", "updated second 1.0.0 → 1.1.0")
+	contains(t, "update two", r.stdout, "greeter 1.1.0: up to date", "updated second 1.0.0 → 1.1.0")
 
 	// 1.1.0 withdrawn from the index: update never downgrades on its own.
 	path := filepath.Join(dir, "index.json")
