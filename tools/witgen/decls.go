@@ -98,48 +98,7 @@ func discriminant(n int) string {
 
 func (f *file) declareFlags(t *wit.TypeDef, k *wit.Flags) {
 	p := f.pkg
-	name := p.typeNames[t]
-	base := "uint8"
-	switch n := len(k.Flags); {
-	case n > 32:
-		base = "uint64"
-	case n > 16:
-		base = "uint32"
-	case n > 8:
-		base = "uint16"
-	}
-	f.p("%stype %s %s\n", docComment(fmt.Sprintf("%s is the WIT flags %s: a bit set of its flags.", name, t.TypeName()), t.Docs.Contents, ""), name, base)
-	f.p("// The flags of %s.", name)
-	f.p("const (")
-	for i, c := range k.Flags {
-		if d := comment(c.Docs.Contents, "\t"); d != "" {
-			f.p("%s", strings.TrimSuffix(d, "\n"))
-		}
-		if i == 0 {
-			f.p("\t%s %s = 1 << iota", p.caseNames[t][0], name)
-		} else {
-			f.p("\t%s", p.caseNames[t][i])
-		}
-	}
-	f.p(")\n")
-	var quoted []string
-	for _, c := range k.Flags {
-		quoted = append(quoted, fmt.Sprintf("%q", c.Name))
-	}
-	table := "witNames" + name
-	f.p("var %s = [...]string{%s}\n", table, strings.Join(quoted, ", "))
-	f.p("// Has reports whether every flag of flags is set in v.")
-	f.p("func (v %s) Has(flags %s) bool { return v&flags == flags }\n", name, name)
-	f.p("// String lists the set flags by their WIT names, e.g. \"a|b\".")
-	f.p("func (v %s) String() string {", name)
-	f.p("var parts []string")
-	f.p("for i, n := range %s {\nif v&(1<<i) != 0 {\nparts = append(parts, n)\n}\n}", table)
-	f.p("if rest := v &^ (1<<len(%s) - 1); rest != 0 {\nparts = append(parts, %s.Sprintf(\"%%#x\", uint64(rest)))\n}", table, f.std("fmt"))
-	f.p("return %s.Join(parts, \"|\")\n}\n", f.std("strings"))
-	if p.g.errorTypes[t] {
-		f.p("// Error makes %s usable as the error of a function result.", name)
-		f.p("func (v %s) Error() string {\nreturn %q + v.String()\n}\n", name, t.TypeName()+": ")
-	}
+	f.goSource.declareFlags(t, k, p.typeNames[t], p.caseNames[t], p.g.errorTypes[t], f.std("fmt"), f.std("strings"))
 }
 
 func (f *file) declareVariant(t *wit.TypeDef, k *wit.Variant) {

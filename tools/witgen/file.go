@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"path"
-	"slices"
 	"strings"
 )
 
@@ -21,18 +19,15 @@ var stdImports = map[string]string{
 
 // file accumulates one generated Go file.
 type file struct {
-	pkg     *goPackage
-	imports map[string]string // path -> name
-	names   map[string]string // name -> path
-	decls   bytes.Buffer
-	helpers map[string]string // helper function name -> source
+	goSource
+	pkg *goPackage
 	// reserved are identifiers the file declares, which no import name
 	// may shadow (see generator.packageFile).
 	reserved map[string]bool
 }
 
 func newFile(p *goPackage) *file {
-	return &file{pkg: p, imports: map[string]string{}, names: map[string]string{}, helpers: map[string]string{}}
+	return &file{goSource: newGoSource(), pkg: p}
 }
 
 // std returns the name under which a standard import is used.
@@ -79,69 +74,9 @@ func (f *file) pkgRef(q *goPackage) string {
 	return f.use(q.path, name) + "."
 }
 
-func (f *file) p(format string, args ...any) {
-	fmt.Fprintf(&f.decls, format, args...)
-	f.decls.WriteByte('\n')
-}
-
-// helper adds a package-level helper (conversion function, name table)
-// once.
-func (f *file) helper(name, src string) {
-	if _, ok := f.helpers[name]; !ok {
-		f.helpers[name] = src
-	}
-}
-
-func (f *file) hasHelper(name string) bool {
-	_, ok := f.helpers[name]
-	return ok
-}
-
 // bytes assembles and formats the file.
 func (f *file) bytes(doc string) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(generatedLine + "\n\n")
-	b.WriteString(doc)
-	fmt.Fprintf(&b, "package %s\n\n", f.pkg.name)
-	if len(f.imports) > 0 {
-		var std, other []string
-		for p := range f.imports {
-			if strings.Contains(strings.SplitN(p, "/", 2)[0], ".") {
-				other = append(other, p)
-			} else {
-				std = append(std, p)
-			}
-		}
-		slices.Sort(std)
-		slices.Sort(other)
-		b.WriteString("import (\n")
-		for _, p := range std {
-			writeImport(&b, p, f.imports[p])
-		}
-		if len(std) > 0 && len(other) > 0 {
-			b.WriteString("\n")
-		}
-		for _, p := range other {
-			writeImport(&b, p, f.imports[p])
-		}
-		b.WriteString(")\n\n")
-	}
-	b.Write(f.decls.Bytes())
-	names := make([]string, 0, len(f.helpers))
-	for n := range f.helpers {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		b.WriteString("\n")
-		b.WriteString(f.helpers[n])
-		b.WriteString("\n")
-	}
-	out, err := format.Source(b.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("formatting %s: %w\n%s", f.pkg.path, err, numbered(b.String()))
-	}
-	return out, nil
+	return f.assemble(f.pkg.name, f.pkg.path, doc, "")
 }
 
 func writeImport(b *bytes.Buffer, p, name string) {

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"go/format"
 	"path"
-	"slices"
 	"strings"
 
 	"go.bytecodealliance.org/wit"
@@ -13,33 +10,19 @@ import (
 
 // guestFile accumulates one generated Go file of a guest package.
 type guestFile struct {
-	pkg     *guestPkg
-	gg      *guestGen
-	imports map[string]string // path -> name
-	names   map[string]string // name -> path
-	decls   bytes.Buffer
-	helpers map[string]string
-	cores   []coreFunc // wasm imports the file's code calls
-	tmp     int        // counter of temporaries
+	goSource
+	pkg   *guestPkg
+	gg    *guestGen
+	cores []coreFunc // wasm imports the file's code calls
+	tmp   int        // counter of temporaries
 }
 
 func newGuestFile(p *guestPkg) *guestFile {
-	return &guestFile{pkg: p, gg: p.gg, imports: map[string]string{}, names: map[string]string{}, helpers: map[string]string{}}
-}
-
-func (f *guestFile) p(format string, args ...any) {
-	fmt.Fprintf(&f.decls, format, args...)
-	f.decls.WriteByte('\n')
+	return &guestFile{goSource: newGoSource(), pkg: p, gg: p.gg}
 }
 
 func (f *guestFile) doc(format string, args ...any) {
 	f.decls.WriteString(comment(wrap(fmt.Sprintf(format, args...), 76), ""))
-}
-
-func (f *guestFile) helper(name, src string) {
-	if _, ok := f.helpers[name]; !ok {
-		f.helpers[name] = src
-	}
 }
 
 // use imports path, preferably under name ("_" for a blank import).
@@ -99,52 +82,7 @@ func isStdName(n string) bool {
 
 // bytes assembles and formats the file; tag is its build constraint.
 func (f *guestFile) bytes(doc, tag string) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(generatedLine + "\n\n")
-	if tag != "" {
-		fmt.Fprintf(&b, "//go:build %s\n\n", tag)
-	}
-	b.WriteString(doc)
-	fmt.Fprintf(&b, "package %s\n\n", f.pkg.name)
-	if len(f.imports) > 0 {
-		var std, other []string
-		for p := range f.imports {
-			if strings.Contains(strings.SplitN(p, "/", 2)[0], ".") {
-				other = append(other, p)
-			} else {
-				std = append(std, p)
-			}
-		}
-		slices.Sort(std)
-		slices.Sort(other)
-		b.WriteString("import (\n")
-		for _, p := range std {
-			writeImport(&b, p, f.imports[p])
-		}
-		if len(std) > 0 && len(other) > 0 {
-			b.WriteString("\n")
-		}
-		for _, p := range other {
-			writeImport(&b, p, f.imports[p])
-		}
-		b.WriteString(")\n\n")
-	}
-	b.Write(f.decls.Bytes())
-	names := make([]string, 0, len(f.helpers))
-	for n := range f.helpers {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		b.WriteString("\n")
-		b.WriteString(f.helpers[n])
-		b.WriteString("\n")
-	}
-	out, err := format.Source(b.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("formatting %s: %w\n%s", f.pkg.path, err, numbered(b.String()))
-	}
-	return out, nil
+	return f.assemble(f.pkg.name, f.pkg.path, doc, tag)
 }
 
 // ---------------------------------------------------------------------------
@@ -176,33 +114,10 @@ func (gg *guestGen) declPkg(t *wit.TypeDef) *guestPkg {
 // elements), an imported resource is a handle type over cm.Resource, and an
 // exported resource is the Go interface its implementation satisfies.
 func (f *guestFile) goType(t wit.Type, sd side) string {
+	if g, ok := primitiveGoType(t); ok {
+		return g
+	}
 	switch t := t.(type) {
-	case wit.Bool:
-		return "bool"
-	case wit.S8:
-		return "int8"
-	case wit.U8:
-		return "uint8"
-	case wit.S16:
-		return "int16"
-	case wit.U16:
-		return "uint16"
-	case wit.S32:
-		return "int32"
-	case wit.U32:
-		return "uint32"
-	case wit.S64:
-		return "int64"
-	case wit.U64:
-		return "uint64"
-	case wit.F32:
-		return "float32"
-	case wit.F64:
-		return "float64"
-	case wit.Char:
-		return "rune"
-	case wit.String:
-		return "string"
 	case *wit.TypeDef:
 		if isNamed(t) {
 			t = useTarget(t)
@@ -366,51 +281,7 @@ func (f *guestFile) declareEnum(t *wit.TypeDef, k *wit.Enum) {
 
 func (f *guestFile) declareFlags(t *wit.TypeDef, k *wit.Flags) {
 	m := f.pkg.model
-	name := m.typeNames[t]
-	f.p("%stype %s %s\n", docComment(fmt.Sprintf("%s is the WIT flags %s: a bit set of its flags.", name, t.TypeName()), t.Docs.Contents, ""), name, flagsBase(len(k.Flags)))
-	f.p("// The flags of %s.", name)
-	f.p("const (")
-	for i, c := range k.Flags {
-		if d := comment(c.Docs.Contents, "\t"); d != "" {
-			f.p("%s", strings.TrimSuffix(d, "\n"))
-		}
-		if i == 0 {
-			f.p("\t%s %s = 1 << iota", m.caseNames[t][0], name)
-		} else {
-			f.p("\t%s", m.caseNames[t][i])
-		}
-	}
-	f.p(")\n")
-	var quoted []string
-	for _, c := range k.Flags {
-		quoted = append(quoted, fmt.Sprintf("%q", c.Name))
-	}
-	table := "witNames" + name
-	f.p("var %s = [...]string{%s}\n", table, strings.Join(quoted, ", "))
-	f.p("// Has reports whether every flag of flags is set in v.")
-	f.p("func (v %s) Has(flags %s) bool { return v&flags == flags }\n", name, name)
-	f.p("// String lists the set flags by their WIT names, e.g. \"a|b\".")
-	f.p("func (v %s) String() string {", name)
-	f.p("var parts []string")
-	f.p("for i, n := range %s {\nif v&(1<<i) != 0 {\nparts = append(parts, n)\n}\n}", table)
-	f.p("if rest := v &^ (1<<len(%s) - 1); rest != 0 {\nparts = append(parts, %s.Sprintf(\"%%#x\", uint64(rest)))\n}", table, f.std("fmt"))
-	f.p("return %s.Join(parts, \"|\")\n}\n", f.std("strings"))
-	if f.gg.g.errorTypes[t] {
-		f.p("// Error makes %s usable as the error of a function result.", name)
-		f.p("func (v %s) Error() string {\nreturn %q + v.String()\n}\n", name, t.TypeName()+": ")
-	}
-}
-
-func flagsBase(n int) string {
-	switch {
-	case n > 32:
-		return "uint64"
-	case n > 16:
-		return "uint32"
-	case n > 8:
-		return "uint16"
-	}
-	return "uint8"
+	f.goSource.declareFlags(t, k, m.typeNames[t], m.caseNames[t], f.gg.g.errorTypes[t], f.std("fmt"), f.std("strings"))
 }
 
 func (f *guestFile) declareVariant(t *wit.TypeDef, k *wit.Variant) {

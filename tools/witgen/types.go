@@ -16,33 +16,10 @@ import (
 // struct{ OK T; Err E; IsErr bool }; own<r> and borrow<r> → *R, the
 // resource's handle type; named aliases → Go type aliases.
 func (f *file) goType(t wit.Type) string {
+	if g, ok := primitiveGoType(t); ok {
+		return g
+	}
 	switch t := t.(type) {
-	case wit.Bool:
-		return "bool"
-	case wit.S8:
-		return "int8"
-	case wit.U8:
-		return "uint8"
-	case wit.S16:
-		return "int16"
-	case wit.U16:
-		return "uint16"
-	case wit.S32:
-		return "int32"
-	case wit.U32:
-		return "uint32"
-	case wit.S64:
-		return "int64"
-	case wit.U64:
-		return "uint64"
-	case wit.F32:
-		return "float32"
-	case wit.F64:
-		return "float64"
-	case wit.Char:
-		return "rune"
-	case wit.String:
-		return "string"
 	case wit.ErrorContext:
 		return f.std("bindings") + ".Val"
 	case *wit.TypeDef:
