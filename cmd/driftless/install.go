@@ -166,6 +166,12 @@ func newInstaller(a *app) (*installer, error) {
 	return &installer{a: a, h: h, home: home}, nil
 }
 
+// readLock reads the home's plugins.lock afresh (another driftless may
+// have changed it since the host read it).
+func (in *installer) readLock() (*pluginlock.Lock, error) {
+	return pluginlock.Read(filepath.Join(in.a.homeDir(), pluginlock.FileName))
+}
+
 // warnLeftovers warns about the staging directories of killed installs
 // (plugins list; the next install removes them).
 func warnLeftovers(a *app, h *host.Host) {
@@ -185,7 +191,7 @@ func (in *installer) lockedHome(ctx context.Context, fn func(lock *pluginlock.Lo
 		return err
 	}
 	defer l.Unlock()
-	lock, err := pluginlock.Read(filepath.Join(in.a.homeDir(), pluginlock.FileName))
+	lock, err := in.readLock()
 	if err != nil {
 		return err
 	}
@@ -554,7 +560,7 @@ func installLocked(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	lock, err := pluginlock.Read(filepath.Join(in.a.homeDir(), pluginlock.FileName))
+	lock, err := in.readLock()
 	if err != nil {
 		return err
 	}

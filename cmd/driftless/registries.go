@@ -340,7 +340,7 @@ func pluginsUpdate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	lock, err := pluginlock.Read(filepath.Join(in.a.homeDir(), pluginlock.FileName))
+	lock, err := in.readLock()
 	if err != nil {
 		return err
 	}
