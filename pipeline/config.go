@@ -69,6 +69,13 @@ type Stage struct {
 	// "skip" drops the batch, reports it (stage, count, error) and goes on.
 	// Not for sources (a source that fails stops the pipeline).
 	OnError string `toml:"on_error"`
+	// Resume, on a plugin source, declares that the component keeps its
+	// position in the plugin's state (committed only by a call that
+	// succeeds), so that a fresh instance goes on where the failed one
+	// stood: a call of next that traps or hits a limit then restarts the
+	// source on a fresh instance and is retried once. Only for plugin
+	// sources; without it a source that fails stops the pipeline.
+	Resume bool `toml:"resume"`
 	// Stateless says the component keeps no state across batches, so its
 	// instance may be replaced at any time: it is recycled every
 	// RecycleAfter calls, when the data it was given since it started
@@ -325,7 +332,7 @@ func (c *Config) indexKey(k toml.Key) string {
 
 var tableKeys = map[string][]string{
 	"":         {"sources", "parser", "filters", "outputs", "pipeline"},
-	"sources":  {"type", "path", "plugin", "name", "config", "parallel"},
+	"sources":  {"type", "path", "plugin", "name", "config", "parallel", "resume"},
 	"parser":   {"type", "plugin", "name", "config", "parallel", "on_error", "stateless", "recycle_after", "timestamp_key", "level_key", "message_key"},
 	"filters":  {"type", "plugin", "name", "config", "parallel", "on_error", "stateless", "recycle_after", "level", "pattern", "contains", "field", "invert"},
 	"outputs":  {"type", "path", "format", "append", "plugin", "name", "config", "to", "parallel", "on_error", "stateless", "recycle_after"},
@@ -376,7 +383,10 @@ func (c *Config) check(p *problems) {
 			p.add(key+".stateless", "a source's position is its state: sources are not recycled")
 		}
 		if s.IsPlugin() && s.OnError != "" {
-			p.add(key+".on_error", "a source's position is its state: a source that fails is not restarted, and stops the pipeline")
+			p.add(key+".on_error", "a source's position is its state: a source that fails stops the pipeline (resume = true restarts one that keeps its position in plugin state)")
+		}
+		if s.Resume && !s.IsPlugin() && s.Type != "" {
+			p.add(key+".resume", "resume is for plugin sources (a %s source is not restarted)", s.Type)
 		}
 		switch {
 		case s.IsPlugin():
@@ -400,6 +410,7 @@ func (c *Config) check(p *problems) {
 	if c.Parser != nil {
 		s := c.Parser
 		c.checkStage(p, "parser", &s.Stage, []string{"plain", "json"})
+		noResume(p, "parser", &s.Stage)
 		if s.Type != "json" && (s.TimestampKey != "" || s.LevelKey != "" || s.MessageKey != "") {
 			p.add("parser", "timestamp_key, level_key and message_key are options of the json parser")
 		}
@@ -408,6 +419,7 @@ func (c *Config) check(p *problems) {
 		f := &c.Filters[i]
 		key := fmt.Sprintf("filters[%d]", i)
 		c.checkStage(p, key, &f.Stage, []string{"level", "match"})
+		noResume(p, key, &f.Stage)
 		matchKeys := f.Pattern != "" || f.Contains != "" || f.Field != "" || f.Invert
 		switch {
 		case f.IsPlugin():
@@ -443,6 +455,7 @@ func (c *Config) check(p *problems) {
 		o := &c.Outputs[i]
 		key := fmt.Sprintf("outputs[%d]", i)
 		c.checkStage(p, key, &o.Stage, []string{"stdout", "file"})
+		noResume(p, key, &o.Stage)
 		if o.IsPlugin() {
 			if o.Path != "" {
 				p.add(key+".path", `a plugin output writes where "to" says ("file:PATH")`)
@@ -476,6 +489,14 @@ func (c *Config) check(p *problems) {
 				p.add(key+".append", "append is for files")
 			}
 		}
+	}
+}
+
+// noResume refuses resume on a stage that is not a source: a plugin
+// parser, filter or output is restarted after a fault without it.
+func noResume(p *problems, key string, s *Stage) {
+	if s.Resume {
+		p.add(key+".resume", "resume is for plugin sources (a plugin parser, filter or output is restarted after a fault without it: see on_error)")
 	}
 }
 

@@ -403,7 +403,7 @@ on_error = "stop"
 		key, msg string
 	}{
 		{4, "sources[0].stateless", "sources are not recycled"},
-		{5, "sources[0].on_error", "a source that fails is not restarted, and stops the pipeline"},
+		{5, "sources[0].on_error", "a source that fails stops the pipeline (resume = true restarts"},
 		{9, "sources[1].on_error", "on_error is for plugin stages"},
 		{14, "parser.on_error", `unknown value "ignore" (stop or skip)`},
 		{19, "filters[0].stateless", "stateless is for plugin stages"},
@@ -414,6 +414,62 @@ on_error = "stop"
 	}
 	if len(ce.Problems) != 7 {
 		t.Errorf("%d problems, want 7 (the output is right):\n%s", len(ce.Problems), ce)
+	}
+}
+
+// resume belongs to plugin sources: on a built-in source, the parser, a
+// filter or an output it is a configuration error naming its line; on a
+// plugin source it is taken.
+func TestParseResumeKey(t *testing.T) {
+	_, err := Parse("p.toml", []byte(`[[sources]]
+plugin = "p"
+name = "s"
+resume = true
+
+[[sources]]
+type = "file"
+path = "in.log"
+resume = true
+
+[parser]
+plugin = "p"
+name = "raw"
+resume = true
+
+[[filters]]
+plugin = "p"
+name = "f"
+resume = true
+
+[[outputs]]
+type = "stdout"
+resume = false
+
+[[outputs]]
+plugin = "p"
+name = "o"
+resume = true
+`))
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a *ConfigError, got %v", err)
+	}
+	for _, w := range []struct {
+		line     int
+		key, msg string
+	}{
+		{9, "sources[1].resume", "resume is for plugin sources (a file source is not restarted)"},
+		{14, "parser.resume", "resume is for plugin sources (a plugin parser, filter or output is restarted after a fault without it"},
+		{19, "filters[0].resume", "resume is for plugin sources"},
+		{28, "outputs[1].resume", "resume is for plugin sources"},
+	} {
+		t.Run(w.key, func(t *testing.T) { wantProblem(t, ce, w.line, w.key, w.msg) })
+	}
+	if len(ce.Problems) != 4 {
+		t.Errorf("%d problems, want 4 (sources[0] and outputs[0] are right):\n%s", len(ce.Problems), ce)
+	}
+	if !strings.HasPrefix(ce.Error(), "p.toml:9: sources[1].resume: ") {
+		t.Errorf("message: %s", ce)
 	}
 }
 

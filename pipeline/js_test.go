@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/host"
 )
 
 // TestJSExample runs examples/js-plugin/pipeline.toml as its README says:
@@ -217,4 +219,108 @@ func TestJSNumbersExample(t *testing.T) {
 			t.Fatalf("round %d: output from %.40q to ...%q", round, out.String(), out.String()[max(0, len(out.String())-40):])
 		}
 	}
+}
+
+// TestJSResumableSource: a plugin source that keeps its cursor in the
+// plugin's state survives its own faults with resume = true. The numbers
+// source with spin_every = 4 loops on every 4th call of an instance, after
+// writing its new cursor, until its fuel runs out: the call fails, its
+// write is discarded, the source is restarted on a fresh instance and the
+// call retried, which reads on from the cursor. Through several restarts
+// every line arrives exactly once, in order, as in a run without faults;
+// a run afterwards finds the cursor at the end. Without resume the same
+// fault stops the pipeline (after the lines read before it); a source
+// that fails again on the fresh instance stops it too, naming the stage,
+// the plugin and the function.
+func TestJSResumableSource(t *testing.T) {
+	fuel := int64(200_000_000) // the spin's cost: keep it short
+	h := newHost(t, &host.Config{Security: host.Security{FuelLimit: &fuel}})
+	loadJS(t, h)
+	dir := t.TempDir()
+	const count = 1000
+	doc := func(cursor string, extra string) string {
+		return fmt.Sprintf(`
+[pipeline]
+batch_size = 50
+[[sources]]
+plugin = "js-plugin"
+name = "numbers"
+config = { count = %d, cursor = %q %s }
+`, count, cursor, extra)
+	}
+	const out = `
+[[outputs]]
+type = "stdout"
+`
+	var want strings.Builder
+	for i := 1; i <= count; i++ {
+		fmt.Fprintf(&want, "[info] line %d n=%d\n", i, i)
+	}
+
+	t.Run("baseline", func(t *testing.T) {
+		_, got, err := run(t, h, doc("base", "")+out, dir)
+		if err != nil || got != want.String() {
+			t.Fatalf("err %v; output %d bytes, want %d", err, len(got), want.Len())
+		}
+	})
+
+	t.Run("resume", func(t *testing.T) {
+		cfg := doc("resume", ", spin_every = 4") + "resume = true\n" + out
+		st, got, warns, err := runWarn(t, h, cfg, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want.String() {
+			t.Fatalf("output differs: %d bytes, want %d (a line lost or read twice)", len(got), want.Len())
+		}
+		// 21 calls that succeed (20 batches, then the empty answer):
+		// each instance serves 3 and faults on its 4th, which the next
+		// one serves: 7 instances, 6 restarts.
+		ss := stageStats(t, st, "sources[0]")
+		if ss.Restarts != 6 || ss.FailedBatches != 0 || ss.Lost != 0 {
+			t.Errorf("source stats %+v, want 6 restarts", ss)
+		}
+		if len(warns) != 1 || !strings.HasPrefix(warns[0], "sources[0] (source numbers of plugin js-plugin): restarted on a fresh instance after: plugin js-plugin: logs.source.next: ") ||
+			!strings.Contains(warns[0], "fuel") || !strings.Contains(warns[0], "it read on from its position in the plugin state") {
+			t.Errorf("warnings: %q", warns)
+		}
+		checkBalance(t, st)
+		// Every read committed, none of the failed calls' writes: the
+		// cursor is at the end.
+		st, got, err = run(t, h, cfg, dir)
+		if err != nil || got != "" || st.LinesIn != 0 {
+			t.Fatalf("run again: err %v, %d lines: %.60q", err, st.LinesIn, got)
+		}
+	})
+
+	t.Run("without resume", func(t *testing.T) {
+		st, got, err := run(t, h, doc("plain", ", spin_every = 4")+out, dir)
+		var se *StageError
+		if !errors.As(err, &se) || se.Stage != "sources[0]" || host.KindOf(err) != host.KindFuel ||
+			!strings.HasPrefix(err.Error(), "sources[0] (source numbers of plugin js-plugin): plugin js-plugin: logs.source.next: ") {
+			t.Fatalf("want the source's fuel error, got %v", err)
+		}
+		// The three calls before the fault went through.
+		if n := strings.Count(want.String()[:len(got)], "\n"); got != want.String()[:len(got)] || n != 150 {
+			t.Errorf("output: %d lines, want the first 150", n)
+		}
+		if ss := stageStats(t, st, "sources[0]"); ss.Restarts != 0 || ss.FailedBatches != 1 {
+			t.Errorf("source stats %+v", ss)
+		}
+	})
+
+	t.Run("fails again", func(t *testing.T) {
+		st, got, err := run(t, h, doc("again", ", spin_every = 1")+"resume = true\n"+out, dir)
+		var se *StageError
+		if !errors.As(err, &se) || se.Stage != "sources[0]" || host.KindOf(err) != host.KindFuel ||
+			!strings.HasPrefix(err.Error(), "sources[0] (source numbers of plugin js-plugin): failed again after a restart on a fresh instance: plugin js-plugin: logs.source.next: ") {
+			t.Fatalf("want the source's second fuel error, got %v", err)
+		}
+		if got != "" {
+			t.Errorf("output %.60q, want none", got)
+		}
+		if ss := stageStats(t, st, "sources[0]"); ss.Restarts != 1 || ss.FailedBatches != 1 {
+			t.Errorf("source stats %+v", ss)
+		}
+	})
 }

@@ -30,6 +30,14 @@ import (
 //
 // A plugin error (the component returned plugin-error) is the plugin's
 // answer, not a fault: the instance is sound, nothing is retried.
+//
+// A plugin source is guarded only with resume = true, its promise that it
+// keeps its position in the plugin's state: a call that fails commits
+// nothing, so the fresh instance reads on from where the last call that
+// succeeded left it. Only a trap or a limit is retried there, not a
+// malformed answer: the host may find an answer malformed after the call
+// committed (more entries than asked for), and a retry would then skip
+// what the discarded answer held. A source is never recycled.
 
 // pluginStage is what a guard needs of a host log stage.
 type pluginStage interface {
@@ -55,6 +63,7 @@ type guard struct {
 	st           pluginStage
 	c            *stageCounters
 	stateless    bool
+	source       bool // a resumable source: only traps and limits are retried
 	recycleAfter int
 	maxBytes     int64 // input since the instance started before it is recycled
 	maxMemory    int64 // memory of the instance before it is recycled
@@ -86,6 +95,15 @@ func faulty(err error) bool {
 	return false
 }
 
+// retriable reports whether a call that failed with err is retried on a
+// fresh instance.
+func (g *guard) retriable(err error) bool {
+	if g.source && host.KindOf(err) == host.KindBadOutput {
+		return false
+	}
+	return faulty(err)
+}
+
 // call runs f, one call of the stage with a batch of inBytes bytes, with
 // the restarts and recycling described above. retried tells whether the
 // error returned is the second failure of the batch.
@@ -99,7 +117,7 @@ func (g *guard) call(ctx context.Context, inBytes int64, f func() error) (retrie
 		g.bytes += inBytes
 		return false, nil
 	}
-	if !faulty(err) || ctx.Err() != nil {
+	if !g.retriable(err) || ctx.Err() != nil {
 		return false, err
 	}
 	first := err
@@ -112,9 +130,13 @@ func (g *guard) call(ctx context.Context, inBytes int64, f func() error) (retrie
 	if err = f(); err == nil {
 		g.calls++
 		g.bytes += inBytes
+		retry := "the batch went through on the retry"
+		if g.source {
+			retry = "it read on from its position in the plugin state"
+		}
 		g.c.warnOnce.Do(func() {
 			g.warn(&StageError{Stage: g.c.key, What: g.c.what, Err: fmt.Errorf(
-				"restarted on a fresh instance after: %v; the batch went through on the retry (later restarts are only counted in the stats)", first)})
+				"restarted on a fresh instance after: %v; %s (later restarts are only counted in the stats)", first, retry)})
 		})
 		return false, nil
 	}

@@ -635,8 +635,14 @@ func (rn *runner) open(ctx context.Context, h *host.Host) error {
 				continue
 			}
 			rn.closers = append(rn.closers, src.Close)
-			rn.addSource(key, what, &pluginSource{key: key, label: s.Plugin + "/" + s.Name, src: src})
-			rn.srcC[len(rn.srcC)-1] = rn.counters(key, what)
+			ps := &pluginSource{key: key, label: s.Plugin + "/" + s.Name, src: src}
+			c := rn.counters(key, what)
+			if s.Resume {
+				ps.g = newGuard(src, c, &s.Stage, rn.warn)
+				ps.g.source = true
+			}
+			rn.addSource(key, what, ps)
+			rn.srcC[len(rn.srcC)-1] = c
 		case s.Type == "stdin":
 			r := rn.opts.Stdin
 			if r == nil {

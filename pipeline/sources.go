@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/driftless-dev/driftless/gen/driftless/plugin/logs"
 	"github.com/driftless-dev/driftless/host"
 )
 
@@ -178,6 +180,26 @@ func (s *lineSource) run(rn *runner, out chan<- *batch) error {
 type pluginSource struct {
 	key, label string
 	src        *host.LogSource
+	// g restarts a resumable source (resume = true) after a trap or a
+	// limit and retries its call; nil: a failure stops the pipeline.
+	g *guard
+}
+
+// next is one call of the source, through its guard when it has one.
+func (s *pluginSource) next(rn *runner) ([]logs.LogEntry, error) {
+	if s.g == nil {
+		return s.src.Next(rn.work, rn.batchSize)
+	}
+	var es []logs.LogEntry
+	retried, err := s.g.call(rn.work, 0, func() error {
+		var err error
+		es, err = s.src.Next(rn.work, rn.batchSize)
+		return err
+	})
+	if err != nil && retried {
+		return nil, fmt.Errorf("failed again after a restart on a fresh instance: %w", err)
+	}
+	return es, err
 }
 
 func (s *pluginSource) close() {}
@@ -191,7 +213,7 @@ func (s *pluginSource) run(rn *runner, out chan<- *batch) error {
 			return nil
 		default:
 		}
-		es, err := s.src.Next(rn.work, rn.batchSize)
+		es, err := s.next(rn)
 		if err != nil {
 			return err
 		}

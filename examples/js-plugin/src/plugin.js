@@ -322,12 +322,22 @@ function normLevel(s) {
 // read at every call rather than remembered here: a call's new cursor is kept only
 // when the call succeeds, so a pipeline stopped at any point and run again reads no
 // line twice and skips none.
+//
+// `spin_every` (a test aid, default 0: never) makes every Nth call of an instance
+// loop for ever after it wrote its new cursor, until the host stops it at its fuel or
+// time limit: the call fails, its write is discarded, and a pipeline that restarts the
+// source on a fresh instance (`resume = true`) reads on from the same cursor. The count
+// is the instance's own, as a fault's cause would be: a fresh instance starts at 0.
 class Source {
-  constructor(cursor, count) {
+  constructor(cursor, count, spinEvery) {
     this.key = `cursor/${cursor}`;
     this.count = count;
+    this.spinEvery = spinEvery;
+    this.calls = 0;
   }
   next(max) {
+    this.calls++;
+    const spin = this.spinEvery > 0 && this.calls % this.spinEvery === 0;
     return guard(() => {
       const text = getText(this.key);
       const done = text === undefined ? 0 : Number(text);
@@ -340,6 +350,7 @@ class Source {
         entries.push({ timestamp: 0n, level: 'info', message: `line ${n}`, source: '', fields: [['n', String(n)]] });
       }
       if (upto > done) setText(this.key, String(upto));
+      if (spin) for (;;);
       return entries;
     });
   }
@@ -402,6 +413,15 @@ const LOG_COMPONENTS = [
           default: 'numbers',
           description: 'Name of the cursor: sources with different cursors resume independently.',
         },
+        spin_every: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 1000000,
+          default: 0,
+          description:
+            'Test aid: every Nth call of an instance loops until the host stops it (fuel or ' +
+            'timeout), after writing its new cursor (discarded with the failed call); 0: never.',
+        },
       },
       required: ['count'],
       additionalProperties: false,
@@ -449,7 +469,7 @@ export const logs = {
     return guard(() => {
       if (name !== 'numbers') throw notFound('source', name);
       const c = parseConfig(config);
-      onlyKeys(c, ['count', 'cursor'], 'numbers');
+      onlyKeys(c, ['count', 'cursor', 'spin_every'], 'numbers');
       if (!Number.isSafeInteger(c.count) || c.count < 0) {
         throw new PluginError('invalid-config', 'numbers: "count" must be a non-negative integer');
       }
@@ -457,7 +477,11 @@ export const logs = {
       if (typeof cursor !== 'string' || cursor === '') {
         throw new PluginError('invalid-config', 'numbers: "cursor" must be a non-empty string');
       }
-      return new Source(cursor, c.count);
+      const spinEvery = c.spin_every === undefined ? 0 : c.spin_every;
+      if (!Number.isSafeInteger(spinEvery) || spinEvery < 0) {
+        throw new PluginError('invalid-config', 'numbers: "spin_every" must be a non-negative integer');
+      }
+      return new Source(cursor, c.count, spinEvery);
     });
   },
   openParser(name, config) {
