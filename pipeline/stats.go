@@ -62,7 +62,7 @@ type PluginStageStats struct {
 	Stage string `json:"stage"`
 	What  string `json:"what"`
 	// Restarts counts instances replaced after a trap or a limit (the
-	// batch was retried on the fresh one).
+	// batch, or a resumable source's next, was retried on the fresh one).
 	Restarts uint64 `json:"restarts"`
 	// Recycles counts instances of a stateless stage replaced before they
 	// wore out.
