@@ -115,3 +115,65 @@ append = true
 		t.Fatalf("cursor %q", r.stdout)
 	}
 }
+
+// A JavaScript source whose cursor is in its state, declared resume =
+// true, survives its faults: numbers with spin_every = 3 runs out of fuel
+// on every third call of an instance; driftless restarts it on a fresh
+// instance, says so once, counts the restarts in --stats, and writes
+// every line once, in order. Without resume the first fault stops the
+// run with exit 1 and an error naming the stage, plugin and function.
+func TestLogsResumableSource(t *testing.T) {
+	home := homeWith(t, "js-plugin")
+	dir := t.TempDir()
+	const count = 300
+	pipeline := func(cursor, resume string) string {
+		return fmt.Sprintf(`[pipeline]
+batch_size = 50
+[[sources]]
+plugin = "js-plugin"
+name = "numbers"
+config = { count = %d, cursor = %q, spin_every = 3 }
+%s
+[[outputs]]
+type = "stdout"
+`, count, cursor, resume)
+	}
+	var want strings.Builder
+	for i := 1; i <= count; i++ {
+		fmt.Fprintf(&want, "[info] line %d n=%d\n", i, i)
+	}
+	writeFile(t, dir, "resume.toml", pipeline("a", "resume = true"))
+	r := cliIn(t, home, dir, "", "logs", "run", "resume.toml", "--stats")
+	expect(t, r, 0, "logs run resume.toml")
+	if r.stdout != want.String() {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	// 7 calls succeed (6 batches, then the empty answer), 2 per
+	// instance: 4 instances, 3 restarts.
+	contains(t, "stderr", r.stderr,
+		"warning: sources[0] (source numbers of plugin js-plugin): restarted on a fresh instance after: plugin js-plugin: logs.source.next: ",
+		"; it read on from its position in the plugin state",
+		"stats: 300 lines in, 300 out",
+		"  sources[0] (source numbers of plugin js-plugin): 3 restarted after a failure\n")
+	if n := strings.Count(r.stderr, "warning:"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, r.stderr)
+	}
+
+	writeFile(t, dir, "plain.toml", pipeline("b", ""))
+	r = cliIn(t, home, dir, "", "logs", "run", "plain.toml")
+	expect(t, r, 1, "logs run plain.toml")
+	contains(t, "stderr", r.stderr, "error: sources[0] (source numbers of plugin js-plugin): plugin js-plugin: logs.source.next: ", "fuel")
+	if !strings.HasPrefix(want.String(), r.stdout) || strings.Count(r.stdout, "\n") != 100 {
+		t.Errorf("stdout, want the first 100 lines:\n%s", r.stdout)
+	}
+
+	writeFile(t, dir, "bad.toml", `[[sources]]
+type = "stdin"
+resume = true
+[[outputs]]
+type = "stdout"
+`)
+	r = cliIn(t, home, dir, "", "logs", "validate", "bad.toml")
+	expect(t, r, 2, "logs validate bad.toml")
+	contains(t, "stderr", r.stderr, "bad.toml:3: sources[0].resume: resume is for plugin sources (a stdin source is not restarted)")
+}
