@@ -61,10 +61,7 @@ race: examples
 # A short run of every fuzz target.
 FUZZTIME ?= 20s
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
-		done; done
+	GO=$(GO) ./scripts/fuzz.sh $(FUZZTIME)
 
 test: vet fmt-check generate-check unit race fuzz memcheck
 	@echo "make test: all checks passed"
