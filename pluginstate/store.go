@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/safefile"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -108,7 +109,7 @@ func Open(path string, opts Options) (*Store, error) {
 	// gives an obscure error. Only a regular file (or none yet) will do.
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if st, err := os.Lstat(abs + suffix); err == nil && !st.Mode().IsRegular() {
-			return nil, s.fail("open", fmt.Errorf("%s is a %s, not a regular file", abs+suffix, fileType(st.Mode())))
+			return nil, s.fail("open", fmt.Errorf("%s is %s, not a regular file", abs+suffix, safefile.Describe(st.Mode())))
 		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, s.fail("open", err)
 		}
@@ -135,22 +136,6 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func fileType(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeSymlink != 0:
-		return "symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
 }
 
 // init checks the database is Driftless state of a known schema version,

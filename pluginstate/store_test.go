@@ -442,7 +442,7 @@ func TestBadFiles(t *testing.T) {
 			t.Skip(err)
 		}
 		_, err := Open(p, Options{})
-		fileErr(t, err, p, "is a named pipe, not a regular file")
+		fileErr(t, err, p, "is a named pipe (FIFO), not a regular file")
 	})
 	t.Run("directory", func(t *testing.T) {
 		p := filepath.Join(dir, "dir.db")
