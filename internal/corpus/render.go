@@ -127,37 +127,11 @@ func TypeDefinition(td *wit.TypeDef) string {
 }
 
 func primitive(t wit.Type) string {
-	switch t.(type) {
-	case nil:
+	if t == nil {
 		return "_"
-	case wit.Bool:
-		return "bool"
-	case wit.S8:
-		return "s8"
-	case wit.U8:
-		return "u8"
-	case wit.S16:
-		return "s16"
-	case wit.U16:
-		return "u16"
-	case wit.S32:
-		return "s32"
-	case wit.U32:
-		return "u32"
-	case wit.S64:
-		return "s64"
-	case wit.U64:
-		return "u64"
-	case wit.F32:
-		return "f32"
-	case wit.F64:
-		return "f64"
-	case wit.Char:
-		return "char"
-	case wit.String:
-		return "string"
-	case wit.ErrorContext:
-		return "error-context"
+	}
+	if p, ok := t.(interface{ WITKind() string }); ok {
+		return p.WITKind() // the wit package's own name of every primitive
 	}
 	return fmt.Sprintf("%T", t)
 }
